@@ -1,0 +1,144 @@
+"""``reactivate``: plan the reactivation of a bank's dormant customers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reactivate import __version__
+from reactivate.cli.common import guarded, parse_date, say
+
+app = typer.Typer(
+    name="reactivate",
+    help=(
+        "Plan the reactivation of a bank's dormant customers: find who is dormant, profile them, rank "
+        "who to wake and when, and build a staged, capacity-aware contact plan.\n\n"
+        "Try it:  reactivate demo"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reactivate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
+Input = Annotated[Path | None, typer.Option(exists=False, dir_okay=False)]
+
+
+@app.command("plan")
+def plan_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
+    accounts: Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")] = None,
+    transactions: Annotated[Path | None, typer.Option(help="Transactions table (optional).")] = None,
+    contacts: Annotated[Path | None, typer.Option(help="Contact history (optional).")] = None,
+    campaign: Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")] = None,
+    segments: Annotated[Path | None, typer.Option(help="Segmentation spec (TOML); defaults built in.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print stage timings.")] = False,
+) -> None:
+    """Find the dormant, profile and rank them, and write a staged contact plan.
+
+    Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv, suppressed.csv, holdout.csv,
+    unscheduled.csv, capacity.csv, summary.json and run.json into OUT. Nothing is written when the
+    input is invalid (exit code 2).
+
+    Example:
+
+        reactivate plan --as-of 2026-11-30 --accounts book/accounts.csv --transactions book/transactions.csv
+        --contacts book/contacts.csv --campaign campaigns/default.toml --out plan-2026-11-30
+    """
+    day = parse_date(as_of, "--as-of")
+
+    def go():
+        from reactivate.outputs import write_run
+        from reactivate.pipeline import run_plan
+
+        run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
+                       campaign=campaign, segments=segments)
+        write_run(run, out)
+        return run
+
+    run = guarded(go)
+    _report(run, out, json_out, verbose)
+
+
+def _report(run, out: Path, json_out: bool, verbose: bool) -> None:
+    s = run.summary
+    p = s["plan"]
+    lines = [
+        (f"reactivate {__version__}: {s['customers']:,} customers on {run.as_of.isoformat()}, "
+        f"{s['targets']:,} targeted ({', '.join(f'{k} {v:,}' for k, v in s['by_stage'].items())})"),
+        f"  {len(s['segments'])} segments; scoring: {s['scoring']['note']}",
+        (f"  plan: {p['touches']:,} touches over {len(run.result.stats['weeks'])} weeks "
+        f"(pilot {p['pilot']:,}); holdout {p['holdout']:,}; suppressed {p['suppressed']:,}; "
+        f"unscheduled {p['unscheduled']:,}"),
+        "  by channel: " + ", ".join(f"{k} {v:,}" for k, v in p["by_channel"].items()),
+    ]
+    for note in s["notes"]:
+        lines.append(f"  note: {note}")
+    if verbose:
+        lines.append("  stage timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings.items()))
+    lines.append(f"  outputs in {out}/ (scores.csv, segments.csv, plan.csv, targets/, summary.json)")
+    say("\n".join(lines))
+    if json_out:
+        typer.echo(json.dumps(s, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@app.command("validate")
+def validate_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")],
+    accounts: Annotated[Path | None, typer.Option(help="Accounts table.")] = None,
+    transactions: Annotated[Path | None, typer.Option(help="Transactions table.")] = None,
+    contacts: Annotated[Path | None, typer.Option(help="Contact history.")] = None,
+    campaign: Annotated[Path | None, typer.Option(help="Campaign spec (column mapping, formats).")] = None,
+) -> None:
+    """Check input files against the data contract and report every problem at once.
+
+    Exit code 0 when the data is usable, 2 when it is not.
+
+    Example:
+
+        reactivate validate --as-of 2026-11-30 --accounts book/accounts.csv --transactions book/transactions.csv
+    """
+    day = parse_date(as_of, "--as-of")
+
+    def go():
+        from reactivate.config import load_campaign
+        from reactivate.load import load_book
+
+        spec = load_campaign(campaign)
+        return load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=day)
+
+    book = guarded(go)
+    for name, info in book.inputs.items():
+        say(f"{name}: {info['rows']:,} rows OK ({Path(info['path']).name})")
+    for note in book.notes:
+        say(f"note: {note}")
+
+
+from reactivate.cli import demo as _demo  # noqa: E402  (registers the demo commands)
+
+_demo.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,359 @@
+"""Campaign specs: TOML files read into frozen, typed objects.
+
+Every key has a code default, so every file is optional; unknown keys and
+values of the wrong type are :class:`~reactivate.errors.ConfigError` naming
+the file and the key. ``CampaignSpec.to_dict()`` gives the resolved config
+written to ``run.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reactivate.errors import ConfigError
+from reactivate.schema import CHANNELS, TABLES
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: str = "reactivation"
+    name: str = "Dormant customer reactivation"
+    #: first day of the campaign; default: the first week start after the as-of date
+    start_date: dt.date | None = None
+    horizon_weeks: int = 12
+    week_start: str = "monday"
+    seed: int = 0
+    #: ISO country code for public holidays and festivals (``holidays`` package)
+    country: str = "CN"
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class TableInput:
+    """How to read one input table."""
+
+    #: bank column name -> contract column name
+    columns: dict[str, str] = field(default_factory=dict)
+    #: strptime format for date columns (e.g. "%d/%m/%Y"); default ISO 8601
+    date_format: str = ""
+    #: overrides ``data.encoding`` for this table
+    encoding: str = ""
+    #: CSV field separator
+    sep: str = ","
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    #: text encoding of CSV inputs: utf-8 (a BOM is handled), gbk, gb18030, ...
+    encoding: str = "utf-8"
+    accounts: TableInput = field(default_factory=TableInput)
+    transactions: TableInput = field(default_factory=TableInput)
+    contacts: TableInput = field(default_factory=TableInput)
+
+
+@dataclass(frozen=True)
+class DormancyRules:
+    """Days since the last customer-initiated activity (see docs/data.md)."""
+
+    at_risk_days: int = 180
+    dormant_days: int = 365
+    long_dormant_days: int = 730
+    #: the regulatory clock: after this many days an account becomes inoperative
+    #: or reportable (e.g. RBI: 2 years); the plan contacts customers before it
+    inoperative_days: int = 1095
+    #: contact at least this many days before the regulatory date
+    deadline_lead_days: int = 21
+    #: stages the campaign targets
+    target_stages: tuple[str, ...] = ("dormant", "long_dormant")
+
+
+@dataclass(frozen=True)
+class ValueModel:
+    """Expected value of one reactivated customer, in the book's currency."""
+
+    per_reactivation: float = 150.0
+    #: yearly margin earned on the customer's balance once active again
+    balance_margin: float = 0.01
+    #: balances above this count only up to it (outliers)
+    balance_cap: float = 2_000_000.0
+
+
+@dataclass(frozen=True)
+class Channel:
+    cost: float = 1.0
+    #: touches per week over the whole campaign (0 = channel off)
+    weekly_capacity: int = 0
+    #: a person speaks to the customer (care-first customers get only these)
+    human: bool = False
+    #: relative effectiveness when the history has no evidence (phone = 1.0)
+    response_prior: float = 0.5
+
+
+def _default_channels() -> dict[str, Channel]:
+    return {
+        "phone": Channel(cost=6.0, weekly_capacity=100_000, human=True, response_prior=1.0),
+        "sms": Channel(cost=0.05, weekly_capacity=200_000, response_prior=0.35),
+        "wechat": Channel(cost=0.02, weekly_capacity=200_000, response_prior=0.6),
+        "email": Channel(cost=0.01, weekly_capacity=200_000, response_prior=0.25),
+        "app": Channel(cost=0.0, weekly_capacity=200_000, response_prior=0.45),
+        "branch": Channel(cost=12.0, weekly_capacity=5_000, human=True, response_prior=0.8),
+        "mail": Channel(cost=1.2, weekly_capacity=20_000, response_prior=0.3),
+    }
+
+
+@dataclass(frozen=True)
+class RMCapacity:
+    #: good calls one RM can make in a week
+    calls_per_week: int = 60
+    #: weekly calls of the pool that serves customers without an RM
+    pool_calls_per_week: int = 300
+
+
+@dataclass(frozen=True)
+class Waves:
+    #: share of every segment contacted in the pilot wave
+    pilot_share: float = 0.1
+    #: a segment smaller than this gets no pilot sample of its own (all of it waits)
+    pilot_min_customers: int = 1
+    #: the pilot runs in the first N weeks
+    pilot_weeks: int = 1
+    #: main waves start only after the pilot's response window (days)
+    response_window_days: int = 14
+    #: at most this share of a segment is released in one main wave
+    max_release_share: float = 0.4
+    #: weeks one main wave spans
+    wave_weeks: int = 2
+
+
+@dataclass(frozen=True)
+class Holdout:
+    #: share of each segment kept as an uncontacted control group
+    share: float = 0.1
+
+
+@dataclass(frozen=True)
+class ContactPolicy:
+    #: touches per customer in this campaign
+    max_touches: int = 1
+    #: touches per customer in any 30 days, counting the contact history
+    max_touches_30d: int = 2
+    #: minimum days between two touches of a customer (history included)
+    min_gap_days: int = 14
+    #: customers contacted within this many days before the start are held back
+    skip_contacted_within_days: int = 30
+    #: a complaint within this many days suppresses the customer
+    complaint_suppress_days: int = 365
+    #: customers younger than this are never contacted
+    min_age: int = 18
+
+
+@dataclass(frozen=True)
+class Consent:
+    #: channels assumed consented when the consent_<channel> column is absent
+    assume_when_missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    campaign: CampaignInfo = field(default_factory=CampaignInfo)
+    data: DataSpec = field(default_factory=DataSpec)
+    dormancy: DormancyRules = field(default_factory=DormancyRules)
+    value: ValueModel = field(default_factory=ValueModel)
+    channels: dict[str, Channel] = field(default_factory=_default_channels)
+    rm: RMCapacity = field(default_factory=RMCapacity)
+    waves: Waves = field(default_factory=Waves)
+    holdout: Holdout = field(default_factory=Holdout)
+    policy: ContactPolicy = field(default_factory=ContactPolicy)
+    consent: Consent = field(default_factory=Consent)
+    #: where the spec came from ("<defaults>" when built in code)
+    source: str = "<defaults>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved spec as plain JSON-ready data."""
+        out = _to_plain(self)
+        out.pop("source", None)
+        return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_campaign(path: str | Path | None) -> CampaignSpec:
+    """Read a campaign spec; ``None`` gives the defaults.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not valid TOML, has an unknown key or a bad value.
+    """
+    if path is None:
+        return _check(CampaignSpec())
+    raw = read_toml(path)
+    chans = raw.get("channels")
+    if isinstance(chans, dict):
+        # a channel named in the file starts from its built-in settings
+        defaults = _default_channels()
+        raw = dict(raw)
+        raw["channels"] = {
+            **{k: dataclasses.asdict(v) for k, v in defaults.items()},
+            **{
+                k: ({**dataclasses.asdict(defaults[k]), **v} if k in defaults and isinstance(v, dict) else v)
+                for k, v in chans.items()
+            },
+        }
+    spec = _build(CampaignSpec, raw, str(path), "")
+    spec = dataclasses.replace(spec, source=str(path))
+    return _check(spec)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: file not found")
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text") from None
+
+
+def _check(spec: CampaignSpec) -> CampaignSpec:
+    where = spec.source
+    problems: list[str] = []
+    c = spec.campaign
+    if c.horizon_weeks < 1 or c.horizon_weeks > 104:
+        problems.append(f"campaign.horizon_weeks={c.horizon_weeks} should be in 1..104")
+    if c.week_start not in WEEKDAYS:
+        problems.append(f"campaign.week_start={c.week_start!r} should be one of {', '.join(WEEKDAYS)}")
+    d = spec.dormancy
+    if not 0 < d.at_risk_days < d.dormant_days < d.long_dormant_days:
+        problems.append(
+            "dormancy: need 0 < at_risk_days < dormant_days < long_dormant_days, got "
+            f"{d.at_risk_days}, {d.dormant_days}, {d.long_dormant_days}"
+        )
+    for st in d.target_stages:
+        if st not in ("active", "at_risk", "dormant", "long_dormant"):
+            problems.append(f"dormancy.target_stages: unknown stage {st!r} (active, at_risk, dormant, long_dormant)")
+    if d.inoperative_days <= 0 or d.deadline_lead_days < 0:
+        problems.append("dormancy.inoperative_days must be > 0 and deadline_lead_days >= 0")
+    for name in spec.channels:
+        if name not in CHANNELS:
+            problems.append(f"channels.{name}: unknown channel (known: {', '.join(CHANNELS)})")
+    for name, ch in spec.channels.items():
+        if ch.cost < 0 or ch.weekly_capacity < 0 or ch.response_prior < 0:
+            problems.append(f"channels.{name}: cost, weekly_capacity and response_prior must be >= 0")
+    for key, val in (
+        ("waves.pilot_share", spec.waves.pilot_share),
+        ("waves.max_release_share", spec.waves.max_release_share),
+        ("holdout.share", spec.holdout.share),
+    ):
+        if not 0 <= val <= 1:
+            problems.append(f"{key}={val} should be between 0 and 1")
+    if spec.waves.max_release_share <= 0:
+        problems.append("waves.max_release_share must be > 0")
+    if spec.waves.wave_weeks < 1 or spec.waves.pilot_weeks < 1:
+        problems.append("waves.wave_weeks and waves.pilot_weeks must be >= 1")
+    if spec.rm.calls_per_week < 0 or spec.rm.pool_calls_per_week < 0:
+        problems.append("rm.calls_per_week and rm.pool_calls_per_week must be >= 0")
+    if spec.policy.max_touches < 1:
+        problems.append("policy.max_touches must be >= 1")
+    for ch in spec.consent.assume_when_missing:
+        if ch not in CHANNELS:
+            problems.append(f"consent.assume_when_missing: unknown channel {ch!r}")
+    for tname in ("accounts", "transactions", "contacts"):
+        ti: TableInput = getattr(spec.data, tname)
+        known = set(TABLES[tname].names)
+        for src, dst in ti.columns.items():
+            if dst not in known:
+                problems.append(
+                    f"data.{tname}.columns: {src!r} maps to {dst!r}, which is not a {tname} column"
+                )
+    if problems:
+        raise ConfigError(f"{where}: " + "; ".join(problems))
+    return spec
+
+
+def _build(cls: type, raw: Any, where: str, key: str) -> Any:
+    """Build dataclass ``cls`` from TOML data, rejecting unknown keys."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [{key}] should be a table, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    kwargs: dict[str, Any] = {}
+    for k, v in raw.items():
+        full = f"{key}.{k}" if key else k
+        if k not in names:
+            raise ConfigError(f"{where}: unknown key {full!r} (known: {', '.join(sorted(names))})")
+        kwargs[k] = _convert(hints[k], v, where, full)
+    for f in dataclasses.fields(cls):
+        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if no_default and f.name not in kwargs:
+            raise ConfigError(f"{where}: [{key}] needs the key {f.name!r}")
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, v: Any, where: str, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, v, where, key)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], v, where, key)
+    if origin is dict:
+        if not isinstance(v, dict):
+            raise ConfigError(f"{where}: {key} should be a table")
+        return {str(k): _convert(args[1], x, where, f"{key}.{k}") for k, x in v.items()}
+    if origin is tuple:
+        if not isinstance(v, list):
+            raise ConfigError(f"{where}: {key} should be a list, got {v!r}")
+        return tuple(_convert(args[0], x, where, key) for x in v)
+    if tp is dt.date:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return v
+        if isinstance(v, str):
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: {key}={v!r} should be a date like 2026-12-07")
+    if tp is bool:
+        if not isinstance(v, bool):
+            raise ConfigError(f"{where}: {key}={v!r} should be true or false")
+        return v
+    if tp is int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigError(f"{where}: {key}={v!r} should be a whole number")
+        return v
+    if tp is float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"{where}: {key}={v!r} should be a number")
+        return float(v)
+    if tp is str:
+        if not isinstance(v, str):
+            raise ConfigError(f"{where}: {key}={v!r} should be text")
+        return v
+    raise ConfigError(f"{where}: {key}: unsupported value {v!r}")  # pragma: no cover
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return [_to_plain(v) for v in obj]
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
+    return obj

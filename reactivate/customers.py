@@ -1,0 +1,260 @@
+"""One row per customer: the book's accounts, activity and contacts folded up.
+
+Dormancy is judged per customer over all accounts: the last
+customer-initiated activity is the latest over every account's
+``last_activity_date`` and every customer-initiated transaction. Customer
+flags are combined conservatively: do-not-contact, hardship, deceased and
+legal hold if *any* account says so; consent for a channel only if *every*
+account says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from reactivate.config import CampaignSpec
+from reactivate.load import Book
+from reactivate.schema import CHANNELS, DEPOSIT_PRODUCTS, TERM_PRODUCTS
+
+STAGES = ("active", "at_risk", "dormant", "long_dormant")
+DIGITAL_TXN_CHANNELS = ("online", "mobile", "wechat")
+FLAGS = ("do_not_contact", "hardship", "deceased", "legal_hold")
+
+
+def codes_for(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each id in ``index`` (-1 when absent), without a Python loop."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return ids.cat.set_categories(index).cat.codes.to_numpy()
+    return pd.Categorical(ids, categories=index).codes
+
+
+def _group(values, codes: np.ndarray, n: int, how: str, fill=np.nan) -> np.ndarray:
+    """Per-customer aggregate of ``values`` grouped by ``codes`` (positions 0..n-1)."""
+    keep = codes >= 0
+    s = pd.Series(np.asarray(values)[keep])
+    agg = getattr(s.groupby(codes[keep], sort=False), how)()
+    if agg.dtype.kind == "M":
+        out = np.full(n, np.datetime64("NaT"), dtype=agg.dtype)
+    elif isinstance(fill, float) and np.isnan(fill):
+        out = np.full(n, np.nan)
+    else:
+        out = np.full(n, fill, dtype=np.result_type(agg.dtype, np.asarray(fill).dtype))
+    out[agg.index.to_numpy()] = agg.to_numpy()
+    return out
+
+
+def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFrame:
+    """Fold the book into a customer table indexed by ``customer_id`` (sorted).
+
+    Returns columns: last_activity, first_seen, days_dormant, tenure_days,
+    stage, deadline, n_accounts, n_products, total_balance, deposit_balance,
+    next_maturity, maturity_amount, rm_id, branch_id, age, birthday (next),
+    has_<ch>, consent_<ch>, the flags, transaction and contact features.
+    """
+    asof = pd.Timestamp(as_of)
+    acc, txn = book.accounts, book.transactions
+    if acc is not None:
+        index = pd.Index(np.sort(acc["customer_id"].dropna().unique().astype(str)), name="customer_id")
+    else:
+        index = pd.Index(np.sort(txn["customer_id"].dropna().unique().astype(str)), name="customer_id")
+    n = len(index)
+    out = pd.DataFrame(index=index)
+    last = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    first = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+
+    if acc is not None:
+        c = codes_for(acc["customer_id"], index)
+        out["n_accounts"] = np.bincount(c[c >= 0], minlength=n)
+        out["n_products"] = _group(acc["product"].cat.codes.to_numpy(), c, n, "nunique", 0).astype(int)
+        bal = acc["balance"].fillna(0.0)
+        out["total_balance"] = _group(bal, c, n, "sum", 0.0)
+        dep = bal.where(acc["product"].isin(DEPOSIT_PRODUCTS), 0.0)
+        out["deposit_balance"] = _group(dep, c, n, "sum", 0.0)
+        last = _fmax(last, _group(acc["last_activity_date"], c, n, "max"))
+        first = _fmin(first, _group(acc["open_date"], c, n, "min"))
+        if "maturity_date" in acc.columns:
+            term = acc["product"].isin(TERM_PRODUCTS).to_numpy() & (acc["maturity_date"] >= asof).fillna(False).to_numpy()
+            mc = np.where(term, c, -1)
+            out["next_maturity"] = _group(acc["maturity_date"], mc, n, "min")
+            out["maturity_amount"] = _group(bal, mc, n, "sum", 0.0)
+        else:
+            out["next_maturity"] = pd.NaT
+            out["maturity_amount"] = 0.0
+        # the RM and branch of the customer's largest account
+        order = np.lexsort((acc["account_id"].astype(str).to_numpy(), -bal.to_numpy(), c))
+        firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]]
+        firsts = firsts[c[firsts] >= 0]
+        for col in ("rm_id", "branch_id", "birth_date"):
+            if col in acc.columns:
+                vals = acc[col].to_numpy()[firsts]
+                series = pd.Series(pd.NA if col != "birth_date" else pd.NaT, index=index,
+                                   dtype="string" if col != "birth_date" else "datetime64[s]")
+                series.iloc[c[firsts]] = vals
+                out[col] = series
+            else:
+                out[col] = pd.Series(pd.NA if col != "birth_date" else pd.NaT, index=index,
+                                     dtype="string" if col != "birth_date" else "datetime64[s]")
+        for ch in CHANNELS:
+            has = acc[f"has_{ch}"] if f"has_{ch}" in acc.columns else None
+            out[f"has_{ch}"] = (
+                _group(has.fillna(False).astype(bool), c, n, "max", False).astype(bool)
+                if has is not None else True
+            )
+            con = acc[f"consent_{ch}"] if f"consent_{ch}" in acc.columns else None
+            if con is None:
+                out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
+            else:
+                # unknown consent is no consent
+                out[f"consent_{ch}"] = _group(con.fillna(False).astype(bool), c, n, "min", False).astype(bool)
+        for flag in FLAGS:
+            if flag in acc.columns:
+                out[flag] = _group(acc[flag].fillna(False).astype(bool), c, n, "max", False).astype(bool)
+            else:
+                out[flag] = False
+    else:
+        out["n_accounts"] = 0
+        out["n_products"] = 0
+        out["total_balance"] = np.nan
+        out["deposit_balance"] = np.nan
+        out["next_maturity"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        out["maturity_amount"] = 0.0
+        out["rm_id"] = pd.Series(pd.NA, index=index, dtype="string")
+        out["branch_id"] = pd.Series(pd.NA, index=index, dtype="string")
+        out["birth_date"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        for ch in CHANNELS:
+            out[f"has_{ch}"] = True
+            out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
+        for flag in FLAGS:
+            out[flag] = False
+
+    out = out.join(_transaction_features(txn, index, asof), how="left") if txn is not None else out
+    if txn is not None:
+        last = _fmax(last, out.pop("_txn_last").to_numpy())
+        first = _fmin(first, out.pop("_txn_first").to_numpy())
+    else:
+        for col, val in TXN_FEATURE_DEFAULTS.items():
+            out[col] = val
+
+    out["last_activity"] = last
+    out["first_seen"] = first
+    ref = np.where(np.isnat(last), first, last)
+    out["days_dormant"] = ((asof.to_datetime64() - ref) / np.timedelta64(1, "D")).astype(float)
+    out["days_dormant"] = out["days_dormant"].fillna(float(spec.dormancy.long_dormant_days)).clip(lower=0)
+    out["tenure_days"] = ((asof.to_datetime64() - first) / np.timedelta64(1, "D")).astype(float)
+    out["tenure_days"] = out["tenure_days"].fillna(0).clip(lower=0)
+    out["stage"] = stage_of(out["days_dormant"].to_numpy(), spec)
+    out["deadline"] = pd.Series(ref, index=index).astype("datetime64[s]") + pd.Timedelta(
+        days=spec.dormancy.inoperative_days
+    )
+    bd = out["birth_date"]
+    age = (asof - bd).dt.days / 365.25
+    out["age"] = age.astype(float)
+    out = out.join(contact_features(book.contacts, index, asof, spec), how="left")
+    return out
+
+
+def stage_of(days_dormant: np.ndarray, spec: CampaignSpec) -> pd.Categorical:
+    """Dormancy stage from days since the last customer-initiated activity."""
+    d = spec.dormancy
+    bins = [-np.inf, d.at_risk_days, d.dormant_days, d.long_dormant_days, np.inf]
+    return pd.cut(days_dormant, bins=bins, labels=list(STAGES), right=False)
+
+
+def _fmax(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype="datetime64[s]")
+    b = np.asarray(b, dtype="datetime64[s]")
+    return np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.maximum(a, b)))
+
+
+def _fmin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype="datetime64[s]")
+    b = np.asarray(b, dtype="datetime64[s]")
+    return np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.minimum(a, b)))
+
+
+TXN_FEATURE_DEFAULTS = {
+    "n_txn_total": np.nan,
+    "n_txn_24m": np.nan,
+    "txn_amount_mean": np.nan,
+    "net_flow_12m": np.nan,
+    "digital_share": np.nan,
+}
+
+
+def _transaction_features(txn: pd.DataFrame, index: pd.Index, asof: pd.Timestamp) -> pd.DataFrame:
+    n = len(index)
+    c = codes_for(txn["customer_id"], index)
+    ts = txn["timestamp"]
+    if "initiated_by" in txn.columns:
+        cust = (txn["initiated_by"] != "bank").to_numpy()
+    else:
+        cust = np.ones(len(txn), dtype=bool)
+    cc = np.where(cust, c, -1)
+    feats = pd.DataFrame(index=index)
+    feats["_txn_last"] = _group(ts.dt.floor("D"), cc, n, "max")
+    feats["_txn_first"] = _group(ts.dt.floor("D"), c, n, "min")
+    feats["n_txn_total"] = np.bincount(cc[cc >= 0], minlength=n).astype(float)
+    recent = (ts >= asof - pd.Timedelta(days=730)).to_numpy()
+    rc = np.where(recent, cc, -1)
+    feats["n_txn_24m"] = np.bincount(rc[rc >= 0], minlength=n).astype(float)
+    if "amount" in txn.columns:
+        amt = txn["amount"].fillna(0.0)
+        feats["txn_amount_mean"] = _group(amt.abs(), cc, n, "mean", 0.0)
+        y = (ts >= asof - pd.Timedelta(days=365)).to_numpy()
+        feats["net_flow_12m"] = _group(amt, np.where(y, c, -1), n, "sum", 0.0)
+    else:
+        feats["txn_amount_mean"] = np.nan
+        feats["net_flow_12m"] = np.nan
+    if "channel" in txn.columns:
+        dig = txn["channel"].isin(DIGITAL_TXN_CHANNELS).to_numpy().astype(float)
+        feats["digital_share"] = _group(dig, cc, n, "mean", np.nan)
+    else:
+        feats["digital_share"] = np.nan
+    return feats
+
+
+def contact_features(contacts: pd.DataFrame | None, index: pd.Index, asof: pd.Timestamp,
+                     spec: CampaignSpec) -> pd.DataFrame:
+    """Contact-history features and policy inputs per customer.
+
+    Columns: contacts_12m, last_contact (date), contacts_30d, prior_responses,
+    complaint_recent (bool), opted_out_all (bool), opted_out_<channel> (bool).
+    """
+    n = len(index)
+    f = pd.DataFrame(index=index)
+    if contacts is None or len(contacts) == 0:
+        f["contacts_12m"] = 0.0
+        f["contacts_30d"] = 0.0
+        f["last_contact"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        f["prior_responses"] = 0.0
+        f["complaint_recent"] = False
+        for ch in CHANNELS:
+            f[f"opted_out_{ch}"] = False
+        return f
+    c = codes_for(contacts["customer_id"], index)
+    d = contacts["date"]
+    y = (d >= asof - pd.Timedelta(days=365)).to_numpy()
+    f["contacts_12m"] = np.bincount(c[(c >= 0) & y], minlength=n).astype(float)
+    m30 = (d >= asof - pd.Timedelta(days=30)).to_numpy()
+    f["contacts_30d"] = np.bincount(c[(c >= 0) & m30], minlength=n).astype(float)
+    f["last_contact"] = _group(d, c, n, "max")
+    if "outcome" in contacts.columns:
+        out = contacts["outcome"]
+        pos = out.isin(["responded", "reactivated"]).to_numpy()
+        f["prior_responses"] = np.bincount(c[(c >= 0) & pos], minlength=n).astype(float)
+        days = spec.policy.complaint_suppress_days
+        comp = (out == "complaint").to_numpy() & (d >= asof - pd.Timedelta(days=days)).to_numpy()
+        f["complaint_recent"] = np.bincount(c[(c >= 0) & comp], minlength=n) > 0
+        opt = (out == "opted_out").to_numpy()
+        for ch in CHANNELS:
+            m = opt & (contacts["channel"] == ch).to_numpy() & (c >= 0)
+            f[f"opted_out_{ch}"] = np.bincount(c[m], minlength=n) > 0
+    else:
+        f["prior_responses"] = 0.0
+        f["complaint_recent"] = False
+        for ch in CHANNELS:
+            f[f"opted_out_{ch}"] = False
+    return f

@@ -1,0 +1,173 @@
+"""Writing a run's outputs: all or nothing.
+
+Everything is written into a fresh sibling directory first and swapped into
+place only when complete, so a failed run leaves the previous outputs as they
+were. A directory that holds no ``run.json`` is never replaced (it is not
+ours), unless it is empty.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reactivate.errors import OutputError
+
+SCORES_COLUMNS = ["customer_id", "dormancy_stage", "days_dormant", "segment_id", "segment_name",
+                  "p_reactivate", "expected_value", "priority_rank", "best_week", "reason", "best_channel"]
+PLAN_COLUMNS = ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id", "theme", "reason"]
+TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "theme", "reason", "opener_en",
+                  "opener_zh", "p_reactivate", "expected_value", "last_contact"]
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """Deterministic CSV: fixed float format, no index, '\\n' line ends."""
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n", float_format="%.6g", date_format="%Y-%m-%d")
+    return buf.getvalue().encode("utf-8")
+
+
+def json_bytes(obj) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_jsonable) + "\n").encode()
+
+
+def _jsonable(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (np.bool_,)):
+        return bool(o)
+    return str(o)
+
+
+class Staging:
+    """A temporary directory beside ``out`` that replaces it on :meth:`commit`."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        if self.out.exists() and not self.out.is_dir():
+            raise OutputError(f"{self.out}: exists and is not a directory")
+        if self.out.is_dir() and any(self.out.iterdir()) and not (self.out / "run.json").is_file():
+            raise OutputError(
+                f"{self.out}: not empty and holds no run.json; refusing to replace a directory "
+                "reactivate did not write (choose another --out)"
+            )
+        parent = self.out.resolve().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
+        except OSError as exc:
+            raise OutputError(f"{parent}: cannot write here ({exc.strerror})") from None
+
+    def write(self, rel: str, data: bytes) -> None:
+        p = self.tmp / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+
+    def commit(self) -> None:
+        old = None
+        try:
+            if self.out.exists():
+                old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+                os.replace(self.out, old)
+            os.replace(self.tmp, self.out)
+        except OSError as exc:
+            if old is not None and not self.out.exists():
+                os.replace(old, self.out)
+            raise OutputError(f"{self.out}: cannot put the outputs in place ({exc.strerror})") from None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def write_grouped_csv(stage: Staging, df: pd.DataFrame, keys: list[str], path_of) -> int:
+    """Write one CSV per group of ``df`` (already sorted by ``keys``) without a per-row loop.
+
+    The frame is rendered to CSV once; each group's lines are sliced out.
+    """
+    if len(df) == 0:
+        return 0
+    body = csv_bytes(df.drop(columns=keys))
+    lines = body.split(b"\n")
+    header, rows = lines[0], lines[1:-1]
+    k = df.groupby(keys, sort=False).ngroup().to_numpy()
+    cuts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    bounds = np.r_[cuts, len(k)]
+    one_line_rows = len(rows) == len(df)  # no quoted line breaks inside fields
+    for a, b in itertools.pairwise(bounds):  # one iteration per file
+        part = (header + b"\n" + b"\n".join(rows[a:b]) + b"\n") if one_line_rows else csv_bytes(
+            df.iloc[a:b].drop(columns=keys))
+        stage.write(path_of(df.iloc[a]), part)
+    return len(cuts)
+
+
+def write_run(run, out: str | Path) -> dict[str, str]:
+    """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written."""
+    from reactivate.themes import THEMES
+
+    stage = Staging(Path(out))
+    try:
+        sc = run.scores
+        weeks = run.result.stats["weeks"]
+        scores = pd.DataFrame({
+            "customer_id": sc.index.to_numpy(),
+            "dormancy_stage": sc["stage"].astype(str).to_numpy(),
+            "days_dormant": sc["days_dormant"].round().astype(int).to_numpy(),
+            "segment_id": sc["segment_id"].to_numpy(),
+            "segment_name": sc["segment_name"].to_numpy(),
+            "p_reactivate": sc["p_reactivate"].round(4).to_numpy(),
+            "expected_value": sc["expected_value"].round(2).to_numpy(),
+            "priority_rank": sc["priority_rank"].to_numpy(),
+            "best_week": np.array(weeks, dtype=object)[sc["best_week"].to_numpy()],
+            "reason": sc["reason"].to_numpy(),
+            "best_channel": sc["best_channel"].to_numpy(),
+        }).sort_values("priority_rank", kind="stable")
+        stage.write("scores.csv", csv_bytes(scores))
+        segs = run.segments.copy()
+        stage.write("segments.csv", csv_bytes(segs))
+        plan = run.result.plan
+        stage.write("plan.csv", csv_bytes(plan[PLAN_COLUMNS]))
+        stage.write("suppressed.csv", csv_bytes(run.result.suppressed))
+        stage.write("holdout.csv", csv_bytes(run.result.holdout))
+        stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
+        stage.write("capacity.csv", csv_bytes(run.result.capacity))
+
+        # each RM's weekly list: calls and branch invitations first, then what their clients receive
+        t = plan.join(sc[["segment_name", "p_reactivate", "expected_value", "last_contact"]], on="customer_id")
+        human = t["channel"].isin(["phone", "branch"]).to_numpy()
+        t = t.assign(_h=np.where(human, 0, 1)).sort_values(
+            ["week_start", "rm_id", "_h", "priority_rank", "customer_id"], kind="stable")
+        t["priority"] = t.groupby(["week_start", "rm_id"], sort=False).cumcount() + 1
+        t["opener_en"] = t["theme"].map({k: v["en"] for k, v in THEMES.items()})
+        t["opener_zh"] = t["theme"].map({k: v["zh"] for k, v in THEMES.items()})
+        t["p_reactivate"] = t["p_reactivate"].round(4)
+        t["expected_value"] = t["expected_value"].round(2)
+        n_lists = write_grouped_csv(
+            stage, t[["week_start", "rm_id", *TARGET_COLUMNS]], ["week_start", "rm_id"],
+            lambda row: f"targets/{row['week_start']}/{_safe(row['rm_id'])}.csv",
+        )
+        run.summary["outputs"] = {"target_lists": n_lists}
+        stage.write("summary.json", json_bytes(run.summary))
+        stage.write("run.json", json_bytes(run.run))
+        stage.commit()
+    except BaseException:
+        stage.abort()
+        raise
+    return {"out": str(Path(out))}
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe version of an RM id."""
+    out = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
+    return out.strip(".") or "_"

@@ -1,0 +1,168 @@
+"""The whole job, stage by stage: load → dormancy → features → segments → scores → plan.
+
+Each stage is a function of DataFrames in its own module; this module wires
+them together and times them. :func:`run_plan` returns everything the
+outputs are made of; :mod:`reactivate.outputs` writes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reactivate import __version__
+from reactivate.config import CampaignSpec, load_campaign
+from reactivate.customers import build_customers
+from reactivate.errors import InputDataError
+from reactivate.features import model_features
+from reactivate.load import Book, load_book
+from reactivate.schema import CHANNELS
+from reactivate.segspec import SegmentSpec, load_segment_spec
+
+
+@dataclass
+class PlanRun:
+    as_of: dt.date
+    spec: CampaignSpec
+    seg_spec: SegmentSpec
+    book: Book
+    customers: pd.DataFrame
+    scores: pd.DataFrame
+    segments: pd.DataFrame
+    result: object  # reactivate.plan.PlanResult
+    summary: dict
+    run: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Clock:
+    def __init__(self):
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.t, 3)
+        self.t = now
+
+
+def run_plan(
+    *,
+    as_of: dt.date,
+    accounts: str | Path | None = None,
+    transactions: str | Path | None = None,
+    contacts: str | Path | None = None,
+    campaign: str | Path | CampaignSpec | None = None,
+    segments: str | Path | SegmentSpec | None = None,
+) -> PlanRun:
+    """Run every stage and return the results (nothing is written).
+
+    Raises
+    ------
+    ConfigError, InputDataError
+    """
+    clock = _Clock()
+    spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
+    seg_spec = segments if isinstance(segments, SegmentSpec) else load_segment_spec(segments)
+    book = load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=as_of)
+    clock.lap("load")
+    customers = build_customers(book, spec, as_of)
+    clock.lap("dormancy")
+    targets = customers[customers["stage"].isin(spec.dormancy.target_stages).to_numpy()]
+    if len(targets) == 0:
+        stages = customers["stage"].value_counts().to_dict()
+        raise InputDataError(
+            f"no customer is in the target stages ({', '.join(spec.dormancy.target_stages)}) on "
+            f"{as_of.isoformat()}; stages found: " + ", ".join(f"{k} {v}" for k, v in stages.items())
+        )
+    horizon_days = spec.campaign.horizon_weeks * 7
+    feats = model_features(targets, as_of, horizon_days)
+    clock.lap("features")
+
+    from reactivate.segment import describe_segments, segment_customers
+
+    seg, model = segment_customers(targets, feats, seg_spec)
+    profiles = describe_segments(seg, feats, model, seg_spec)
+    clock.lap("segment")
+
+    from reactivate.ranking import score_targets
+
+    scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of)
+    clock.lap("score")
+
+    from reactivate.plan import build_plan
+
+    result = build_plan(scores, fit, spec, as_of)
+    clock.lap("plan")
+
+    summary = _summary(customers, scores, seg_table, result, score_info, book, spec, model)
+    run = {
+        "version": __version__,
+        "as_of": as_of.isoformat(),
+        "seed": spec.campaign.seed,
+        "campaign": spec.to_dict(),
+        "campaign_source": spec.source,
+        "segmentation": seg_spec.to_dict(),
+        "segmentation_source": seg_spec.source,
+        "inputs": book.inputs,
+        "libraries": _libraries(),
+    }
+    return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps)
+
+
+def _libraries() -> dict[str, str]:
+    import sklearn
+
+    return {"pandas": pd.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+
+
+def _counts(values) -> dict[str, int]:
+    s = pd.Series(values).value_counts()
+    return {str(k): int(v) for k, v in sorted(s.items(), key=lambda kv: str(kv[0]))}
+
+
+def _summary(customers, scores, seg_table, result, score_info, book: Book, spec, model) -> dict:
+    plan = result.plan
+    cap = result.capacity
+    ch_cap = cap[cap["resource"] == "channel"]
+    use = {}
+    for name, g in ch_cap.groupby("name", sort=True):
+        total = int(g["capacity"].sum())
+        used = int(g["used"].sum())
+        use[name] = {"used": used, "capacity": total, "share": round(used / total, 4) if total else 0.0,
+                     "peak_week_share": round(float((g["used"] / g["capacity"].clip(lower=1)).max()), 4)}
+    rm_rows = cap[cap["resource"].isin(["rm", "pool"])]
+    rm_use = {
+        "calls": int(rm_rows["used"].sum()),
+        "rm_weeks_at_capacity": int((rm_rows["used"] >= rm_rows["capacity"]).sum()),
+        "max_share": round(float((rm_rows["used"] / rm_rows["capacity"].clip(lower=1)).max()), 4)
+        if len(rm_rows) else 0.0,
+    }
+    return {
+        "customers": len(customers),
+        "by_stage": _counts(customers["stage"].astype(str)),
+        "targets": len(scores),
+        "segments": [
+            {"segment_id": r.segment_id, "segment_name": r.segment_name, "size": int(r.size), "rank": int(r.rank)}
+            for r in seg_table.itertuples()
+        ],
+        "k": int(model.n_clusters_) if model is not None else 0,
+        "scoring": score_info,
+        "plan": {
+            **{k: v for k, v in result.stats.items() if k not in ("weeks",)},
+            "touches": len(plan),
+            "by_wave": _counts(plan["wave"]),
+            "by_channel": _counts(plan["channel"]),
+            "by_week": _counts(plan["week_start"]),
+            "suppressed_by_reason": _counts(result.suppressed["reason"]),
+            "unscheduled_by_reason": _counts(result.unscheduled["reason"]),
+        },
+        "capacity_use": {"channels": use, "rm_calls": rm_use},
+        "notes": list(book.notes),
+        "channels": list(CHANNELS),
+    }

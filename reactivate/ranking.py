@@ -1,0 +1,125 @@
+"""Per customer and per segment: how likely, how valuable, and when.
+
+Combines :mod:`reactivate.score` (propensity, value, channel fit) and
+:mod:`reactivate.timing` (best week) into the scores table, and ranks the
+segments by expected value with a recommended start week and a one-line
+explanation each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from reactivate.config import CampaignSpec
+from reactivate.load import Book
+from reactivate.schema import CHANNELS
+from reactivate.score import calibrate, channel_fit, customer_value, history_outcomes, prior_propensity
+from reactivate.timing import best_weeks, week_starts
+
+#: traits whose medians go on a profile card
+PROFILE_TRAITS = ("balance", "days_dormant", "age", "tenure_years", "n_products", "txn_per_year")
+
+
+def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: np.ndarray, profiles: dict[str, dict],
+                  book: Book, spec: CampaignSpec, as_of: dt.date):
+    """Score the target customers.
+
+    Returns
+    -------
+    scores : DataFrame indexed by customer_id: the customer columns plus
+        segment_id, segment_name, segment_rank, p_reactivate, value,
+        expected_value, priority_rank, best_week, event, reason, best_channel.
+    segments : DataFrame, one profile row per segment.
+    info : dict describing the scoring method.
+    fit : DataFrame of channel fit per segment.
+    """
+    p0 = prior_propensity(feats, targets)
+    hist = history_outcomes(book.contacts, targets.index)
+    p, info = calibrate(p0, seg, hist)
+    fit = channel_fit(seg, hist, spec)
+    value = customer_value(targets, spec)
+    ev = p * value
+    timing = best_weeks(targets, spec, as_of)
+
+    s = targets.copy()
+    s["segment_id"] = seg
+    s["p_reactivate"] = p
+    s["value"] = value
+    s["expected_value"] = ev
+    s[["best_week", "event", "reason"]] = timing[["best_week", "event", "reason"]]
+    # priority: expected value, ties broken by customer id (the index is sorted)
+    order = np.lexsort((np.arange(len(s)), -ev))
+    rank = np.empty(len(s), dtype=np.int64)
+    rank[order] = np.arange(1, len(s) + 1)
+    s["priority_rank"] = rank
+    best_ch = fit.idxmax(axis=1)
+    s["best_channel"] = pd.Series(seg).map(best_ch).to_numpy()
+
+    segments = segment_table(s, feats, profiles, spec, as_of)
+    s["segment_name"] = s["segment_id"].map(segments.set_index("segment_id")["segment_name"])
+    s["segment_rank"] = s["segment_id"].map(segments.set_index("segment_id")["rank"]).astype(int)
+    return s, segments, info, fit
+
+
+def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict], spec: CampaignSpec,
+                  as_of: dt.date) -> pd.DataFrame:
+    """One profile row per segment: size, traits, shortfalls, reach, rank and start week."""
+    weeks = week_starts(spec, as_of)
+    g = s.groupby("segment_id", sort=True)
+    f = feats.assign(segment_id=s["segment_id"].to_numpy()).groupby("segment_id", sort=True)
+    t = pd.DataFrame({
+        "size": g.size(),
+        "expected_reactivations": g["p_reactivate"].sum(),
+        "expected_value": g["expected_value"].sum(),
+        "mean_p": g["p_reactivate"].mean(),
+    })
+    t["share"] = t["size"] / t["size"].sum()
+    for trait in PROFILE_TRAITS:
+        t[f"median_{trait}"] = f[trait].median()
+    t["long_dormant_share"] = (s["stage"] == "long_dormant").groupby(s["segment_id"]).mean()
+    for ch in CHANNELS:
+        t[f"reach_{ch}"] = (s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"]).mean()
+    # where service fell short
+    short = pd.DataFrame({
+        "no contact in 12 months": (s["contacts_12m"] == 0),
+        "no digital channel": feats["digital_reach"].fillna(0) == 0,
+        "no relationship manager": s["rm_id"].isna(),
+        "deposit matures in the horizon": feats["maturing_soon"] > 0,
+        "near the regulatory dormancy date": s["event"] == "deadline",
+    }).groupby(s["segment_id"]).mean()
+    t["shortfalls"] = [
+        "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
+        for _, row in short.iterrows()  # one row per segment
+    ]
+    t = t.sort_values(["expected_value", "size"], ascending=[False, False], kind="stable")
+    t["rank"] = np.arange(1, len(t) + 1)
+    # recommended start week: a dated event shared by many members, else the pilot week
+    starts, why = [], []
+    for sid in t.index:  # one iteration per segment
+        members = s[s["segment_id"] == sid]
+        dated = members[members["event"] != "none"]
+        if len(dated) >= 0.2 * len(members) and len(dated):
+            wk = int(dated["best_week"].mode().iloc[0])
+            ev = dated["event"].mode().iloc[0]
+            starts.append(weeks[wk].isoformat())
+            why.append(f"{len(dated) / len(members):.0%} have a dated event; most often {ev} in week {wk + 1}")
+        else:
+            starts.append(weeks[0].isoformat())
+            why.append("pilot in week 1, then waves by priority")
+    t["start_week"] = starts
+    t["start_reason"] = why
+    t["segment_name"] = [profiles.get(sid, {}).get("name", sid) for sid in t.index]
+    t["kind"] = [profiles.get(sid, {}).get("kind", "cluster") for sid in t.index]
+    t["apart"] = [profiles.get(sid, {}).get("apart", "") for sid in t.index]
+    t["note"] = [profiles.get(sid, {}).get("note", "") for sid in t.index]
+    t["rank_reason"] = [
+        f"expected {r.expected_reactivations:.0f} reactivations worth {r.expected_value:,.0f} from {r.size} customers"
+        for r in t.itertuples()
+    ]
+    t = t.reset_index()
+    lead = ["segment_id", "segment_name", "kind", "rank", "size", "share", "expected_reactivations",
+            "expected_value", "mean_p", "start_week", "start_reason", "rank_reason", "apart", "shortfalls"]
+    return t[lead + [c for c in t.columns if c not in lead]]

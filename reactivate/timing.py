@@ -1,0 +1,131 @@
+"""The right week for each customer (找准唤醒契机): dated events inside the campaign.
+
+Events, most urgent first:
+
+1. the **regulatory dormancy clock**: the day an account becomes inoperative
+   or reportable (last activity + ``dormancy.inoperative_days``); contact at
+   least ``deadline_lead_days`` before it;
+2. **maturity** of a term deposit or wealth product: the week before it;
+3. the customer's **birthday** week.
+
+Customers without a dated event get the first week ("as early as capacity
+allows"). Public holidays and festivals come from the ``holidays`` package
+for the campaign's country; the plan mentions the festival a touch falls
+before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from reactivate.config import WEEKDAYS, CampaignSpec
+
+
+def campaign_start(spec: CampaignSpec, as_of: dt.date) -> dt.date:
+    """First day of the campaign: the spec's start date or the first week start after as-of."""
+    if spec.campaign.start_date is not None:
+        return spec.campaign.start_date
+    target = WEEKDAYS.index(spec.campaign.week_start)
+    ahead = (target - as_of.weekday()) % 7 or 7
+    return as_of + dt.timedelta(days=ahead)
+
+
+def week_starts(spec: CampaignSpec, as_of: dt.date) -> list[dt.date]:
+    start = campaign_start(spec, as_of)
+    return [start + dt.timedelta(weeks=i) for i in range(spec.campaign.horizon_weeks)]
+
+
+def _week_index(dates: pd.Series, start: dt.date) -> np.ndarray:
+    days = (dates - pd.Timestamp(start)).dt.days.to_numpy(dtype=float)
+    return np.floor(days / 7.0)
+
+
+def best_weeks(customers: pd.DataFrame, spec: CampaignSpec, as_of: dt.date) -> pd.DataFrame:
+    """Per customer: ``best_week`` (0-based index into the campaign weeks), ``event`` and ``reason``.
+
+    ``event`` is one of deadline, maturity, birthday or none.
+    """
+    start = campaign_start(spec, as_of)
+    H = spec.campaign.horizon_weeks
+    idx = customers.index
+    lead = pd.Timedelta(days=spec.dormancy.deadline_lead_days)
+
+    deadline = customers["deadline"]
+    dl_week = _week_index(deadline - lead, start)
+    # the deadline must still be ahead; if the lead time has begun, contact at once
+    dl_ok = (deadline >= pd.Timestamp(start)).to_numpy() & (dl_week < H)
+    dl_week = np.clip(dl_week, 0, H - 1)
+
+    mat = customers["next_maturity"]
+    mat_week = _week_index(mat - pd.Timedelta(days=7), start)
+    mat_ok = (mat >= pd.Timestamp(start)).to_numpy() & (mat_week < H)
+    mat_week = np.clip(np.nan_to_num(mat_week, nan=0.0), 0, H - 1)
+
+    bday = next_birthday(customers["birth_date"], start)
+    bd_week = _week_index(bday, start)
+    bd_ok = ~np.isnan(bd_week) & (bd_week < H) & (bd_week >= 0)
+    bd_week = np.nan_to_num(bd_week, nan=0.0)
+
+    week = np.select([dl_ok, mat_ok, bd_ok], [dl_week, mat_week, bd_week], default=0.0).astype(int)
+    event = np.select([dl_ok, mat_ok, bd_ok], ["deadline", "maturity", "birthday"], default="none")
+    dl_txt = deadline.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value="")
+    mat_txt = mat.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value="")
+    reason = np.select(
+        [dl_ok, mat_ok, bd_ok],
+        [
+            "becomes inoperative " + dl_txt,
+            "deposit matures " + mat_txt,
+            np.full(len(idx), "birthday week", dtype=object),
+        ],
+        default="no dated event: as early as capacity allows",
+    )
+    return pd.DataFrame({"best_week": week, "event": event, "reason": reason}, index=idx)
+
+
+def next_birthday(birth: pd.Series, start: dt.date) -> pd.Series:
+    """The first birthday on or after ``start`` (29 February falls on 1 March)."""
+    b = birth
+    y = start.year
+    month = b.dt.month.to_numpy(dtype=float)
+    day = b.dt.day.to_numpy(dtype=float)
+    leap = (month == 2) & (day == 29)
+    month = np.where(leap, 3, month)
+    day = np.where(leap, 1, day)
+    ok = ~np.isnan(month)
+    this = pd.to_datetime(
+        pd.DataFrame({"year": np.where(ok, y, 2000), "month": np.where(ok, month, 1), "day": np.where(ok, day, 1)})
+    )
+    nxt = this.where(this >= pd.Timestamp(start), this + pd.DateOffset(years=1))
+    nxt = nxt.where(ok)
+    nxt.index = birth.index
+    return nxt
+
+
+@lru_cache(maxsize=16)
+def festivals(country: str, start: dt.date, end: dt.date) -> tuple[tuple[dt.date, str], ...]:
+    """Public holidays and festivals in [start, end): first day of each, substitute days dropped."""
+    import holidays
+
+    try:
+        cal = holidays.country_holidays(country, years=range(start.year, end.year + 1), language="en_US")
+    except (NotImplementedError, KeyError):
+        return ()
+    seen: dict[str, dt.date] = {}
+    for day, name in sorted(cal.items()):
+        if not start <= day < end or "Day off" in name or "observed" in name:
+            continue
+        key = name.split(" (")[0] if "Spring Festival" not in name else "Spring Festival"
+        seen.setdefault(key, day)
+    return tuple(sorted((d, n) for n, d in seen.items()))
+
+
+def festival_ahead(week_start: dt.date, fests: tuple[tuple[dt.date, str], ...], days: int = 14) -> str:
+    """Name of a festival within ``days`` after the start of a week, or ''."""
+    for day, name in fests:
+        if week_start <= day < week_start + dt.timedelta(days=days):
+            return f"{name} {day.isoformat()}"
+    return ""

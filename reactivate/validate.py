@@ -1,0 +1,113 @@
+"""Checks of the data contract, reporting every problem in one pass.
+
+Each check takes a typed frame (as :func:`reactivate.io.read_table` returns
+it) and appends :class:`~reactivate.io.Problem` entries; nothing stops at the
+first failure. Messages carry file, column, count and the first row numbers
+(row 1 = the first row under the header), and never the values of id
+columns, which identify people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from reactivate.io import Problem, RawTable
+from reactivate.schema import DEPOSIT_PRODUCTS, Table
+
+
+def _rows(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask) + 1
+
+
+def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
+    """All contract checks of one table; returns the problems found."""
+    frame = raw.frame
+    label = raw.path.name
+    problems = list(raw.problems)
+    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # end of the as-of day
+
+    for col in table.columns:
+        if col.name not in frame.columns:
+            continue
+        s = frame[col.name]
+        if col.required:
+            missing = s.isna().to_numpy().copy()
+            # values that failed conversion are already reported as such
+            already = _already_reported(problems, col.name, len(frame))
+            if col.name == "last_activity_date":
+                missing[:] = False  # empty means "never used"
+            missing &= ~already
+            if missing.any():
+                problems.append(Problem(label, col.name, "missing (a required column)", _rows(missing)))
+        if col.kind == "enum" and isinstance(s.dtype, pd.CategoricalDtype):
+            bad_cats = [c for c in s.cat.categories if c not in col.values]
+            if bad_cats:
+                mask = s.isin(bad_cats).to_numpy()
+                first = str(s.iloc[int(np.flatnonzero(mask)[0])])
+                problems.append(
+                    Problem(
+                        label,
+                        col.name,
+                        f"unknown value (allowed: {', '.join(col.values)})",
+                        _rows(mask),
+                        first,
+                    )
+                )
+        if col.kind in ("date", "datetime") and col.name not in ("maturity_date", "birth_date"):
+            late = (s >= cutoff).fillna(False).to_numpy(dtype=bool)
+            if late.any():
+                what = "activity" if col.name in ("last_activity_date", "timestamp") else "dates"
+                problems.append(
+                    Problem(
+                        label,
+                        col.name,
+                        f"{what} after the as-of date {as_of.isoformat()}",
+                        _rows(late),
+                        _show(s.iloc[int(np.flatnonzero(late)[0])], col.kind),
+                    )
+                )
+
+    if table.key and all(k in frame.columns for k in table.key):
+        dup = frame.duplicated(list(table.key), keep="first").to_numpy()
+        dup = dup & frame[list(table.key)].notna().all(axis=1).to_numpy()
+        if dup.any():
+            problems.append(
+                Problem(label, ", ".join(table.key), "duplicate key (repeats an earlier row)", _rows(dup))
+            )
+    if table.name == "accounts" and {"balance", "product"} <= set(frame.columns):
+        neg = (frame["balance"] < 0).fillna(False).to_numpy(dtype=bool)
+        neg = neg & frame["product"].isin(DEPOSIT_PRODUCTS).to_numpy()
+        if neg.any():
+            problems.append(
+                Problem(
+                    label,
+                    "balance",
+                    f"negative balance on a deposit product ({', '.join(DEPOSIT_PRODUCTS)})",
+                    _rows(neg),
+                    str(frame["balance"].iloc[int(np.flatnonzero(neg)[0])]),
+                )
+            )
+    return problems
+
+
+def _already_reported(problems: list[Problem], column: str, n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    for p in problems:
+        if p.column == column and len(p.rows):
+            mask[p.rows - 1] = True
+    return mask
+
+
+def _show(value, kind: str) -> str:
+    if kind == "date" and isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+def render(problems: list[Problem]) -> str:
+    n = len(problems)
+    head = f"{n} problem{'s' if n != 1 else ''} in the input data"
+    return head + "\n" + "\n".join("  " + p.render() for p in problems)
