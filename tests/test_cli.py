@@ -1,0 +1,116 @@
+"""The command line: exact error lines and exit codes, help texts, safe outputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from reactivate import __version__
+from reactivate.cli import app
+from tests.conftest import write
+
+runner = CliRunner()
+COMMANDS = ["plan", "validate", "demo-data", "demo"]
+
+
+def invoke(*args):
+    return runner.invoke(app, list(map(str, args)))
+
+
+def test_version():
+    r = invoke("--version")
+    assert r.exit_code == 0 and r.stdout == f"reactivate {__version__}\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    r = invoke(command, "--help")
+    assert r.exit_code == 0
+    assert "Example:" in r.stdout and f"reactivate {command}" in r.stdout
+
+
+def test_python_dash_m_works_and_help_is_light():
+    r = subprocess.run([sys.executable, "-m", "reactivate", "--help"], capture_output=True, text=True, check=True)
+    assert "plan" in r.stdout
+    # heavy libraries are imported lazily: --help must not pull in pandas or scikit-learn
+    code = "import sys; from reactivate.cli import app; print('pandas' in sys.modules, 'sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False False"
+
+
+def test_bad_input_exact_error_exit_2_and_nothing_written(tmp_path):
+    p = write(tmp_path / "accounts.csv", "customer_id,account_id,product,open_date,last_activity_date,balance\n"
+              "C1,A1,savings,2020-01-01,2026-01-01,-3\n")
+    out = tmp_path / "out"
+    r = invoke("plan", "--as-of", "2026-11-30", "--accounts", p, "--out", out)
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Error: 1 problem in the input data\n"
+        "  accounts.csv: column 'balance': negative balance on a deposit product (savings, term_deposit, "
+        "wealth, fund) in 1 row (row 1; first value '-3.0')\n"
+    )
+    assert "Traceback" not in r.output
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.tmp-*"))
+
+
+def test_bad_date_option_and_bad_config(tmp_path):
+    r = invoke("plan", "--as-of", "30/11/2026", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and r.stderr == "Error: --as-of='30/11/2026' is not a date like 2026-11-30\n"
+    cfg = write(tmp_path / "c.toml", "[waves]\nfoo = 1\n")
+    r = invoke("plan", "--as-of", "2026-11-30", "--accounts", tmp_path / "a.csv", "--campaign", cfg,
+               "--out", tmp_path / "o")
+    assert r.exit_code == 2 and r.stderr.startswith(f"Error: {cfg}: unknown key 'waves.foo' (known: ")
+
+
+def test_missing_file(tmp_path):
+    r = invoke("validate", "--as-of", "2026-11-30", "--accounts", tmp_path / "nope.csv")
+    assert r.exit_code == 2 and r.stderr == f"Error: {tmp_path / 'nope.csv'}: file not found\n"
+
+
+def test_a_failed_run_keeps_the_previous_outputs(tmp_path, demo_book):
+    out = tmp_path / "out"
+    args = ["plan", "--as-of", "2026-11-30", "--accounts", demo_book / "accounts.csv", "--out", out]
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    bad = write(tmp_path / "bad.csv", "customer_id,account_id\nC1,A1\n")
+    r = invoke("plan", "--as-of", "2026-11-30", "--accounts", bad, "--out", out)
+    assert r.exit_code == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_refuses_to_replace_a_directory_it_did_not_write(tmp_path, demo_book):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    r = invoke("plan", "--as-of", "2026-11-30", "--accounts", demo_book / "accounts.csv", "--out", out)
+    assert r.exit_code == 3
+    assert "not empty and holds no run.json; refusing to replace" in r.stderr
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_validate_reports_ok_and_notes(tiny_accounts):
+    r = invoke("validate", "--as-of", "2026-11-30", "--accounts", tiny_accounts)
+    assert r.exit_code == 0
+    assert "accounts: 5 rows OK (accounts.csv)" in r.stderr
+    assert "note: accounts.csv: optional columns absent:" in r.stderr
+
+
+def test_plan_json_summary_on_stdout(tmp_path, demo_book):
+    import json
+
+    r = invoke("plan", "--as-of", "2026-11-30", "--accounts", demo_book / "accounts.csv", "--transactions",
+               demo_book / "transactions.csv", "--out", tmp_path / "o", "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["targets"] > 0 and summary["plan"]["touches"] > 0
+    assert "outputs in" in r.stderr
+
+
+def test_demo_data_rejects_bad_format(tmp_path):
+    r = invoke("demo-data", "--customers", "10", "--format", "xlsx", "--out", tmp_path / "d")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: ")
