@@ -202,3 +202,29 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "true_p_reactivate",
     "best_channel",
 )
+
+
+_KIND_DOC = {
+    "id": "text key",
+    "str": "text",
+    "date": "date",
+    "datetime": "timestamp",
+    "float": "number",
+    "bool": "true/false",
+    "enum": "one of",
+}
+
+
+def contract_markdown() -> str:
+    """The contract as Markdown tables (the generated part of docs/data.md)."""
+    out: list[str] = []
+    for t in TABLES.values():
+        out.append(f"### {t.name}\n\n{t.doc}\n")
+        out.append("| column | type | required | meaning | when absent |")
+        out.append("|---|---|---|---|---|")
+        for c in t.columns:
+            kind = _KIND_DOC[c.kind] + (": " + ", ".join(f"`{v}`" for v in c.values) if c.values else "")
+            req = "**yes**" if c.required else "no"
+            out.append(f"| `{c.name}` | {kind} | {req} | {c.doc} | {c.default_doc} |")
+        out.append("")
+    return "\n".join(out)

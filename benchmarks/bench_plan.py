@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Benchmark `reactivate plan` end to end, stage by stage, with peak memory.
+
+    python benchmarks/bench_plan.py                       # 100k and 1M customers (about 10 txns each)
+    python benchmarks/bench_plan.py --customers 100000 --format csv
+
+Demo books are generated once and cached in benchmarks/.data/. Each plan runs
+in a fresh subprocess so its peak memory (max RSS) is its own. Also times
+`reactivate --help` (best of 5), which must stay under 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / ".data"
+AS_OF = dt.date(2026, 11, 30)
+
+
+def ensure_book(n: int, fmt: str, seed: int = 0) -> Path:
+    out = DATA / f"book-{n}-{seed}-{fmt.replace('.', '')}"
+    if not (out / "done").is_file():
+        from reactivate.demo import generate_book, write_book
+
+        t = time.perf_counter()
+        book = generate_book(n, seed=seed, as_of=AS_OF)
+        t_gen = time.perf_counter() - t
+        t = time.perf_counter()
+        write_book(book, out, fmt=fmt)
+        t_write = time.perf_counter() - t
+        (out / "done").write_text(json.dumps({"generate_s": round(t_gen, 2), "write_s": round(t_write, 2),
+                                              "transactions": len(book.transactions)}))
+    return out
+
+
+def run_one(book: Path, fmt: str, out: Path) -> None:
+    """Child process: run the plan, print timings as JSON."""
+    from reactivate.outputs import write_run
+    from reactivate.pipeline import run_plan
+
+    ext = {"csv": "csv", "csv.gz": "csv.gz", "parquet": "parquet"}[fmt]
+    t0 = time.perf_counter()
+    run = run_plan(as_of=AS_OF, accounts=book / f"accounts.{ext}", transactions=book / f"transactions.{ext}",
+                   contacts=book / f"contacts.{ext}", campaign=HERE.parent / "campaigns" / "default.toml")
+    t = time.perf_counter()
+    write_run(run, out)
+    timings = dict(run.timings)
+    timings["write"] = round(time.perf_counter() - t, 3)
+    timings["total"] = round(time.perf_counter() - t0, 3)
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"timings": timings, "peak_mib": round(rss_mib), "targets": len(run.scores),
+                      "touches": len(run.result.plan)}))
+
+
+def help_time() -> float:
+    exe = Path(sys.executable).with_name("reactivate")
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([str(exe), "--help"], capture_output=True, check=True)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--customers", type=int, nargs="*", default=[100_000, 1_000_000])
+    ap.add_argument("--format", default="parquet", choices=["csv", "csv.gz", "parquet"])
+    ap.add_argument("--run-one", nargs=3, metavar=("BOOK", "FORMAT", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.run_one:
+        run_one(Path(args.run_one[0]), args.run_one[1], Path(args.run_one[2]))
+        return
+    print(f"`reactivate --help`: {help_time():.3f} s (best of 5)")
+    print()
+    print("| customers | transactions | format | load | dormancy | features | segment | score | plan | write "
+          "| **total** | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n in args.customers:
+        book = ensure_book(n, args.format)
+        meta = json.loads((book / "done").read_text())
+        out = DATA / f"out-{n}"
+        r = subprocess.run([sys.executable, __file__, "--run-one", str(book), args.format, str(out)],
+                           capture_output=True, text=True)
+        if r.returncode:
+            sys.stderr.write(r.stderr)
+            sys.exit(r.returncode)
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        t = res["timings"]
+        cells = [t.get(k, 0.0) for k in ("load", "dormancy", "features", "segment", "score", "plan", "write")]
+        print(f"| {n:,} | {meta['transactions']:,} | {args.format} | "
+              + " | ".join(f"{c:.2f}" for c in cells)
+              + f" | **{t['total']:.2f} s** | {res['peak_mib'] / 1024:.2f} GiB |")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
