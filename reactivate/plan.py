@@ -72,8 +72,8 @@ def suppression_reasons(c: pd.DataFrame, eligible: np.ndarray, spec: CampaignSpe
 
 
 def channel_eligibility(c: pd.DataFrame, spec: CampaignSpec) -> tuple[list[str], np.ndarray]:
-    """Channels in the campaign and an (n x channels) matrix: reachable, consented, not opted out."""
-    chans = [ch for ch in CHANNELS if ch in spec.channels and spec.channels[ch].weekly_capacity > 0]
+    """Channels of the spec and an (n x channels) matrix: reachable, consented, not opted out."""
+    chans = [ch for ch in CHANNELS if ch in spec.channels]
     hardship = c["hardship"].to_numpy(dtype=bool)
     cols = []
     for ch in chans:
@@ -121,7 +121,8 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     util = (p * value)[:, None] * seg_fit - cost[None, :]
     # care contacts are not judged by value: any eligible human channel, by fit
     util = np.where(hardship[:, None], seg_fit + 1.0, util)
-    util = np.where(elig, util, -np.inf)
+    open_ch = np.array([spec.channels[ch].weekly_capacity > 0 for ch in chans], dtype=bool)
+    util = np.where(elig & open_ch[None, :], util, -np.inf)
     order = np.argsort(-util, axis=1, kind="stable")[:, :MAX_CHOICES]
     best_u = np.take_along_axis(util, order[:, :1], axis=1)[:, 0]
     choice_u = np.take_along_axis(util, order, axis=1)
@@ -251,8 +252,8 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
                         "reason": reason[suppressed]})
     hold = pd.DataFrame({"customer_id": ids[holdout], "segment_id": seg[holdout]})
     un_reason = np.select(
-        [~worth, earliest_week >= H, target >= H, seen_candidate],
-        ["no channel worth its cost", "contact policy: contacted too recently",
+        [~np.isfinite(best_u), ~worth, earliest_week >= H, target >= H, seen_candidate],
+        ["no open channel the customer consented to", "no channel worth its cost", "contact policy: contacted too recently",
          "released in a wave after the horizon", "no capacity left"],
         default="no capacity left",
     )

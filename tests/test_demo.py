@@ -101,7 +101,9 @@ def test_bad_seed_and_as_of_are_config_errors():
 
 def test_bad_format_is_a_config_error(tmp_path):
     book = generate_book(10)
-    with pytest.raises(ConfigError, match=r"fmt='xlsx' is not a known format; use one of: csv, csv.gz, parquet\."):
+    with pytest.raises(
+        ConfigError, match=r"fmt='xlsx' is not a known format; use one of: csv, csv.gz, parquet\."
+    ):
         write_book(book, tmp_path, fmt="xlsx")
     assert list(tmp_path.iterdir()) == []
 
@@ -195,7 +197,9 @@ def test_id_formats(book):
     assert book.accounts.branch_id.str.fullmatch(r"BR\d{3}").all()
     # every transaction names an account of its own customer
     owner = book.accounts.set_index("account_id").customer_id
-    assert (owner.loc[book.transactions.account_id].to_numpy() == book.transactions.customer_id.to_numpy()).all()
+    assert (
+        owner.loc[book.transactions.account_id].to_numpy() == book.transactions.customer_id.to_numpy()
+    ).all()
 
 
 def test_id_width_grows_with_n():
@@ -435,7 +439,17 @@ def test_kmeans_recovers_the_dormant_personas(big_book):
     f = _features(big_book)
     t = big_book.truth.set_index("customer_id").loc[f.index]
     dormant = t.activity_state.isin(["dormant", "long_dormant"]).to_numpy()
-    cols = ["age", "log_balance", "n_accounts", "digital", "tenure", "log_txn", "log_amount", "days_since", "term"]
+    cols = [
+        "age",
+        "log_balance",
+        "n_accounts",
+        "digital",
+        "tenure",
+        "log_txn",
+        "log_amount",
+        "days_since",
+        "term",
+    ]
     x = f.loc[dormant, cols].to_numpy()
     x = (x - x.mean(axis=0)) / x.std(axis=0)
     labels = cluster.KMeans(5, n_init=10, random_state=0).fit_predict(x)

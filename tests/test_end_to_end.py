@@ -23,7 +23,7 @@ def outputs(demo_run):
 
 
 def test_writes_every_output(outputs):
-    run, out, plan, _ = outputs
+    _, out, plan, _ = outputs
     for name in ("scores.csv", "segments.csv", "plan.csv", "suppressed.csv", "holdout.csv", "unscheduled.csv",
                  "capacity.csv", "summary.json", "run.json"):
         assert (out / name).is_file(), name

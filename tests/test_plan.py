@@ -104,8 +104,11 @@ def test_suppression_is_absolute_and_explained():
     res = build_plan(s, fit_for(s["segment_id"], spec), spec, AS_OF)
     assert res.suppressed.set_index("customer_id")["reason"].to_dict() == {
         "C000": "deceased", "C001": "legal hold", "C002": "do not contact", "C003": "minor",
-        "C004": "recent complaint", "C005": "no consenting channel", "C006": "no consenting channel",
+        "C004": "recent complaint", "C005": "no consenting channel",
     }
+    # opted out of calls, the only open channel here: not suppressed, but left unscheduled with the reason
+    assert res.unscheduled.set_index("customer_id")["reason"].to_dict() == {
+        "C006": "no open channel the customer consented to"}
     assert res.plan["customer_id"].tolist() == ["C007"]
 
 
