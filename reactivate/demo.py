@@ -15,7 +15,9 @@ seeded with ``seed`` drives every draw in a fixed order, so the same
 
 from __future__ import annotations
 
+import gzip
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -103,7 +105,7 @@ MIN_OPEN_AGE = 16
 ACTIVE_SPAN_YEARS = np.array([[8.0, 30.0], [0.5, 4.0], [5.0, 20.0], [2.0, 10.0], [1.0, 15.0]])
 
 #: total of the non-negative balances: log10 median and log10 sd per persona
-BALANCE_LOG10 = np.array([[4.9, 0.35], [2.9, 0.40], [5.8, 0.30], [3.7, 0.35], [np.nan, np.nan]])
+BALANCE_LOG10 = np.array([[4.9, 0.35], [2.7, 0.30], [5.8, 0.30], [3.9, 0.30], [np.nan, np.nan]])
 #: forgotten_small_balance: log10 of the balance is uniform on this range (0.32 .. 97.7)
 SMALL_BALANCE_LOG10 = (-0.5, 1.99)
 
@@ -111,9 +113,9 @@ SMALL_BALANCE_LOG10 = (-0.5, 1.99)
 N_ACCOUNTS_PROBS = np.array(
     [
         [0.00, 0.50, 0.35, 0.15],
-        [0.50, 0.40, 0.10, 0.00],
+        [0.55, 0.40, 0.05, 0.00],
         [0.00, 0.00, 0.40, 0.60],
-        [0.25, 0.50, 0.25, 0.00],
+        [0.10, 0.50, 0.40, 0.00],
         [1.00, 0.00, 0.00, 0.00],
     ]
 )
@@ -185,7 +187,7 @@ REACH = np.array(
         [0.95, 0.60, 0.15, 0.08, 0.05, 0.90, 0.85],
         [0.50, 0.75, 0.90, 0.85, 0.95, 0.05, 0.30],
         [0.98, 0.70, 0.60, 0.75, 0.45, 0.60, 0.70],
-        [0.70, 0.92, 0.88, 0.35, 0.50, 0.10, 0.40],
+        [0.70, 0.92, 0.88, 0.25, 0.35, 0.10, 0.40],
         [0.25, 0.60, 0.05, 0.05, 0.03, 0.20, 0.90],
     ]
 )
@@ -547,7 +549,9 @@ def _accounts(rng: np.random.Generator, cust: dict[str, np.ndarray], asof: int) 
     kind = _draw_by_group(rng, persona[owner], MATURITY_PROBS)
     soon = asof + _uniform_int(rng, np.zeros(m), np.full(m, MATURITY_SOON_DAYS))
     later = asof + _uniform_int(rng, np.full(m, MATURITY_SOON_DAYS + 1), np.full(m, 1095))
-    past = np.minimum(np.maximum(asof - _uniform_int(rng, np.ones(m), np.full(m, 720)), opened + 30), asof - 1)
+    past = np.minimum(
+        np.maximum(asof - _uniform_int(rng, np.ones(m), np.full(m, 720)), opened + 30), asof - 1
+    )
     maturity = np.select([kind == 0, kind == 1], [soon, later], past)
 
     return {
@@ -585,7 +589,22 @@ def _transactions(
     n = persona.shape[0]
     window = asof - HISTORY_DAYS  # first day of the log
     primary = _group_starts(cust["n_acc"])  # index of each customer's slot-0 account
-    pieces: list[tuple[np.ndarray, ...]] = []  # (customer, account, day, second, amount, channel, initiator)
+    # pieces of (customer, account, seconds since the start of the log, amount, channel, initiator)
+    pieces: list[tuple[np.ndarray, ...]] = []
+
+    def add(
+        who: np.ndarray,
+        account: np.ndarray,
+        day: np.ndarray,
+        second: np.ndarray,
+        amount: np.ndarray,
+        channel: np.ndarray | int,
+        initiator: int,
+    ) -> None:
+        k = who.shape[0]
+        when = (day - window) * 86_400 + second
+        channel = np.broadcast_to(np.asarray(channel, dtype=np.int8), (k,))
+        pieces.append((who, account, when, amount, channel, np.full(k, initiator, dtype=np.int8)))
 
     def customer_rows(who: np.ndarray, account: np.ndarray, day: np.ndarray, sign: np.ndarray | None) -> None:
         k = who.shape[0]
@@ -596,7 +615,7 @@ def _transactions(
         amount = np.maximum(np.round(size, 2), 0.01) * sign
         channel = _draw_by_group(rng, p, TXN_CHANNEL_WEIGHTS)
         second = _uniform_int(rng, np.full(k, 7 * 3600), np.full(k, 23 * 3600 - 1))
-        pieces.append((who, account, day, second, amount, channel, np.full(k, _CUSTOMER)))
+        add(who, account, day, second, amount, channel, _CUSTOMER)
 
     # 1. everyday transactions on the primary account, from the open day (or the start of
     #    the log) to the last activity day
@@ -628,7 +647,7 @@ def _transactions(
     amount = np.round(salary[who] * (1.0 + 0.03 * rng.standard_normal(k)), 2)
     second = _uniform_int(rng, np.full(k, 8 * 3600), np.full(k, 10 * 3600 - 1))
     day = stop[who] - np.floor(j * 30.44).astype(np.int64)
-    pieces.append((who, primary[who], day, second, amount, np.full(k, _TCH["auto"]), np.full(k, _CUSTOMER)))
+    add(who, primary[who], day, second, amount, _TCH["auto"], _CUSTOMER)
 
     # 4. bank-initiated rows that go on after dormancy: yearly interest and fees on the
     #    account's anniversaries (fees half a year later)
@@ -648,28 +667,15 @@ def _transactions(
                 amount = np.maximum(np.round(acc["balance"][rows] * value, 2), 0.01)
             else:
                 amount = np.full(rows.shape[0], value)
-            k = rows.shape[0]
-            pieces.append(
-                (
-                    acc["owner"][rows],
-                    rows,
-                    day,
-                    np.full(k, 3600),
-                    amount,
-                    np.full(k, _TCH["auto"]),
-                    np.full(k, _BANK),
-                )
-            )
+            add(acc["owner"][rows], rows, day, np.full(rows.shape[0], 3600), amount, _TCH["auto"], _BANK)
 
-    who, account, day, second, amount, channel, initiator = (np.concatenate(col) for col in zip(*pieces))
-    # order by customer, then time; a stable sort keeps ties in generation order (deterministic)
-    key = (who.astype(np.int64) << 28) | ((day - window) * 86_400 + second)
-    order = np.argsort(key, kind="stable")
+    who, account, when, amount, channel, initiator = (np.concatenate(col) for col in zip(*pieces, strict=True))
+    # order by customer, then time (< 2**28 s); a stable sort keeps ties in generation order
+    order = np.argsort((who.astype(np.int64) << 28) | when, kind="stable")
     return {
         "owner": who[order],
         "account": account[order],
-        "day": day[order],
-        "second": second[order],
+        "timestamp": (when[order] + window * 86_400).astype("datetime64[s]"),
         "amount": amount[order],
         "channel": channel[order],
         "initiator": initiator[order],
@@ -687,7 +693,9 @@ def _contacts(
     # the customer consented to
     eligible = ~cust["dnc"] & ~cust["deceased"] & consent.any(axis=1)
     contacted = eligible & (rng.random(n) < CONTACTED_SHARE / max(eligible.mean(), 1e-9))
-    count = np.where(contacted, _draw_by_group(rng, np.zeros(n, dtype=np.int64), N_CONTACTS_PROBS[None]) + 1, 0)
+    count = np.where(
+        contacted, _draw_by_group(rng, np.zeros(n, dtype=np.int64), N_CONTACTS_PROBS[None]) + 1, 0
+    )
     who = np.repeat(np.arange(n), count)
     k = who.shape[0]
     recent = rng.random(k) < RECENT_CONTACT_SHARE
@@ -729,7 +737,7 @@ def _contacts(
     u_cause = rng.random(n)
     for reason_name, outcome_name in cause.items():
         sel = cust["dnc"] & (reason == DNC_REASONS.index(reason_name)) & (u_cause < P_DNC_CAUSE_RECORDED)
-        sel &= has.any(axis=1)
+        sel &= has.any(axis=1) & ~cust["deceased"]
         idx = np.flatnonzero(sel)
         g = -np.log(-np.log(rng.random((idx.shape[0], len(CHANNELS))) + 1e-300) + 1e-300)
         ch = np.argmax(np.where(has[idx], np.log(CONTACT_CHANNEL_WEIGHT) + g, -np.inf), axis=1)
@@ -804,10 +812,9 @@ def _frames(
     for flag in ("hardship", "deceased", "legal_hold"):
         accounts[flag] = cust[flag][acc["owner"]]
 
-    timestamp = (txn["day"].astype(np.int64) * 86_400 + txn["second"]).astype("datetime64[s]")
     transactions = {
         "customer_id": _series(customer_id.take(pa.array(txn["owner"]))),
-        "timestamp": timestamp,
+        "timestamp": txn["timestamp"],
         "amount": txn["amount"],
         "channel": _labels(txn["channel"], TXN_CHANNELS),
         "initiated_by": _labels(txn["initiator"], INITIATORS),
@@ -845,6 +852,21 @@ def _frame(columns: dict[str, object], names: tuple[str, ...]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
+#: columns with few distinct values: dictionary-encoded in Parquet (ids are not: it is slower)
+_DICTIONARY_COLUMNS = frozenset(
+    {"product", "rm_id", "branch_id", "dnc_reason", "channel", "initiated_by", "campaign", "outcome"}
+    | {"persona", "activity_state", "best_channel"}
+)
+#: CSV values are written unquoted; a table with a comma, quote or line break in a text
+#: value (pyarrow refuses it unquoted) is written again with its text values quoted
+_CSV_PLAIN = pacsv.WriteOptions(include_header=False, batch_size=65_536, quoting_style="none")
+_CSV_QUOTED = pacsv.WriteOptions(include_header=False, batch_size=65_536, quoting_style="needed")
+#: csv.gz: rows per gzip member (members are compressed in parallel and concatenated)
+_GZIP_ROWS = 65_536
+_GZIP_LEVEL = 6
+_WORKERS = 2
+
+
 def _to_arrow(df: pd.DataFrame, table: Table | None) -> pa.Table:
     tbl = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
     if table is not None:
@@ -855,22 +877,52 @@ def _to_arrow(df: pd.DataFrame, table: Table | None) -> pa.Table:
     return tbl
 
 
-def _write_csv(tbl: pa.Table, sink: pa.NativeFile) -> None:
-    # a plain header line (pyarrow would quote the names)
-    sink.write((",".join(tbl.column_names) + "\n").encode())
-    options = pacsv.WriteOptions(include_header=False, batch_size=65_536, quoting_style="needed")
-    pacsv.write_csv(tbl, sink, write_options=options)
+def _header(tbl: pa.Table) -> bytes:
+    # a plain header line: pyarrow would quote the names
+    return (",".join(tbl.column_names) + "\n").encode()
 
 
-def _write_one(tbl: pa.Table, path: Path, fmt: str) -> None:
-    if fmt == "parquet":
-        pq.write_table(tbl, str(path), compression="zstd")
-    elif fmt == "csv.gz":
-        with pa.CompressedOutputStream(str(path), "gzip") as sink:
-            _write_csv(tbl, sink)
-    else:
+def _csv_bytes(tbl: pa.Table, header: bool) -> pa.Buffer:
+    for options in (_CSV_PLAIN, _CSV_QUOTED):
+        sink = pa.BufferOutputStream()
+        if header:
+            sink.write(_header(tbl))
+        try:
+            if tbl.num_rows:
+                pacsv.write_csv(tbl, sink, write_options=options)
+        except pa.ArrowInvalid:
+            continue
+        return sink.getvalue()
+    raise AssertionError("unreachable: quoted CSV accepts every value")
+
+
+def _write_csv(tbl: pa.Table, path: Path) -> None:
+    try:
         with pa.OSFile(str(path), "wb") as sink:
-            _write_csv(tbl, sink)
+            sink.write(_header(tbl))
+            pacsv.write_csv(tbl, sink, write_options=_CSV_PLAIN)
+    except pa.ArrowInvalid:
+        with pa.OSFile(str(path), "wb") as sink:
+            sink.write(_header(tbl))
+            pacsv.write_csv(tbl, sink, write_options=_CSV_QUOTED)
+
+
+def _gzip_member(tbl: pa.Table, start: int) -> bytes:
+    data = _csv_bytes(tbl.slice(start, _GZIP_ROWS), header=start == 0)
+    # mtime=0: no time in the header, the same bytes on every run
+    return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
+
+
+def _write_csv_gz(tbl: pa.Table, path: Path, pool: ThreadPoolExecutor) -> None:
+    starts = range(0, max(tbl.num_rows, 1), _GZIP_ROWS)
+    with open(path, "wb") as sink:
+        for member in pool.map(lambda start: _gzip_member(tbl, start), starts):
+            sink.write(member)
+
+
+def _write_parquet(tbl: pa.Table, path: Path) -> None:
+    dictionary = [c for c in tbl.column_names if c in _DICTIONARY_COLUMNS]
+    pq.write_table(tbl, str(path), compression="zstd", use_dictionary=dictionary)
 
 
 def write_book(book: DemoBook, out_dir: Path | str, fmt: str = "csv") -> dict[str, Path]:
@@ -915,7 +967,9 @@ def write_book(book: DemoBook, out_dir: Path | str, fmt: str = "csv") -> dict[st
     for name, (df, table) in tables.items():
         expected = TRUTH_COLUMNS if table is None else table.names
         if tuple(df.columns) != expected:
-            raise OutputError(f"{name}: columns {list(df.columns)} differ from the contract {list(expected)}.")
+            raise OutputError(
+                f"{name}: columns {list(df.columns)} differ from the contract {list(expected)}."
+            )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -924,8 +978,16 @@ def write_book(book: DemoBook, out_dir: Path | str, fmt: str = "csv") -> dict[st
     paths = {name: out_dir / f"{name}.{fmt}" for name in tables}
     temps = {name: out_dir / f".{name}.{fmt}.{os.getpid()}.tmp" for name in tables}
     try:
-        for name, (df, table) in tables.items():
-            _write_one(_to_arrow(df, table), temps[name], fmt)
+        arrow = {name: _to_arrow(df, table) for name, (df, table) in tables.items()}
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            if fmt == "csv.gz":  # one file at a time, its gzip members in parallel
+                for name, tbl in arrow.items():
+                    _write_csv_gz(tbl, temps[name], pool)
+            else:  # the files in parallel
+                write = _write_parquet if fmt == "parquet" else _write_csv
+                futures = [pool.submit(write, tbl, temps[name]) for name, tbl in arrow.items()]
+                for future in futures:
+                    future.result()
         for name in tables:
             os.replace(temps[name], paths[name])
     except OSError as exc:

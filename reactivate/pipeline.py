@@ -152,6 +152,8 @@ def _summary(customers, scores, seg_table, result, score_info, book: Book, spec,
             for r in seg_table.itertuples()
         ],
         "k": int(model.n_clusters_) if model is not None else 0,
+        "k_choice": {"reason": model.k_reason_, "scores": {str(k): v for k, v in model.k_scores_.items()}}
+        if model is not None else {},
         "scoring": score_info,
         "plan": {
             **{k: v for k, v in result.stats.items() if k not in ("weeks",)},

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from reactivate.errors import ConfigError, NotFittedError
@@ -24,7 +24,13 @@ from reactivate.segspec import FeatureSpec, SegmentSpec, parse_condition
 #: silhouette is computed on a fixed-size sample: exact silhouette is O(n^2)
 SILHOUETTE_SAMPLE = 4000
 #: k is chosen on a smaller sample than the final fit
-SELECTION_SAMPLE = 30_000
+SELECTION_SAMPLE = 20_000
+#: bootstrap refits per k for the stability score
+BOOTSTRAPS = 3
+#: a k is stable when refits on bootstrap resamples agree this much (mean ARI)
+STABLE_ARI = 0.9
+#: ... and separated when its silhouette reaches this share of the best k's
+SILHOUETTE_SHARE = 0.8
 
 
 class Segmenter(ClusterMixin, BaseEstimator):
@@ -115,6 +121,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         if self.n_clusters:
             k = min(self.n_clusters, len(Z))
             self.k_scores_ = {}
+            self.k_reason_ = f"k={k}: fixed in the spec"
         else:
             k, self.k_scores_ = self._choose_k(Z, rng, max(2, min(self.k_range[0], k_hi)), max(2, k_hi))
         km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Z)
@@ -128,15 +135,43 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return self
 
     def _choose_k(self, Z, rng, k_lo, k_hi):
+        """The largest k that is both stable and well separated.
+
+        For each k: silhouette on a fixed-size sample, and stability as the mean
+        adjusted Rand index between k-means refits on bootstrap resamples. The
+        choice is the largest k whose stability is at least ``STABLE_ARI`` and
+        whose silhouette is at least ``SILHOUETTE_SHARE`` of the best: silhouette
+        alone favours a few coarse groups, while analysts need every stable
+        distinction the data supports.
+        """
         sub = Z[np.sort(rng.choice(len(Z), size=min(len(Z), SELECTION_SAMPLE), replace=False))]
         sil_idx = np.sort(rng.choice(len(sub), size=min(len(sub), SILHOUETTE_SAMPLE), replace=False))
+        probe = sub[sil_idx]
         scores = {}
         for k in range(k_lo, k_hi + 1):
-            km = KMeans(n_clusters=k, n_init=2, random_state=self.random_state).fit(sub)
+            km = KMeans(n_clusters=k, n_init=2 * self.n_init, random_state=self.random_state).fit(sub)
             lab = km.labels_[sil_idx]
-            scores[k] = float(silhouette_score(sub[sil_idx], lab)) if len(set(lab)) > 1 else -1.0
-        best = max(scores, key=lambda k: (round(scores[k], 3), -k))
-        return best, scores
+            sil = float(silhouette_score(probe, lab)) if len(set(lab)) > 1 else -1.0
+            # refits on bootstrap resamples, started from this fit's centroids: what moves is
+            # due to the data, not to k-means landing in another local optimum
+            aris = []
+            for _ in range(BOOTSTRAPS):
+                boot = sub[rng.integers(0, len(sub), len(sub))]
+                refit = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(boot)
+                aris.append(adjusted_rand_score(lab, refit.predict(probe)))
+            scores[k] = {"silhouette": round(sil, 4), "stability": round(float(np.mean(aris)), 4)}
+        best_sil = max(v["silhouette"] for v in scores.values())
+        good = [k for k, v in scores.items()
+                if v["stability"] >= STABLE_ARI and v["silhouette"] >= SILHOUETTE_SHARE * best_sil]
+        if good:
+            k = max(good)
+            self.k_reason_ = (f"k={k}: the largest k with stability >= {STABLE_ARI} (bootstrap ARI "
+                              f"{scores[k]['stability']:.2f}) and silhouette {scores[k]['silhouette']:.2f} >= "
+                              f"{SILHOUETTE_SHARE:.0%} of the best ({best_sil:.2f})")
+        else:
+            k = max(scores, key=lambda kk: (scores[kk]["silhouette"], -kk))
+            self.k_reason_ = f"k={k}: no k was stable; the best silhouette ({best_sil:.2f})"
+        return k, scores
 
     def transform(self, X) -> np.ndarray:
         """Scaled, weighted feature matrix (the space the centroids live in)."""

@@ -321,7 +321,7 @@ def test_state_and_persona_shares(big_book):
     assert states["at_risk"] == pytest.approx(0.15, abs=0.02)
     assert states["dormant"] + states["long_dormant"] == pytest.approx(0.60, abs=0.02)
     personas = big_book.truth.persona.value_counts(normalize=True)
-    for name, share in zip(PERSONAS, demo.PERSONA_SHARE):
+    for name, share in zip(PERSONAS, demo.PERSONA_SHARE, strict=True):
         assert personas[name] == pytest.approx(share, abs=0.02), name
 
 
@@ -550,6 +550,6 @@ def test_output_dir_that_is_a_file_is_an_output_error(tmp_path):
 
 def test_docs_describe_every_persona_and_base_rate():
     text = DOCS.read_text()
-    for name, rate in zip(PERSONAS, PERSONA_BASE_RATE):
+    for name, rate in zip(PERSONAS, PERSONA_BASE_RATE, strict=True):
         assert f"`{name}`" in text
         assert re.search(rf"`{name}`[^\n]*\b{rate:.2f}\b", text), name
