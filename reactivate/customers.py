@@ -84,19 +84,15 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
             out["next_maturity"] = pd.NaT
             out["maturity_amount"] = 0.0
         # the RM and branch of the customer's largest account
-        order = np.lexsort((acc["account_id"].astype(str).to_numpy(), -bal.to_numpy(), c))
+        order = np.lexsort((np.arange(len(acc)), -bal.to_numpy(), c))
         firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]]
         firsts = firsts[c[firsts] >= 0]
-        for col in ("rm_id", "branch_id", "birth_date"):
-            if col in acc.columns:
-                vals = acc[col].to_numpy()[firsts]
-                series = pd.Series(pd.NA if col != "birth_date" else pd.NaT, index=index,
-                                   dtype="string" if col != "birth_date" else "datetime64[s]")
-                series.iloc[c[firsts]] = vals
-                out[col] = series
-            else:
-                out[col] = pd.Series(pd.NA if col != "birth_date" else pd.NaT, index=index,
-                                     dtype="string" if col != "birth_date" else "datetime64[s]")
+        for col in ("rm_id", "branch_id"):
+            out[col] = _pick_category(acc[col] if col in acc.columns else None, firsts, c, n)
+        bd = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+        if "birth_date" in acc.columns:
+            bd[c[firsts]] = acc["birth_date"].to_numpy(dtype="datetime64[s]")[firsts]
+        out["birth_date"] = bd
         for ch in CHANNELS:
             has = acc[f"has_{ch}"] if f"has_{ch}" in acc.columns else None
             out[f"has_{ch}"] = (
@@ -121,8 +117,8 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
         out["deposit_balance"] = np.nan
         out["next_maturity"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
         out["maturity_amount"] = 0.0
-        out["rm_id"] = pd.Series(pd.NA, index=index, dtype="string")
-        out["branch_id"] = pd.Series(pd.NA, index=index, dtype="string")
+        out["rm_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
+        out["branch_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
         out["birth_date"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
         for ch in CHANNELS:
             out[f"has_{ch}"] = True
@@ -154,6 +150,22 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     out["age"] = age.astype(float)
     out = out.join(contact_features(book.contacts, index, asof, spec), how="left")
     return out
+
+
+def _pick_category(col: pd.Series | None, rows: np.ndarray, codes: np.ndarray, n: int) -> pd.Categorical:
+    """Per customer, the value of ``col`` at account row ``rows[i]`` (a categorical with sorted categories)."""
+    if col is None:
+        return pd.Categorical.from_codes(np.full(n, -1), categories=pd.Index([], dtype=object))
+    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+    cats = cat.cat.categories
+    order = np.argsort(cats.astype(str).to_numpy(), kind="stable")
+    remap = np.empty(len(cats), dtype=np.int64)
+    remap[order] = np.arange(len(cats))
+    src = cat.cat.codes.to_numpy()[rows]
+    full = np.full(n, -1, dtype=np.int64)
+    if len(cats):
+        full[codes[rows]] = np.where(src >= 0, remap[np.maximum(src, 0)], -1)
+    return pd.Categorical.from_codes(full, categories=cats[order])
 
 
 def stage_of(days_dormant: np.ndarray, spec: CampaignSpec) -> pd.Categorical:

@@ -402,7 +402,7 @@ def generate_book(n_customers: int, seed: int = 0, as_of: date = date(2026, 11, 
     ------
     ConfigError
         ``n_customers`` < 1 or not an integer, a negative ``seed``, or an ``as_of``
-        that is not a date.
+        that is not a date or is before 1990.
     """
     as_of = _check_args(n_customers, seed, as_of)
     n = int(n_customers)
@@ -547,6 +547,7 @@ def _accounts(rng: np.random.Generator, cust: dict[str, np.ndarray], asof: int) 
     # maturity of term products
     term = (product == _PROD["term_deposit"]) | (product == _PROD["wealth"])
     kind = _draw_by_group(rng, persona[owner], MATURITY_PROBS)
+    kind[(kind == 2) & (opened + 30 > asof - 1)] = 0  # too new to have matured already
     soon = asof + _uniform_int(rng, np.zeros(m), np.full(m, MATURITY_SOON_DAYS))
     later = asof + _uniform_int(rng, np.full(m, MATURITY_SOON_DAYS + 1), np.full(m, 1095))
     past = np.minimum(
@@ -669,7 +670,9 @@ def _transactions(
                 amount = np.full(rows.shape[0], value)
             add(acc["owner"][rows], rows, day, np.full(rows.shape[0], 3600), amount, _TCH["auto"], _BANK)
 
-    who, account, when, amount, channel, initiator = (np.concatenate(col) for col in zip(*pieces, strict=True))
+    who, account, when, amount, channel, initiator = (
+        np.concatenate(col) for col in zip(*pieces, strict=True)
+    )
     # order by customer, then time (< 2**28 s); a stable sort keeps ties in generation order
     order = np.argsort((who.astype(np.int64) << 28) | when, kind="stable")
     return {

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -219,9 +220,43 @@ def _finish(at: pa.Table, rename: dict[str, str], table: Table) -> pd.DataFrame:
 
 
 def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label):
-    at = at.select(list(rename))
-    frame = at.to_pandas().rename(columns=rename)
-    return _convert_text(frame, table, date_format, label, already_typed=True)
+    """Convert a Parquet table column by column in Arrow; only text that must be parsed goes slow."""
+    arrays, names, text = [], [], {}
+    for src, dst in rename.items():
+        kind = table.column(dst).kind
+        arr = at.column(src)
+        t = arr.type
+        if pa.types.is_dictionary(t):
+            arr = arr.cast(t.value_type)
+            t = arr.type
+        is_text = pa.types.is_string(t) or pa.types.is_large_string(t)
+        if kind in ("id", "enum", "str"):
+            arr = pc.utf8_trim_whitespace(arr if is_text else arr.cast(pa.string()))
+            if kind != "str":
+                arr = arr.dictionary_encode()
+        elif kind in ("date", "datetime") and (pa.types.is_timestamp(t) or pa.types.is_date(t)):
+            if pa.types.is_timestamp(t) and t.tz is not None:
+                arr = arr.cast(pa.timestamp(t.unit))
+            arr = pc.cast(arr, pa.timestamp("s"), safe=False)
+        elif kind == "float" and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
+            arr = arr.cast(pa.float64())
+        elif kind == "bool" and pa.types.is_boolean(t):
+            pass
+        else:
+            text[dst] = arr.to_pandas()
+            continue
+        arrays.append(arr)
+        names.append(dst)
+    frame = pa.table(arrays, names=names).to_pandas() if arrays else pd.DataFrame(index=range(at.num_rows))
+    problems: list[Problem] = []
+    if text:
+        conv, problems = _convert_text(pd.DataFrame(text), table, date_format, label)
+        for col in conv.columns:
+            frame[col] = conv[col].to_numpy() if conv[col].dtype.kind in "Mf" else conv[col].array
+    for col in frame.columns:
+        if table.column(col).kind == "date":
+            frame[col] = frame[col].dt.floor("D")
+    return frame[[dst for dst in rename.values() if dst in frame.columns]], problems
 
 
 def _convert_text(frame: pd.DataFrame, table: Table, date_format: str, label: str, already_typed=False):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from reactivate.errors import OutputError
 
@@ -29,10 +31,22 @@ TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "theme",
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """Deterministic CSV: fixed float format, no index, '\\n' line ends."""
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n", float_format="%.6g", date_format="%Y-%m-%d")
-    return buf.getvalue().encode("utf-8")
+    """Deterministic CSV written by Arrow: dates as YYYY-MM-DD, quotes only where needed, '\\n' line ends.
+
+    Round floats before calling: they are written in their shortest exact form.
+    """
+    cols = {}
+    for name in df.columns:
+        s = df[name]
+        if s.dtype.kind == "M":
+            s = s.dt.strftime("%Y-%m-%d")
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        cols[str(name)] = s.array  # by position: the frame's index may be in any order
+    table = pa.Table.from_pandas(pd.DataFrame(cols, index=pd.RangeIndex(len(df))), preserve_index=False)
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed"))
+    return buf.getvalue()
 
 
 def json_bytes(obj) -> bytes:
@@ -104,11 +118,12 @@ def write_grouped_csv(stage: Staging, df: pd.DataFrame, keys: list[str], path_of
     k = df.groupby(keys, sort=False).ngroup().to_numpy()
     cuts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
     bounds = np.r_[cuts, len(k)]
+    key_values = [df[key].to_numpy(dtype=object) for key in keys]
     one_line_rows = len(rows) == len(df)  # no quoted line breaks inside fields
     for a, b in itertools.pairwise(bounds):  # one iteration per file
         part = (header + b"\n" + b"\n".join(rows[a:b]) + b"\n") if one_line_rows else csv_bytes(
             df.iloc[a:b].drop(columns=keys))
-        stage.write(path_of(df.iloc[a]), part)
+        stage.write(path_of(*(v[a] for v in key_values)), part)
     return len(cuts)
 
 
@@ -155,7 +170,7 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         t["expected_value"] = t["expected_value"].round(2)
         n_lists = write_grouped_csv(
             stage, t[["week_start", "rm_id", *TARGET_COLUMNS]], ["week_start", "rm_id"],
-            lambda row: f"targets/{row['week_start']}/{_safe(row['rm_id'])}.csv",
+            lambda week, rm: f"targets/{week}/{_safe(rm)}.csv",
         )
         run.summary["outputs"] = {"target_lists": n_lists}
         stage.write("summary.json", json_bytes(run.summary))

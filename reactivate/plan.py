@@ -168,11 +168,10 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     target = np.maximum(release, earliest_week)
 
     # -- allocation, week by week
-    rm = c["rm_id"].astype("string").fillna(POOL).to_numpy(dtype=object)
-    rm_codes, rm_names = pd.factorize(pd.Series(rm), sort=True)
+    rm_codes, rm_names = rm_positions(c["rm_id"])
+    rm = rm_names[rm_codes]
     rm_cap = np.full(len(rm_names), spec.rm.calls_per_week, dtype=np.int64)
-    if POOL in set(rm_names):
-        rm_cap[list(rm_names).index(POOL)] = spec.rm.pool_calls_per_week
+    rm_cap[-1] = spec.rm.pool_calls_per_week  # the pool is last
     ch_cap = np.array([spec.channels[ch].weekly_capacity for ch in chans], dtype=np.int64)
     phone = chans.index("phone") if "phone" in chans else -1
 
@@ -214,7 +213,7 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
         if phone >= 0:
             used = rm_cap - rm_left
             for k in np.flatnonzero(used > 0):  # RMs that made calls this week
-                cap_rows.append((ws, "rm" if rm_names[k] != POOL else "pool", rm_names[k], int(rm_cap[k]),
+                cap_rows.append((ws, "pool" if k == len(rm_names) - 1 else "rm", rm_names[k], int(rm_cap[k]),
                                  int(used[k])))
     capacity = pd.DataFrame(cap_rows, columns=["week_start", "resource", "name", "capacity", "used"])
 
@@ -270,6 +269,20 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
         "festivals": [{"date": d.isoformat(), "name": nm} for d, nm in fests],
     }
     return PlanResult(plan, sup, hold, unscheduled, capacity, stats)
+
+
+def rm_positions(rm_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into sorted RM names with the POOL (customers without an RM) last."""
+    cat = rm_id if isinstance(rm_id.dtype, pd.CategoricalDtype) else rm_id.astype("category")
+    cats = cat.cat.categories.astype(str).to_numpy()
+    order = np.argsort(cats, kind="stable")
+    remap = np.empty(len(cats), dtype=np.int64)
+    remap[order] = np.arange(len(cats))
+    codes = cat.cat.codes.to_numpy()
+    names = np.array([*cats[order], POOL], dtype=object)
+    if len(cats) == 0:
+        return np.zeros(len(codes), dtype=np.int64), names
+    return np.where(codes >= 0, remap[np.maximum(codes, 0)], len(cats)), names
 
 
 def _cumcount(codes: np.ndarray) -> np.ndarray:

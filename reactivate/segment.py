@@ -118,13 +118,17 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.weights_ = np.array([specs[c].weight for c in cols])
         Z = (T - self.mean_) / self.scale_ * self.weights_
         k_hi = min(self.k_range[1], len(Z) - 1)
+        # k and the starting centroids come from a smaller sample (many restarts are cheap
+        # there); one warm-started pass over the whole fitting sample then refines them
+        sel = Z[np.sort(rng.choice(len(Z), size=min(len(Z), SELECTION_SAMPLE), replace=False))]
         if self.n_clusters:
-            k = min(self.n_clusters, len(Z))
+            k = min(self.n_clusters, len(sel))
             self.k_scores_ = {}
             self.k_reason_ = f"k={k}: fixed in the spec"
+            start = KMeans(n_clusters=k, n_init=2 * self.n_init, random_state=self.random_state).fit(sel)
         else:
-            k, self.k_scores_ = self._choose_k(Z, rng, max(2, min(self.k_range[0], k_hi)), max(2, k_hi))
-        km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Z)
+            k, self.k_scores_, start = self._choose_k(sel, rng, max(2, min(self.k_range[0], k_hi)), max(2, k_hi))
+        km = KMeans(n_clusters=k, init=start.cluster_centers_, n_init=1).fit(Z)
         # number clusters by size, largest first (ties by centroid coordinates)
         sizes = np.bincount(km.labels_, minlength=k)
         order = np.lexsort((*km.cluster_centers_.T[::-1], -sizes))
@@ -144,12 +148,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
         alone favours a few coarse groups, while analysts need every stable
         distinction the data supports.
         """
-        sub = Z[np.sort(rng.choice(len(Z), size=min(len(Z), SELECTION_SAMPLE), replace=False))]
+        sub = Z
         sil_idx = np.sort(rng.choice(len(sub), size=min(len(sub), SILHOUETTE_SAMPLE), replace=False))
         probe = sub[sil_idx]
-        scores = {}
+        scores, fits = {}, {}
         for k in range(k_lo, k_hi + 1):
-            km = KMeans(n_clusters=k, n_init=2 * self.n_init, random_state=self.random_state).fit(sub)
+            km = fits[k] = KMeans(n_clusters=k, n_init=2 * self.n_init, random_state=self.random_state).fit(sub)
             lab = km.labels_[sil_idx]
             sil = float(silhouette_score(probe, lab)) if len(set(lab)) > 1 else -1.0
             # refits on bootstrap resamples, started from this fit's centroids: what moves is
@@ -171,7 +175,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         else:
             k = max(scores, key=lambda kk: (scores[kk]["silhouette"], -kk))
             self.k_reason_ = f"k={k}: no k was stable; the best silhouette ({best_sil:.2f})"
-        return k, scores
+        return k, scores, fits[k]
 
     def transform(self, X) -> np.ndarray:
         """Scaled, weighted feature matrix (the space the centroids live in)."""
