@@ -14,6 +14,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reactivate.config import CampaignSpec
 from reactivate.load import Book
@@ -24,26 +26,88 @@ DIGITAL_TXN_CHANNELS = ("online", "mobile", "wechat")
 FLAGS = ("do_not_contact", "hardship", "deceased", "legal_hold")
 
 
+def _categorical(ids: pd.Series) -> pd.Series:
+    return ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
+
+
+def customer_index(ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """The distinct customer ids, sorted, and each row's position among them (-1 for a missing id).
+
+    Sorting is done by Arrow (several times faster than numpy on strings) and only
+    on the distinct ids. The index has object dtype: positional selections of it
+    are pointer copies.
+    """
+    cat = _categorical(ids)
+    codes = cat.cat.codes.to_numpy()
+    cats = pa.array(cat.cat.categories.to_numpy(dtype=object), type=pa.string())
+    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    order = pc.array_sort_indices(cats).to_numpy()
+    order = order[used[order]]
+    rank = np.full(len(cats), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    values = cats.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    index = pd.Index(values.astype(object), dtype=object, name="customer_id")
+    return index, np.where(codes >= 0, rank[np.maximum(codes, 0)], -1) if len(cats) else codes.astype(np.int64)
+
+
 def codes_for(ids: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each id in ``index`` (-1 when absent), without a Python loop."""
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        return ids.cat.set_categories(index).cat.codes.to_numpy()
-    return pd.Categorical(ids, categories=index).codes
+    """Position of each id in ``index`` (-1 when absent), hashing only the distinct ids (in Arrow)."""
+    cat = _categorical(ids)
+    cats = pa.array(cat.cat.categories.to_numpy(dtype=object), type=pa.string())
+    pos = pc.index_in(cats, value_set=pa.array(index.to_numpy(), type=pa.string()))
+    pos = pos.fill_null(-1).to_numpy().astype(np.int64)
+    codes = cat.cat.codes.to_numpy()
+    return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1) if len(pos) else np.full(len(codes), -1)
 
 
 def _group(values, codes: np.ndarray, n: int, how: str, fill=np.nan) -> np.ndarray:
-    """Per-customer aggregate of ``values`` grouped by ``codes`` (positions 0..n-1)."""
+    """Per-customer aggregate of ``values`` grouped by ``codes`` (positions 0..n-1; -1 = skip).
+
+    ``how`` is max, min, sum, mean or nunique. Done with numpy scatter operations
+    (``ufunc.at``, ``bincount``): about ten times faster than a pandas groupby on
+    ten million rows, which would first re-factorize the codes. Missing values are
+    skipped; customers with no value get ``fill`` (NaT for dates).
+    """
+    v = np.asarray(values)
     keep = codes >= 0
-    s = pd.Series(np.asarray(values)[keep])
-    agg = getattr(s.groupby(codes[keep], sort=False), how)()
-    if agg.dtype.kind == "M":
-        out = np.full(n, np.datetime64("NaT"), dtype=agg.dtype)
-    elif isinstance(fill, float) and np.isnan(fill):
-        out = np.full(n, np.nan)
-    else:
-        out = np.full(n, fill, dtype=np.result_type(agg.dtype, np.asarray(fill).dtype))
-    out[agg.index.to_numpy()] = agg.to_numpy()
-    return out
+    if how == "sum":
+        return np.bincount(codes[keep], weights=v[keep].astype(float), minlength=n)
+    if how == "mean":
+        valid = keep & ~np.isnan(v.astype(float))
+        tot = np.bincount(codes[valid], weights=v[valid].astype(float), minlength=n)
+        cnt = np.bincount(codes[valid], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(cnt > 0, tot / np.maximum(cnt, 1), fill)
+    if how == "nunique":  # of small non-negative integer codes (products)
+        k = int(v.max()) + 1 if len(v) else 1
+        seen = np.zeros((n, k), dtype=bool)
+        ok = keep & (v >= 0)
+        seen[codes[ok], v[ok]] = True
+        return seen.sum(axis=1)
+    if v.dtype == bool:
+        # max = any, min = all
+        hit = np.zeros(n, dtype=bool)
+        hit[codes[keep & (v if how == "max" else ~v)]] = True
+        res = hit if how == "max" else ~hit
+        has = np.zeros(n, dtype=bool)
+        has[codes[keep]] = True
+        return np.where(has, res, fill)
+    ufunc = np.maximum if how == "max" else np.minimum
+    if v.dtype.kind == "M":
+        iv = v.astype("datetime64[s]").view(np.int64)
+        valid = keep & ~np.isnat(v)
+        init = np.iinfo(np.int64).min if how == "max" else np.iinfo(np.int64).max
+        out = np.full(n, init, dtype=np.int64)
+        ufunc.at(out, codes[valid], iv[valid])
+        res = out.view("datetime64[s]").copy()
+        res[out == init] = np.datetime64("NaT")
+        return res
+    fv = v.astype(float)
+    valid = keep & ~np.isnan(fv)
+    init = -np.inf if how == "max" else np.inf
+    out = np.full(n, init)
+    ufunc.at(out, codes[valid], fv[valid])
+    return np.where(out == init, fill, out)
 
 
 def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFrame:
@@ -56,17 +120,14 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     """
     asof = pd.Timestamp(as_of)
     acc, txn = book.accounts, book.transactions
-    if acc is not None:
-        index = pd.Index(np.sort(acc["customer_id"].dropna().unique().astype(str)), name="customer_id")
-    else:
-        index = pd.Index(np.sort(txn["customer_id"].dropna().unique().astype(str)), name="customer_id")
+    index, own_codes = customer_index(acc["customer_id"] if acc is not None else txn["customer_id"])
     n = len(index)
     out = pd.DataFrame(index=index)
     last = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
     first = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
 
     if acc is not None:
-        c = codes_for(acc["customer_id"], index)
+        c = own_codes
         out["n_accounts"] = np.bincount(c[c >= 0], minlength=n)
         out["n_products"] = _group(acc["product"].cat.codes.to_numpy(), c, n, "nunique", 0).astype(int)
         bal = acc["balance"].fillna(0.0)
@@ -126,7 +187,9 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
         for flag in FLAGS:
             out[flag] = False
 
-    out = out.join(_transaction_features(txn, index, asof), how="left") if txn is not None else out
+    if txn is not None:
+        txn_codes = own_codes if acc is None else codes_for(txn["customer_id"], index)
+        out = out.join(_transaction_features(txn, txn_codes, index, asof), how="left")
     if txn is not None:
         last = _fmax(last, out.pop("_txn_last").to_numpy())
         first = _fmin(first, out.pop("_txn_first").to_numpy())
@@ -196,9 +259,8 @@ TXN_FEATURE_DEFAULTS = {
 }
 
 
-def _transaction_features(txn: pd.DataFrame, index: pd.Index, asof: pd.Timestamp) -> pd.DataFrame:
+def _transaction_features(txn: pd.DataFrame, c: np.ndarray, index: pd.Index, asof: pd.Timestamp) -> pd.DataFrame:
     n = len(index)
-    c = codes_for(txn["customer_id"], index)
     ts = txn["timestamp"]
     if "initiated_by" in txn.columns:
         cust = (txn["initiated_by"] != "bank").to_numpy()

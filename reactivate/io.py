@@ -107,8 +107,7 @@ def read_table(path: str | Path, table: Table, spec: TableInput, encoding: str =
     label = path.name
     try:
         if fmt == "parquet":
-            at = pq.read_table(path)
-            source_names = at.column_names
+            source_names = pq.read_schema(path).names
         else:
             source_names = _csv_header(path, fmt, enc, spec.sep)
             at = None
@@ -135,7 +134,16 @@ def read_table(path: str | Path, table: Table, spec: TableInput, encoding: str =
             problems.append(Problem(label, col, f"missing required column{hint}"))
     absent = [c.name for c in table.columns if not c.required and c.name not in present]
 
+    # columns the contract accepts but the pipeline does not use are not read at all
+    rename = {src: dst for src, dst in rename.items() if table.column(dst).used}
     if fmt == "parquet":
+        # enums have few values: Arrow's per-row-group dictionaries are cheap to unify for them
+        keyed = [src for src, dst in rename.items()
+                 if table.column(dst).kind == "enum" or (table.column(dst).kind == "id" and not table.column(dst).many)]
+        try:
+            at = pq.read_table(path, columns=list(rename), read_dictionary=keyed)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputDataError(f"{path}: cannot read the file ({_short(exc)})") from None
         frame, conv = _from_arrow(at, rename, table, spec.date_format, label)
     else:
         frame, conv = _read_csv(path, fmt, enc, spec, rename, table, label)
@@ -212,20 +220,23 @@ def _read_csv(path, fmt, enc, spec: TableInput, rename, table: Table, label):
 
 def _finish(at: pa.Table, rename: dict[str, str], table: Table) -> pd.DataFrame:
     frame = at.to_pandas(split_blocks=True, self_destruct=True)
-    frame = frame.rename(columns=rename)
-    for col in frame.columns:
-        if table.column(col).kind == "date":
-            frame[col] = frame[col].dt.floor("D")
-    return frame
+    return _tidy(frame.rename(columns=rename), table)
 
 
 def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label):
     """Convert a Parquet table column by column in Arrow; only text that must be parsed goes slow."""
-    arrays, names, text = [], [], {}
+    arrays, names, text, ids = [], [], {}, {}
     for src, dst in rename.items():
         kind = table.column(dst).kind
         arr = at.column(src)
         t = arr.type
+        if kind == "id" and table.column(dst).many and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+            ids[dst] = _id_categorical(arr)
+            continue
+        if kind in ("id", "enum") and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
+            arrays.append(arr)  # trimmed below, on the dictionary's values only
+            names.append(dst)
+            continue
         if pa.types.is_dictionary(t):
             arr = arr.cast(t.value_type)
             t = arr.type
@@ -248,15 +259,45 @@ def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label):
         arrays.append(arr)
         names.append(dst)
     frame = pa.table(arrays, names=names).to_pandas() if arrays else pd.DataFrame(index=range(at.num_rows))
+    for dst, cat in ids.items():
+        frame[dst] = cat
     problems: list[Problem] = []
     if text:
         conv, problems = _convert_text(pd.DataFrame(text), table, date_format, label)
         for col in conv.columns:
             frame[col] = conv[col].to_numpy() if conv[col].dtype.kind in "Mf" else conv[col].array
-    for col in frame.columns:
-        if table.column(col).kind == "date":
-            frame[col] = frame[col].dt.floor("D")
+    frame = _tidy(frame, table)
     return frame[[dst for dst in rename.values() if dst in frame.columns]], problems
+
+
+def _id_categorical(arr: pa.ChunkedArray) -> pd.Categorical:
+    """A high-cardinality text column as a pandas Categorical, encoded once by Arrow.
+
+    (Letting Parquet hand out per-row-group dictionaries and having them unified
+    costs several times more for a million distinct ids.)
+    """
+    d = arr.combine_chunks().dictionary_encode() if arr.num_chunks != 1 else arr.chunk(0).dictionary_encode()
+    codes = d.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    cats = pd.Index(d.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats))
+
+
+def _tidy(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Dates to whole days; surrounding spaces off categorical values (done on the categories only)."""
+    for col in frame.columns:
+        kind = table.column(col).kind
+        if kind == "date":
+            frame[col] = frame[col].dt.floor("D")
+        elif kind in ("id", "enum") and isinstance(frame[col].dtype, pd.CategoricalDtype):
+            cats = pa.array(frame[col].cat.categories.to_numpy(dtype=object), type=pa.string())
+            trimmed = pc.utf8_trim_whitespace(cats)
+            if not cats.equals(trimmed):
+                stripped = pd.Index(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+                if stripped.is_unique:
+                    frame[col] = frame[col].cat.rename_categories(stripped)
+                else:
+                    frame[col] = frame[col].astype(str).str.strip().astype("category")
+    return frame
 
 
 def _convert_text(frame: pd.DataFrame, table: Table, date_format: str, label: str, already_typed=False):

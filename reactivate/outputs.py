@@ -39,14 +39,23 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     for name in df.columns:
         s = df[name]
         if s.dtype.kind == "M":
-            s = s.dt.strftime("%Y-%m-%d")
+            cols[str(name)] = pa.array(s.to_numpy().astype("datetime64[D]"), type=pa.date32())
         elif isinstance(s.dtype, pd.CategoricalDtype):
-            s = s.astype(object)
-        cols[str(name)] = s.array  # by position: the frame's index may be in any order
-    table = pa.Table.from_pandas(pd.DataFrame(cols, index=pd.RangeIndex(len(df))), preserve_index=False)
+            cats = pa.array(s.cat.categories.to_numpy(dtype=object).astype(str), type=pa.string())
+            codes = pa.array(s.cat.codes.to_numpy(), mask=s.cat.codes.to_numpy() < 0)
+            cols[str(name)] = pa.DictionaryArray.from_arrays(codes, cats)
+        else:
+            cols[str(name)] = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s.array)
+    table = pa.table(cols) if cols else pa.table({})
     buf = io.BytesIO()
-    pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed"))
+    buf.write((",".join(_header_cell(c) for c in table.column_names) + "\n").encode())
+    if table.num_rows:
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return buf.getvalue()
+
+
+def _header_cell(name: str) -> str:
+    return f'"{name}"' if any(ch in name for ch in ',"\n') else name
 
 
 def json_bytes(obj) -> bytes:
@@ -115,7 +124,8 @@ def write_grouped_csv(stage: Staging, df: pd.DataFrame, keys: list[str], path_of
     body = csv_bytes(df.drop(columns=keys))
     lines = body.split(b"\n")
     header, rows = lines[0], lines[1:-1]
-    k = df.groupby(keys, sort=False).ngroup().to_numpy()
+    k = pd.factorize(pd.MultiIndex.from_arrays([df[key] for key in keys]))[0] if len(keys) > 1 else \
+        pd.factorize(df[keys[0]])[0]
     cuts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
     bounds = np.r_[cuts, len(k)]
     key_values = [df[key].to_numpy(dtype=object) for key in keys]
@@ -137,17 +147,18 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         weeks = run.result.stats["weeks"]
         scores = pd.DataFrame({
             "customer_id": sc.index.to_numpy(),
-            "dormancy_stage": sc["stage"].astype(str).to_numpy(),
+            "dormancy_stage": sc["stage"].array,
             "days_dormant": sc["days_dormant"].round().astype(int).to_numpy(),
             "segment_id": sc["segment_id"].to_numpy(),
             "segment_name": sc["segment_name"].to_numpy(),
             "p_reactivate": sc["p_reactivate"].round(4).to_numpy(),
             "expected_value": sc["expected_value"].round(2).to_numpy(),
             "priority_rank": sc["priority_rank"].to_numpy(),
-            "best_week": np.array(weeks, dtype=object)[sc["best_week"].to_numpy()],
-            "reason": sc["reason"].to_numpy(),
+            "best_week": pd.Categorical.from_codes(sc["best_week"].to_numpy(), categories=weeks),
+            "reason": sc["reason"].array,
             "best_channel": sc["best_channel"].to_numpy(),
-        }).sort_values("priority_rank", kind="stable")
+        })
+        scores = scores.iloc[np.argsort(scores["priority_rank"].to_numpy(), kind="stable")]
         stage.write("scores.csv", csv_bytes(scores))
         segs = run.segments.copy()
         stage.write("segments.csv", csv_bytes(segs))
@@ -159,18 +170,34 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         stage.write("capacity.csv", csv_bytes(run.result.capacity))
 
         # each RM's weekly list: calls and branch invitations first, then what their clients receive
-        t = plan.join(sc[["segment_name", "p_reactivate", "expected_value", "last_contact"]], on="customer_id")
-        human = t["channel"].isin(["phone", "branch"]).to_numpy()
-        t = t.assign(_h=np.where(human, 0, 1)).sort_values(
-            ["week_start", "rm_id", "_h", "priority_rank", "customer_id"], kind="stable")
-        t["priority"] = t.groupby(["week_start", "rm_id"], sort=False).cumcount() + 1
-        t["opener_en"] = t["theme"].map({k: v["en"] for k, v in THEMES.items()})
-        t["opener_zh"] = t["theme"].map({k: v["zh"] for k, v in THEMES.items()})
-        t["p_reactivate"] = t["p_reactivate"].round(4)
-        t["expected_value"] = t["expected_value"].round(2)
+        pos = plan["pos"].to_numpy()
+        human = plan["channel"].isin(["phone", "branch"]).to_numpy()
+        order = np.lexsort((plan["priority_rank"].to_numpy(), ~human, plan["rm_id"].cat.codes.to_numpy(),
+                            plan["week_start"].cat.codes.to_numpy()))
+        t = plan.iloc[order]
+        p = pos[order]
+        key = t["week_start"].cat.codes.to_numpy().astype(np.int64) * (len(t["rm_id"].cat.categories) + 1) + \
+            t["rm_id"].cat.codes.to_numpy()
+        first = np.r_[True, key[1:] != key[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
+        theme = t["theme"]
+        lists = pd.DataFrame({
+            "week_start": t["week_start"].to_numpy(),
+            "rm_id": t["rm_id"].to_numpy(),
+            "priority": np.arange(len(key)) - start + 1,
+            "customer_id": t["customer_id"].to_numpy(),
+            "segment_name": sc["segment_name"].to_numpy()[p],
+            "channel": t["channel"].array,
+            "theme": theme.array,
+            "reason": t["reason"].array,
+            "opener_en": theme.map({k: v["en"] for k, v in THEMES.items()}).array,
+            "opener_zh": theme.map({k: v["zh"] for k, v in THEMES.items()}).array,
+            "p_reactivate": sc["p_reactivate"].to_numpy()[p].round(4),
+            "expected_value": sc["expected_value"].to_numpy()[p].round(2),
+            "last_contact": sc["last_contact"].to_numpy()[p],
+        })
         n_lists = write_grouped_csv(
-            stage, t[["week_start", "rm_id", *TARGET_COLUMNS]], ["week_start", "rm_id"],
-            lambda week, rm: f"targets/{week}/{_safe(rm)}.csv",
+            stage, lists, ["week_start", "rm_id"], lambda week, rm: f"targets/{week}/{_safe(rm)}.csv",
         )
         run.summary["outputs"] = {"target_lists": n_lists}
         stage.write("summary.json", json_bytes(run.summary))

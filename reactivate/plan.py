@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config import CampaignSpec
+from reactivate.labels import text_from_keys
 from reactivate.schema import CHANNELS
 from reactivate.timing import festival_ahead, festivals, week_starts
 
@@ -169,7 +170,6 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
 
     # -- allocation, week by week
     rm_codes, rm_names = rm_positions(c["rm_id"])
-    rm = rm_names[rm_codes]
     rm_cap = np.full(len(rm_names), spec.rm.calls_per_week, dtype=np.int64)
     rm_cap[-1] = spec.rm.pool_calls_per_week  # the pool is last
     ch_cap = np.array([spec.channels[ch].weekly_capacity for ch in chans], dtype=np.int64)
@@ -217,35 +217,37 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
                                  int(used[k])))
     capacity = pd.DataFrame(cap_rows, columns=["week_start", "resource", "name", "capacity", "used"])
 
-    # -- touches
+    # -- touches: only the scheduled rows from here on
+    d = np.flatnonzero(sched_week >= 0)
     done = sched_week >= 0
     fests = festivals(spec.campaign.country, weeks[0], weeks[-1] + dt.timedelta(days=7))
     week_fest = np.array([festival_ahead(wk, fests) for wk in weeks], dtype=object)  # one per week
-    fest = np.where(done, week_fest[np.clip(sched_week, 0, None)], "")
+    fest = week_fest[sched_week[d]]
+    ev = event[d]
     theme = np.select(
-        [hardship, event == "deadline", event == "maturity", event == "birthday", fest != ""],
+        [hardship[d], ev == "deadline", ev == "maturity", ev == "birthday", fest != ""],
         ["care_checkin", "dormancy_notice", "maturity_reminder", "birthday_greeting", "festival_greeting"],
         default="welcome_back",
     )
-    why = c["reason"].to_numpy(dtype=object)
-    why = np.where(hardship, "hardship: care check-in first", why)
-    why = np.where(fest != "", why + np.where(fest != "", "; ahead of " + fest, ""), why)
+    why = text_from_keys([c["reason"].to_numpy(dtype=object)[d], hardship[d], fest], _touch_reason)
     week_arr = np.array([wk.isoformat() for wk in weeks], dtype=object)
     plan = pd.DataFrame(
         {
-            "customer_id": ids[done],
-            "segment_id": seg[done],
-            "wave": wave[done],
-            "week_start": week_arr[sched_week[done]],
-            "channel": np.array(chans, dtype=object)[sched_ch[done]],
+            "customer_id": ids[d],
+            "segment_id": pd.Categorical(seg[d]),
+            "wave": wave[d],
+            "week_start": pd.Categorical.from_codes(sched_week[d], categories=week_arr, ordered=True),
+            "channel": pd.Categorical.from_codes(sched_ch[d], categories=chans),
             "step": 1,
-            "rm_id": rm[done],
-            "theme": theme[done],
-            "reason": why[done],
-            "priority_rank": prio[done].astype(int),
+            "rm_id": pd.Categorical.from_codes(rm_codes[d], categories=rm_names),
+            "theme": pd.Categorical(theme),
+            "reason": why,
+            "priority_rank": prio[d].astype(int),
+            "pos": d,  # the customer's row in ``scored`` (not written)
         }
     )
-    plan = plan.sort_values(["week_start", "priority_rank", "customer_id"], kind="stable").reset_index(drop=True)
+    # customer ids are unique, so (week, priority) already orders every row
+    plan = plan.iloc[np.lexsort((plan["priority_rank"].to_numpy(), sched_week[d]))].reset_index(drop=True)
 
     sup = pd.DataFrame({"customer_id": ids[suppressed], "segment_id": seg[suppressed],
                         "reason": reason[suppressed]})
@@ -269,6 +271,11 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
         "festivals": [{"date": d.isoformat(), "name": nm} for d, nm in fests],
     }
     return PlanResult(plan, sup, hold, unscheduled, capacity, stats)
+
+
+def _touch_reason(reason: str, hardship: bool, festival: str) -> str:
+    text = "hardship: care check-in first" if hardship else reason
+    return f"{text}; ahead of {festival}" if festival else text
 
 
 def rm_positions(rm_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -68,6 +68,10 @@ class Column:
     values: tuple[str, ...] = ()
     #: for optional columns: what is assumed when the column is absent
     default_doc: str = ""
+    #: False for columns the contract accepts but the pipeline does not read yet
+    used: bool = True
+    #: an id with about as many values as rows (customers, accounts): encoded differently
+    many: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,8 @@ ACCOUNTS = Table(
     ),
     key=("account_id",),
     columns=(
-        Column("customer_id", "id", required=True, doc="the customer's key"),
-        Column("account_id", "id", required=True, doc="the account's key, unique in the file"),
+        Column("customer_id", "id", required=True, doc="the customer's key", many=True),
+        Column("account_id", "id", required=True, doc="the account's key, unique in the file", many=True),
         Column("product", "enum", required=True, values=PRODUCTS, doc="product type"),
         Column("open_date", "date", required=True, doc="day the account was opened"),
         Column(
@@ -162,7 +166,7 @@ TRANSACTIONS = Table(
         "from it (a plain transaction log is enough to run)."
     ),
     columns=(
-        Column("customer_id", "id", required=True, doc="the customer's key"),
+        Column("customer_id", "id", required=True, doc="the customer's key", many=True),
         Column("timestamp", "datetime", required=True, doc="when the transaction happened"),
         Column("amount", "float", doc="signed amount (credit positive)", default_doc="no monetary features"),
         Column("channel", "enum", values=TXN_CHANNELS, doc="where it was made", default_doc="'other'"),
@@ -173,7 +177,7 @@ TRANSACTIONS = Table(
             doc="who initiated it; only 'customer' counts as activity",
             default_doc="every row counts as customer-initiated (reported)",
         ),
-        Column("account_id", "id", doc="the account, when known"),
+        Column("account_id", "id", doc="the account, when known (accepted; not read yet)", used=False),
     ),
 )
 
@@ -184,7 +188,7 @@ CONTACTS = Table(
         "contact caps, suppression after complaints and opt-outs, and to learn response rates."
     ),
     columns=(
-        Column("customer_id", "id", required=True, doc="the customer's key"),
+        Column("customer_id", "id", required=True, doc="the customer's key", many=True),
         Column("date", "date", required=True, doc="day of the contact"),
         Column("channel", "enum", required=True, values=CHANNELS, doc="contact channel"),
         Column("campaign", "str", doc="campaign id", default_doc="unknown"),

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config import WEEKDAYS, CampaignSpec
+from reactivate.labels import text_from_keys
 
 
 def campaign_start(spec: CampaignSpec, as_of: dt.date) -> dt.date:
@@ -72,18 +73,27 @@ def best_weeks(customers: pd.DataFrame, spec: CampaignSpec, as_of: dt.date) -> p
 
     week = np.select([dl_ok, mat_ok, bd_ok], [dl_week, mat_week, bd_week], default=0.0).astype(int)
     event = np.select([dl_ok, mat_ok, bd_ok], ["deadline", "maturity", "birthday"], default="none")
-    dl_txt = deadline.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value="")
-    mat_txt = mat.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value="")
-    reason = np.select(
-        [dl_ok, mat_ok, bd_ok],
-        [
-            "becomes inoperative " + dl_txt,
-            "deposit matures " + mat_txt,
-            np.full(len(idx), "birthday week", dtype=object),
-        ],
-        default="no dated event: as early as capacity allows",
-    )
-    return pd.DataFrame({"best_week": week, "event": event, "reason": reason}, index=idx)
+    day = np.select(
+        [dl_ok, mat_ok],
+        [deadline.to_numpy(dtype="datetime64[s]"), mat.to_numpy(dtype="datetime64[s]")],
+        default=np.datetime64("NaT"),
+    ).astype("datetime64[D]")
+    reason = text_from_keys([event, day], _reason_text)
+    return pd.DataFrame({"best_week": week, "event": pd.Categorical(event, categories=EVENTS),
+                         "reason": reason}, index=idx)
+
+
+EVENTS = ("deadline", "maturity", "birthday", "none")
+
+
+def _reason_text(event: str, day) -> str:
+    if event == "deadline":
+        return f"becomes inoperative {pd.Timestamp(day).date().isoformat()}"
+    if event == "maturity":
+        return f"deposit matures {pd.Timestamp(day).date().isoformat()}"
+    if event == "birthday":
+        return "birthday week"
+    return "no dated event: as early as capacity allows"
 
 
 def next_birthday(birth: pd.Series, start: dt.date) -> pd.Series:
