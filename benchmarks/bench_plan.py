@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -88,6 +89,7 @@ def main() -> None:
         book = ensure_book(n, args.format)
         meta = json.loads((book / "done").read_text())
         out = DATA / f"out-{n}"
+        os.sync()  # start from clean page cache writeback: the generator may have left a gigabyte dirty
         r = subprocess.run([sys.executable, __file__, "--run-one", str(book), args.format, str(out)],
                            capture_output=True, text=True)
         if r.returncode:

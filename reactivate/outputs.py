@@ -3,7 +3,10 @@
 Everything is written into a fresh sibling directory first and swapped into
 place only when complete, so a failed run leaves the previous outputs as they
 were. A directory that holds no ``run.json`` is never replaced (it is not
-ours), unless it is empty.
+ours), unless it is empty. The replaced outputs are deleted by a detached
+background process (a weekly run replaces tens of thousands of RM lists, and
+deleting them is slow on some file systems); leftovers of an interrupted
+deletion are swept by the next run.
 """
 
 from __future__ import annotations
@@ -13,45 +16,64 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from reactivate.errors import OutputError
 
-SCORES_COLUMNS = ["customer_id", "dormancy_stage", "days_dormant", "segment_id", "segment_name",
-                  "p_reactivate", "expected_value", "priority_rank", "best_week", "reason", "best_channel"]
 PLAN_COLUMNS = ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id", "theme", "reason"]
-TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "theme", "reason", "opener_en",
-                  "opener_zh", "p_reactivate", "expected_value", "last_contact"]
+TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "theme", "reason", "p_reactivate",
+                  "expected_value", "last_contact"]
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
+def _arrow(values) -> pa.Array:
+    """One output column as Arrow: dates as date32, categoricals as dictionaries, text as strings."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy() if values.dtype.kind == "M" else values.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes)
+        cats = pa.array(np.asarray(values.categories, dtype=object).astype(str), type=pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), cats)
+    arr = np.asarray(values) if not isinstance(values, pd.api.extensions.ExtensionArray) else values
+    if isinstance(arr, np.ndarray) and arr.dtype.kind == "M":
+        return pa.array(arr.astype("datetime64[D]"), type=pa.date32())
+    if isinstance(arr, np.ndarray) and arr.dtype == object:
+        return pa.array(arr, type=pa.string(), from_pandas=True)
+    return pa.array(arr, from_pandas=True)
+
+
+def csv_bytes(columns: pd.DataFrame | dict) -> bytes:
     """Deterministic CSV written by Arrow: dates as YYYY-MM-DD, quotes only where needed, '\\n' line ends.
 
-    Round floats before calling: they are written in their shortest exact form.
+    Takes a DataFrame or a dict of column arrays (no pandas round trip). Round
+    floats before calling: they are written in their shortest exact form.
     """
-    cols = {}
-    for name in df.columns:
-        s = df[name]
-        if s.dtype.kind == "M":
-            cols[str(name)] = pa.array(s.to_numpy().astype("datetime64[D]"), type=pa.date32())
-        elif isinstance(s.dtype, pd.CategoricalDtype):
-            cats = pa.array(s.cat.categories.to_numpy(dtype=object).astype(str), type=pa.string())
-            codes = pa.array(s.cat.codes.to_numpy(), mask=s.cat.codes.to_numpy() < 0)
-            cols[str(name)] = pa.DictionaryArray.from_arrays(codes, cats)
-        else:
-            cols[str(name)] = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s.array)
-    table = pa.table(cols) if cols else pa.table({})
+    items = columns.items() if isinstance(columns, dict) else ((c, columns[c]) for c in columns.columns)
+    cols = {str(name): _arrow(values) for name, values in items}
     buf = io.BytesIO()
-    buf.write((",".join(_header_cell(c) for c in table.column_names) + "\n").encode())
-    if table.num_rows:
-        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    buf.write((",".join(_header_cell(c) for c in cols) + "\n").encode())
+    table = pa.table(cols) if cols else None
+    if table is not None and table.num_rows:
+        # Arrow's "needed" style quotes every text value; quote nothing unless some value must be
+        style = "needed" if any(_needs_quotes(a) for a in cols.values()) else "none"
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style=style))
     return buf.getvalue()
+
+
+def _needs_quotes(arr: pa.Array) -> bool:
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    return bool(pc.any(pc.match_substring_regex(arr, '[,"\r\n]')).as_py())
 
 
 def _header_cell(name: str) -> str:
@@ -63,11 +85,11 @@ def json_bytes(obj) -> bytes:
 
 
 def _jsonable(o):
-    if isinstance(o, (np.integer,)):
+    if isinstance(o, np.integer):
         return int(o)
-    if isinstance(o, (np.floating,)):
+    if isinstance(o, np.floating):
         return float(o)
-    if isinstance(o, (np.bool_,)):
+    if isinstance(o, np.bool_):
         return bool(o)
     return str(o)
 
@@ -90,11 +112,16 @@ class Staging:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
         except OSError as exc:
             raise OutputError(f"{parent}: cannot write here ({exc.strerror})") from None
+        self._root = str(self.tmp)
+        self._dirs: set[str] = set()
 
     def write(self, rel: str, data: bytes) -> None:
-        p = self.tmp / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
+        folder, _, _ = rel.rpartition("/")
+        if folder and folder not in self._dirs:
+            os.makedirs(os.path.join(self._root, folder), exist_ok=True)
+            self._dirs.add(folder)
+        with open(os.path.join(self._root, rel), "wb") as fh:
+            fh.write(data)
 
     def commit(self) -> None:
         old = None
@@ -107,33 +134,44 @@ class Staging:
             if old is not None and not self.out.exists():
                 os.replace(old, self.out)
             raise OutputError(f"{self.out}: cannot put the outputs in place ({exc.strerror})") from None
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        stale = sorted(self.out.parent.glob(f".{self.out.name}.old-*"))
+        if stale:
+            _remove_in_background(stale)
 
     def abort(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def write_grouped_csv(stage: Staging, df: pd.DataFrame, keys: list[str], path_of) -> int:
-    """Write one CSV per group of ``df`` (already sorted by ``keys``) without a per-row loop.
+def _remove_in_background(paths: list[Path]) -> None:
+    code = "import shutil, sys\nfor p in sys.argv[1:]:\n    shutil.rmtree(p, ignore_errors=True)\n"
+    try:
+        subprocess.Popen([sys.executable, "-c", code, *map(str, paths)], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        for p in paths:
+            shutil.rmtree(p, ignore_errors=True)
 
-    The frame is rendered to CSV once; each group's lines are sliced out.
+
+def write_grouped_csv(stage: Staging, columns: dict, group: np.ndarray, path_of) -> int:
+    """Write one CSV per run of equal ``group`` codes (rows already sorted by group), no per-row loop.
+
+    The rows are rendered to CSV once; each group's lines are sliced out.
+    ``path_of(i)`` gives the file of the group starting at row ``i``.
     """
-    if len(df) == 0:
+    if len(group) == 0:
         return 0
-    body = csv_bytes(df.drop(columns=keys))
+    body = csv_bytes(columns)
     lines = body.split(b"\n")
     header, rows = lines[0], lines[1:-1]
-    k = pd.factorize(pd.MultiIndex.from_arrays([df[key] for key in keys]))[0] if len(keys) > 1 else \
-        pd.factorize(df[keys[0]])[0]
-    cuts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    bounds = np.r_[cuts, len(k)]
-    key_values = [df[key].to_numpy(dtype=object) for key in keys]
-    one_line_rows = len(rows) == len(df)  # no quoted line breaks inside fields
+    cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    bounds = np.r_[cuts, len(group)]
+    one_line_rows = len(rows) == len(group)  # no quoted line breaks inside fields
     for a, b in itertools.pairwise(bounds):  # one iteration per file
-        part = (header + b"\n" + b"\n".join(rows[a:b]) + b"\n") if one_line_rows else csv_bytes(
-            df.iloc[a:b].drop(columns=keys))
-        stage.write(path_of(*(v[a] for v in key_values)), part)
+        if one_line_rows:
+            part = header + b"\n" + b"\n".join(rows[a:b]) + b"\n"
+        else:
+            part = csv_bytes({k: np.asarray(v)[a:b] for k, v in columns.items()})
+        stage.write(path_of(a), part)
     return len(cuts)
 
 
@@ -145,60 +183,32 @@ def write_run(run, out: str | Path) -> dict[str, str]:
     try:
         sc = run.scores
         weeks = run.result.stats["weeks"]
-        scores = pd.DataFrame({
-            "customer_id": sc.index.to_numpy(),
-            "dormancy_stage": sc["stage"].array,
-            "days_dormant": sc["days_dormant"].round().astype(int).to_numpy(),
-            "segment_id": sc["segment_id"].to_numpy(),
-            "segment_name": sc["segment_name"].to_numpy(),
-            "p_reactivate": sc["p_reactivate"].round(4).to_numpy(),
-            "expected_value": sc["expected_value"].round(2).to_numpy(),
-            "priority_rank": sc["priority_rank"].to_numpy(),
-            "best_week": pd.Categorical.from_codes(sc["best_week"].to_numpy(), categories=weeks),
-            "reason": sc["reason"].array,
-            "best_channel": sc["best_channel"].to_numpy(),
-        })
-        scores = scores.iloc[np.argsort(scores["priority_rank"].to_numpy(), kind="stable")]
+        order = np.argsort(sc["priority_rank"].to_numpy(), kind="stable")
+        scores = {
+            "customer_id": sc.index.to_numpy()[order],
+            "dormancy_stage": sc["stage"].array.take(order),
+            "days_dormant": sc["days_dormant"].to_numpy()[order].round().astype(int),
+            "segment_id": sc["segment_id"].to_numpy()[order],
+            "segment_name": sc["segment_name"].to_numpy()[order],
+            "p_reactivate": sc["p_reactivate"].to_numpy()[order].round(4),
+            "expected_value": sc["expected_value"].to_numpy()[order].round(2),
+            "priority_rank": sc["priority_rank"].to_numpy()[order],
+            "best_week": pd.Categorical.from_codes(sc["best_week"].to_numpy()[order], categories=weeks),
+            "reason": sc["reason"].array.take(order),
+            "best_channel": sc["best_channel"].to_numpy()[order],
+        }
         stage.write("scores.csv", csv_bytes(scores))
-        segs = run.segments.copy()
-        stage.write("segments.csv", csv_bytes(segs))
+        stage.write("segments.csv", csv_bytes(run.segments))
         plan = run.result.plan
         stage.write("plan.csv", csv_bytes(plan[PLAN_COLUMNS]))
         stage.write("suppressed.csv", csv_bytes(run.result.suppressed))
         stage.write("holdout.csv", csv_bytes(run.result.holdout))
         stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
         stage.write("capacity.csv", csv_bytes(run.result.capacity))
-
-        # each RM's weekly list: calls and branch invitations first, then what their clients receive
-        pos = plan["pos"].to_numpy()
-        human = plan["channel"].isin(["phone", "branch"]).to_numpy()
-        order = np.lexsort((plan["priority_rank"].to_numpy(), ~human, plan["rm_id"].cat.codes.to_numpy(),
-                            plan["week_start"].cat.codes.to_numpy()))
-        t = plan.iloc[order]
-        p = pos[order]
-        key = t["week_start"].cat.codes.to_numpy().astype(np.int64) * (len(t["rm_id"].cat.categories) + 1) + \
-            t["rm_id"].cat.codes.to_numpy()
-        first = np.r_[True, key[1:] != key[:-1]]
-        start = np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
-        theme = t["theme"]
-        lists = pd.DataFrame({
-            "week_start": t["week_start"].to_numpy(),
-            "rm_id": t["rm_id"].to_numpy(),
-            "priority": np.arange(len(key)) - start + 1,
-            "customer_id": t["customer_id"].to_numpy(),
-            "segment_name": sc["segment_name"].to_numpy()[p],
-            "channel": t["channel"].array,
-            "theme": theme.array,
-            "reason": t["reason"].array,
-            "opener_en": theme.map({k: v["en"] for k, v in THEMES.items()}).array,
-            "opener_zh": theme.map({k: v["zh"] for k, v in THEMES.items()}).array,
-            "p_reactivate": sc["p_reactivate"].to_numpy()[p].round(4),
-            "expected_value": sc["expected_value"].to_numpy()[p].round(2),
-            "last_contact": sc["last_contact"].to_numpy()[p],
-        })
-        n_lists = write_grouped_csv(
-            stage, lists, ["week_start", "rm_id"], lambda week, rm: f"targets/{week}/{_safe(rm)}.csv",
-        )
+        n_lists = _write_target_lists(stage, plan, sc)
+        # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
+        stage.write("targets/openers.csv", csv_bytes(pd.DataFrame(
+            [(k, v["en"], v["zh"]) for k, v in THEMES.items()], columns=["theme", "opener_en", "opener_zh"])))
         run.summary["outputs"] = {"target_lists": n_lists}
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
@@ -207,6 +217,34 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         stage.abort()
         raise
     return {"out": str(Path(out))}
+
+
+def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame) -> int:
+    """Each RM's weekly list: calls and branch invitations first, then what their clients receive."""
+    week = plan["week_start"].cat.codes.to_numpy().astype(np.int64)
+    rm = plan["rm_id"].cat.codes.to_numpy().astype(np.int64)
+    human = plan["channel"].isin(["phone", "branch"]).to_numpy()
+    order = np.lexsort((plan["priority_rank"].to_numpy(), ~human, rm, week))
+    pos = plan["pos"].to_numpy()[order]
+    group = week[order] * (len(plan["rm_id"].cat.categories) + 1) + rm[order]
+    first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
+    columns = {
+        "priority": np.arange(len(group)) - start + 1,
+        "customer_id": plan["customer_id"].to_numpy()[order],
+        "segment_name": sc["segment_name"].to_numpy()[pos],
+        "channel": plan["channel"].array.take(order),
+        "theme": plan["theme"].array.take(order),
+        "reason": plan["reason"].array.take(order),
+        "p_reactivate": sc["p_reactivate"].to_numpy()[pos].round(4),
+        "expected_value": sc["expected_value"].to_numpy()[pos].round(2),
+        "last_contact": sc["last_contact"].to_numpy()[pos],
+    }
+    weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
+    rms = [_safe(r) for r in plan["rm_id"].cat.categories]  # one per RM
+    w_sorted, r_sorted = week[order], rm[order]
+    return write_grouped_csv(stage, columns, group,
+                             lambda i: f"targets/{weeks[w_sorted[i]]}/{rms[r_sorted[i]]}.csv")
 
 
 def _safe(name: str) -> str:

@@ -120,6 +120,9 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
         for r in t.itertuples()
     ]
     t = t.reset_index()
+    rounding = {"share": 4, "expected_reactivations": 1, "expected_value": 2, "mean_p": 4, "long_dormant_share": 3,
+                **{f"median_{trait}": 2 for trait in PROFILE_TRAITS}, **{f"reach_{ch}": 3 for ch in CHANNELS}}
+    t = t.round(rounding)
     lead = ["segment_id", "segment_name", "kind", "rank", "size", "share", "expected_reactivations",
             "expected_value", "mean_p", "start_week", "start_reason", "rank_reason", "apart", "shortfalls"]
     return t[lead + [c for c in t.columns if c not in lead]]

@@ -37,6 +37,8 @@ def test_writes_every_output(outputs):
     assert set(scores["dormancy_stage"]) <= {"dormant", "long_dormant"}
     lists = list((out / "targets").glob("*/*.csv"))
     assert lists and len(plan) == sum(len(pd.read_csv(p)) for p in lists)
+    openers = pd.read_csv(out / "targets" / "openers.csv")
+    assert set(plan["theme"]) <= set(openers["theme"]) and openers["opener_zh"].str.contains("您好").all()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["plan"]["touches"] == len(plan)
     meta = json.loads((out / "run.json").read_text())
