@@ -8,6 +8,7 @@ outputs are made of; :mod:`reactivate.outputs` writes it.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,9 @@ def run_plan(
     ConfigError, InputDataError
     """
     clock = _Clock()
+    # scikit-learn takes seconds to import: do it while the inputs load
+    warm = threading.Thread(target=_import_models, name="reactivate-imports", daemon=True)
+    warm.start()
     spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
     seg_spec = segments if isinstance(segments, SegmentSpec) else load_segment_spec(segments)
     book = load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=as_of)
@@ -84,6 +88,7 @@ def run_plan(
     feats = model_features(targets, as_of, horizon_days)
     clock.lap("features")
 
+    warm.join()
     from reactivate.segment import describe_segments, segment_customers
 
     seg, model = segment_customers(targets, feats, seg_spec)
@@ -113,6 +118,10 @@ def run_plan(
         "libraries": _libraries(),
     }
     return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps)
+
+
+def _import_models() -> None:
+    import reactivate.segment  # noqa: F401
 
 
 def _libraries() -> dict[str, str]:

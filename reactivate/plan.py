@@ -53,8 +53,8 @@ class PlanResult:
 def hash01(ids: pd.Index | pd.Series, key: str) -> np.ndarray:
     """A stable pseudo-random number in [0, 1) per id, keyed by ``key`` (no global RNG)."""
     k = hashlib.sha256(key.encode()).hexdigest()[:16]
-    h = pd.util.hash_pandas_object(pd.Series(np.asarray(ids, dtype=object)), index=False, hash_key=k)
-    return (h.to_numpy() >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    h = pd.util.hash_array(np.asarray(ids, dtype=object), hash_key=k, categorize=False)
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 def suppression_reasons(c: pd.DataFrame, eligible: np.ndarray, spec: CampaignSpec) -> np.ndarray:
@@ -108,7 +108,8 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     reason = suppression_reasons(c, elig, spec)
     suppressed = reason != ""
     hardship = c["hardship"].to_numpy(dtype=bool)
-    seg = c["segment_id"].to_numpy(dtype=object)
+    seg_cat = c["segment_id"].astype("category").array
+    seg_codes, seg_names = np.asarray(seg_cat.codes, dtype=np.int64), np.asarray(seg_cat.categories, dtype=object)
     camp = spec.campaign.id
 
     holdout = ~suppressed & ~hardship & (hash01(ids, f"{camp}:holdout") < spec.holdout.share)
@@ -117,7 +118,7 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     # -- utility of each channel: expected value on it minus its cost
     p = c["p_reactivate"].to_numpy(dtype=float)
     value = c["value"].to_numpy(dtype=float)
-    seg_fit = fit.reindex(index=pd.Index(seg), columns=chans).fillna(0.0).to_numpy()
+    seg_fit = fit.reindex(index=seg_names, columns=chans).fillna(0.0).to_numpy()[seg_codes]
     cost = np.array([spec.channels[ch].cost for ch in chans])
     util = (p * value)[:, None] * seg_fit - cost[None, :]
     # care contacts are not judged by value: any eligible human channel, by fit
@@ -142,7 +143,6 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
 
     # -- waves
     wv = spec.waves
-    seg_codes, seg_names = pd.factorize(pd.Series(seg), sort=True)
     seg_size = np.bincount(seg_codes[pool], minlength=len(seg_names))
     u_pilot = hash01(ids, f"{camp}:pilot")
     pilot_rank = _rank_within(seg_codes, u_pilot, pool & ~hardship)
@@ -234,7 +234,7 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     plan = pd.DataFrame(
         {
             "customer_id": ids[d],
-            "segment_id": pd.Categorical(seg[d]),
+            "segment_id": pd.Categorical.from_codes(seg_codes[d], categories=seg_names),
             "wave": wave[d],
             "week_start": pd.Categorical.from_codes(sched_week[d], categories=week_arr, ordered=True),
             "channel": pd.Categorical.from_codes(sched_ch[d], categories=chans),
@@ -249,9 +249,12 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     # customer ids are unique, so (week, priority) already orders every row
     plan = plan.iloc[np.lexsort((plan["priority_rank"].to_numpy(), sched_week[d]))].reset_index(drop=True)
 
-    sup = pd.DataFrame({"customer_id": ids[suppressed], "segment_id": seg[suppressed],
+    def seg_of(mask):
+        return pd.Categorical.from_codes(seg_codes[mask], categories=seg_names)
+
+    sup = pd.DataFrame({"customer_id": ids[suppressed], "segment_id": seg_of(suppressed),
                         "reason": reason[suppressed]})
-    hold = pd.DataFrame({"customer_id": ids[holdout], "segment_id": seg[holdout]})
+    hold = pd.DataFrame({"customer_id": ids[holdout], "segment_id": seg_of(holdout)})
     un_reason = np.select(
         [~np.isfinite(best_u), ~worth, earliest_week >= H, target >= H, seen_candidate],
         ["no open channel the customer consented to", "no channel worth its cost", "contact policy: contacted too recently",
@@ -259,7 +262,8 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
         default="no capacity left",
     )
     un = pool & ~done
-    unscheduled = pd.DataFrame({"customer_id": ids[un], "segment_id": seg[un], "reason": un_reason[un]})
+    unscheduled = pd.DataFrame({"customer_id": ids[un], "segment_id": seg_of(un),
+                                "reason": pd.Categorical(un_reason[un])})
     stats = {
         "targets": int(n),
         "suppressed": int(suppressed.sum()),

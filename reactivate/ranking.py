@@ -23,7 +23,7 @@ from reactivate.timing import best_weeks, week_starts
 PROFILE_TRAITS = ("balance", "days_dormant", "age", "tenure_years", "n_products", "txn_per_year")
 
 
-def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: np.ndarray, profiles: dict[str, dict],
+def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorical, profiles: dict[str, dict],
                   book: Book, spec: CampaignSpec, as_of: dt.date):
     """Score the target customers.
 
@@ -56,11 +56,12 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: np.ndarray, p
     rank[order] = np.arange(1, len(s) + 1)
     s["priority_rank"] = rank
     best_ch = fit.idxmax(axis=1)
-    s["best_channel"] = pd.Series(seg).map(best_ch).to_numpy()
+    s["best_channel"] = np.asarray(best_ch.reindex(seg.categories), dtype=object)[seg.codes]
 
     segments = segment_table(s, feats, profiles, spec, as_of)
-    s["segment_name"] = s["segment_id"].map(segments.set_index("segment_id")["segment_name"])
-    s["segment_rank"] = s["segment_id"].map(segments.set_index("segment_id")["rank"]).astype(int)
+    by_id = segments.set_index("segment_id").reindex(seg.categories)
+    s["segment_name"] = np.asarray(by_id["segment_name"], dtype=object)[seg.codes]
+    s["segment_rank"] = by_id["rank"].fillna(0).to_numpy(dtype=int)[seg.codes]
     return s, segments, info, fit
 
 

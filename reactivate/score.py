@@ -86,21 +86,27 @@ def history_outcomes(contacts: pd.DataFrame | None, index: pd.Index) -> pd.DataF
     return out
 
 
-def calibrate(p_prior: np.ndarray, segment: np.ndarray, hist: pd.DataFrame | None) -> tuple[np.ndarray, dict]:
-    """Move the prior to the history's observed level, overall and per segment."""
+def calibrate(p_prior: np.ndarray, segment: pd.Categorical, hist: pd.DataFrame | None) -> tuple[np.ndarray, dict]:
+    """Move the prior to the history's observed level, overall and per segment.
+
+    Per segment: multiply by (observed + K·expected/n) / (expected + K·expected/n), the
+    observed-over-expected ratio shrunk towards 1 by ``SHRINK`` pseudo-contacts.
+    """
     if hist is None or len(hist) < 100 or hist["positive"].sum() < 10:
         return p_prior, {"method": "prior", "note": "documented prior (too little contact history to calibrate)"}
     pos = hist["pos"].to_numpy()
     obs = hist["positive"].to_numpy(dtype=float)
     exp = p_prior[pos]
     g = obs.sum() / exp.sum()
-    seg_h = segment[pos]
-    df = pd.DataFrame({"seg": seg_h, "obs": obs, "exp": exp * g})
-    agg = df.groupby("seg").sum()
-    mult = (agg["obs"] + SHRINK * (agg["exp"] / np.maximum(df.groupby("seg").size(), 1))) / (
-        agg["exp"] + SHRINK * (agg["exp"] / np.maximum(df.groupby("seg").size(), 1))
-    )
-    m = pd.Series(segment).map(mult).fillna(1.0).to_numpy()
+    k = len(segment.categories)
+    seg_h = segment.codes[pos]
+    n_s = np.bincount(seg_h, minlength=k)
+    obs_s = np.bincount(seg_h, weights=obs, minlength=k)
+    exp_s = np.bincount(seg_h, weights=exp * g, minlength=k)
+    prior_n = SHRINK * exp_s / np.maximum(n_s, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mult = np.where(exp_s > 0, (obs_s + prior_n) / (exp_s + prior_n), 1.0)
+    m = mult[segment.codes]
     p = np.clip(p_prior * g * m, 0.001, 0.95)
     info = {
         "method": "prior+history",
@@ -112,19 +118,20 @@ def calibrate(p_prior: np.ndarray, segment: np.ndarray, hist: pd.DataFrame | Non
     return p, info
 
 
-def channel_fit(segment: np.ndarray, hist: pd.DataFrame | None, spec: CampaignSpec) -> pd.DataFrame:
+def channel_fit(segment: pd.Categorical, hist: pd.DataFrame | None, spec: CampaignSpec) -> pd.DataFrame:
     """Relative effectiveness (0..1, best channel = 1) of each channel per segment.
 
     The spec's ``response_prior`` per channel, moved towards the rates the
     history shows for the segment on that channel (shrunk, so a channel with
     few past contacts keeps its prior).
     """
-    segs = pd.Index(np.unique(segment), name="segment_id")
+    segs = pd.Index(np.asarray(segment.categories, dtype=object), name="segment_id")
     chans = [c for c in CHANNELS if c in spec.channels]
     prior = pd.Series({c: spec.channels[c].response_prior for c in chans}, dtype=float)
     fit = pd.DataFrame(np.tile(prior.to_numpy(), (len(segs), 1)), index=segs, columns=chans)
     if hist is not None and len(hist) >= 100 and hist["positive"].sum() >= 10:
-        df = pd.DataFrame({"seg": segment[hist["pos"].to_numpy()], "ch": hist["channel"].to_numpy(),
+        df = pd.DataFrame({"seg": segs.to_numpy()[segment.codes[hist["pos"].to_numpy()]],
+                           "ch": hist["channel"].to_numpy(),
                            "y": hist["positive"].to_numpy(dtype=float)})
         df = df[df["ch"].isin(chans)]
         seg_rate = df.groupby("seg")["y"].mean()

@@ -153,7 +153,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         probe = sub[sil_idx]
         scores, fits = {}, {}
         for k in range(k_lo, k_hi + 1):
-            km = fits[k] = KMeans(n_clusters=k, n_init=2 * self.n_init, random_state=self.random_state).fit(sub)
+            km = fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(sub)
             lab = km.labels_[sil_idx]
             sil = float(silhouette_score(probe, lab)) if len(set(lab)) > 1 else -1.0
             # refits on bootstrap resamples, started from this fit's centroids: what moves is
@@ -234,14 +234,17 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
 
     Returns
     -------
-    segment_id : np.ndarray of str, one per customer
+    segment_id : pd.Categorical, one per customer; categories are the carve-out ids
+        in spec order, then S01, S02, ... by cluster size
     model : the fitted Segmenter (None when every customer was carved out)
     """
-    seg = np.full(len(customers), "", dtype=object)
-    free = np.ones(len(customers), dtype=bool)
-    for co in spec.carve_outs:
+    n = len(customers)
+    codes = np.full(n, -1, dtype=np.int64)
+    free = np.ones(n, dtype=bool)
+    names = [co.id for co in spec.carve_outs]
+    for j, co in enumerate(spec.carve_outs):
         m = carve_out_mask(customers, co.when, f"{spec.source}: carve_outs.{co.id}.when") & free
-        seg[m] = co.id
+        codes[m] = j
         free &= ~m
     model = None
     if free.sum() >= 2:
@@ -255,22 +258,25 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
             random_state=a.random_state,
         ).fit(features[free])
         width = max(2, len(str(model.n_clusters_)))
-        seg[free] = np.char.add("S", np.char.zfill((model.labels_ + 1).astype(str), width))
+        codes[free] = len(names) + model.labels_
+        names += [f"S{i + 1:0{width}d}" for i in range(model.n_clusters_)]
     elif free.any():
-        seg[free] = "S01"
-    return seg, model
+        codes[free] = len(names)
+        names.append("S01")
+    return pd.Categorical.from_codes(codes, categories=names), model
 
 
-def describe_segments(seg: np.ndarray, features: pd.DataFrame, model: Segmenter | None,
+def describe_segments(seg: pd.Categorical, features: pd.DataFrame, model: Segmenter | None,
                       spec: SegmentSpec) -> dict[str, dict]:
     """Name and profile text per segment id, from what sets each segment apart."""
     out: dict[str, dict] = {}
     for co in spec.carve_outs:
         out[co.id] = {"name": co.name or co.id, "apart": f"rule: {co.when}", "note": co.note, "kind": "carve-out"}
-    clustered = np.char.startswith(seg.astype(str), "S")
+    carved = {co.id for co in spec.carve_outs}
+    clustered = ~np.isin(np.asarray(seg.categories, dtype=object), list(carved))[seg.codes]
     if model is not None and clustered.any():
         Fz = features[clustered]
-        labels = seg[clustered]
+        labels = np.asarray(seg.categories, dtype=object)[seg.codes[clustered]]
         cent = model.standardized_centroids(Fz, labels)
         used: dict[str, int] = {}
         for sid, row in cent.iterrows():  # one row per segment, not per customer
