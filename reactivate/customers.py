@@ -154,23 +154,23 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
         if "birth_date" in acc.columns:
             bd[c[firsts]] = acc["birth_date"].to_numpy(dtype="datetime64[s]")[firsts]
         out["birth_date"] = bd
+        # customer flags: any account (reach, do-not-contact, hardship...) or every account (consent)
+        any_cols = [f"has_{ch}" for ch in CHANNELS] + list(FLAGS)
+        any_cols = [col for col in any_cols if col in acc.columns]
+        for col, val in zip(any_cols, _flags(acc, any_cols, c, n, "any"), strict=True):
+            out[col] = val
         for ch in CHANNELS:
-            has = acc[f"has_{ch}"] if f"has_{ch}" in acc.columns else None
-            out[f"has_{ch}"] = (
-                _group(has.fillna(False).astype(bool), c, n, "max", False).astype(bool)
-                if has is not None else True
-            )
-            con = acc[f"consent_{ch}"] if f"consent_{ch}" in acc.columns else None
-            if con is None:
-                out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
-            else:
-                # unknown consent is no consent
-                out[f"consent_{ch}"] = _group(con.fillna(False).astype(bool), c, n, "min", False).astype(bool)
+            if f"has_{ch}" not in acc.columns:
+                out[f"has_{ch}"] = True  # reach is assumed when unknown
         for flag in FLAGS:
-            if flag in acc.columns:
-                out[flag] = _group(acc[flag].fillna(False).astype(bool), c, n, "max", False).astype(bool)
-            else:
+            if flag not in acc.columns:
                 out[flag] = False
+        all_cols = [f"consent_{ch}" for ch in CHANNELS if f"consent_{ch}" in acc.columns]
+        for col, val in zip(all_cols, _flags(acc, all_cols, c, n, "all"), strict=True):
+            out[col] = val  # unknown consent is no consent
+        for ch in CHANNELS:
+            if f"consent_{ch}" not in acc.columns:
+                out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
     else:
         out["n_accounts"] = 0
         out["n_products"] = 0
@@ -213,6 +213,30 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     out["age"] = age.astype(float)
     out = out.join(contact_features(book.contacts, index, asof, spec), how="left")
     return out
+
+
+def _flags(acc: pd.DataFrame, cols: list[str], codes: np.ndarray, n: int, how: str) -> list[np.ndarray]:
+    """Per-customer any/all of several true/false account columns in one pass.
+
+    The columns are packed as bits of one integer per account and folded with a
+    single ``bitwise_or.at`` / ``bitwise_and.at``; missing values count as false.
+    """
+    if not cols:
+        return []
+    keep = codes >= 0
+    bits = np.zeros(len(acc), dtype=np.uint64)
+    for j, col in enumerate(cols):
+        bits |= acc[col].fillna(False).to_numpy(dtype=bool).astype(np.uint64) << np.uint64(j)
+    if how == "any":
+        folded = np.zeros(n, dtype=np.uint64)
+        np.bitwise_or.at(folded, codes[keep], bits[keep])
+    else:
+        folded = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)
+        np.bitwise_and.at(folded, codes[keep], bits[keep])
+        seen = np.zeros(n, dtype=bool)
+        seen[codes[keep]] = True
+        folded[~seen] = 0
+    return [((folded >> np.uint64(j)) & np.uint64(1)).astype(bool) for j in range(len(cols))]
 
 
 def _pick_category(col: pd.Series | None, rows: np.ndarray, codes: np.ndarray, n: int) -> pd.Categorical:
@@ -260,34 +284,50 @@ TXN_FEATURE_DEFAULTS = {
 
 
 def _transaction_features(txn: pd.DataFrame, c: np.ndarray, index: pd.Index, asof: pd.Timestamp) -> pd.DataFrame:
+    """Activity features from the transactions, in one pass of numpy scatter operations."""
     n = len(index)
-    ts = txn["timestamp"]
-    if "initiated_by" in txn.columns:
-        cust = (txn["initiated_by"] != "bank").to_numpy()
-    else:
-        cust = np.ones(len(txn), dtype=bool)
-    cc = np.where(cust, c, -1)
+    ok = c >= 0
+    day = txn["timestamp"].to_numpy().astype("datetime64[D]").view(np.int64)
+    cust = (txn["initiated_by"] != "bank").to_numpy() if "initiated_by" in txn.columns else np.ones(len(txn), bool)
+    amount = txn["amount"].to_numpy(dtype=float) if "amount" in txn.columns else None
+    digital = txn["channel"].isin(DIGITAL_TXN_CHANNELS).to_numpy() if "channel" in txn.columns else None
+    if not ok.all():  # rows of customers outside the book: dropped once, here
+        c, day, cust = c[ok], day[ok], cust[ok]
+        amount = amount[ok] if amount is not None else None
+        digital = digital[ok] if digital is not None else None
+    today = asof.to_datetime64().astype("datetime64[D]").view(np.int64)
+    cc, cday = c[cust], day[cust]
+    none = np.iinfo(np.int64).min
+    last = np.full(n, none, dtype=np.int64)
+    np.maximum.at(last, cc, cday)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, c, day)
     feats = pd.DataFrame(index=index)
-    feats["_txn_last"] = _group(ts.dt.floor("D"), cc, n, "max")
-    feats["_txn_first"] = _group(ts.dt.floor("D"), c, n, "min")
-    feats["n_txn_total"] = np.bincount(cc[cc >= 0], minlength=n).astype(float)
-    recent = (ts >= asof - pd.Timedelta(days=730)).to_numpy()
-    rc = np.where(recent, cc, -1)
-    feats["n_txn_24m"] = np.bincount(rc[rc >= 0], minlength=n).astype(float)
-    if "amount" in txn.columns:
-        amt = txn["amount"].fillna(0.0)
-        feats["txn_amount_mean"] = _group(amt.abs(), cc, n, "mean", 0.0)
-        y = (ts >= asof - pd.Timedelta(days=365)).to_numpy()
-        feats["net_flow_12m"] = _group(amt, np.where(y, c, -1), n, "sum", 0.0)
-    else:
-        feats["txn_amount_mean"] = np.nan
-        feats["net_flow_12m"] = np.nan
-    if "channel" in txn.columns:
-        dig = txn["channel"].isin(DIGITAL_TXN_CHANNELS).to_numpy().astype(float)
-        feats["digital_share"] = _group(dig, cc, n, "mean", np.nan)
-    else:
-        feats["digital_share"] = np.nan
+    feats["_txn_last"] = _days_to_datetime(last, last == none)
+    feats["_txn_first"] = _days_to_datetime(first, first == np.iinfo(np.int64).max)
+    count = np.bincount(cc, minlength=n).astype(float)
+    feats["n_txn_total"] = count
+    feats["n_txn_24m"] = np.bincount(cc[cday >= today - 730], minlength=n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if amount is not None:
+            amt = np.nan_to_num(amount)
+            feats["txn_amount_mean"] = np.where(count > 0, np.bincount(cc, np.abs(amt[cust]), n) / count, 0.0)
+            year = day >= today - 365
+            feats["net_flow_12m"] = np.bincount(c[year], amt[year], n)
+        else:
+            feats["txn_amount_mean"] = np.nan
+            feats["net_flow_12m"] = np.nan
+        if digital is not None:
+            feats["digital_share"] = np.where(count > 0, np.bincount(cc, digital[cust], n) / count, np.nan)
+        else:
+            feats["digital_share"] = np.nan
     return feats
+
+
+def _days_to_datetime(days: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    out = np.where(missing, 0, days).astype("datetime64[D]").astype("datetime64[s]")
+    out[missing] = np.datetime64("NaT")
+    return out
 
 
 def contact_features(contacts: pd.DataFrame | None, index: pd.Index, asof: pd.Timestamp,
