@@ -148,7 +148,7 @@ def read_table(path: str | Path, table: Table, spec: TableInput, encoding: str =
     else:
         frame, conv = _read_csv(path, fmt, enc, spec, rename, table, label)
     problems.extend(conv)
-    return RawTable(table.name, path, frame, problems, absent, fingerprint(path))
+    return RawTable(table.name, path, frame, problems, absent, "")
 
 
 # --------------------------------------------------------------------------- CSV
@@ -266,7 +266,7 @@ def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label):
         conv, problems = _convert_text(pd.DataFrame(text), table, date_format, label)
         for col in conv.columns:
             frame[col] = conv[col].to_numpy() if conv[col].dtype.kind in "Mf" else conv[col].array
-    frame = _tidy(frame, table)
+    frame = _tidy(frame, table, skip=set(ids))
     return frame[[dst for dst in rename.values() if dst in frame.columns]], problems
 
 
@@ -277,15 +277,22 @@ def _id_categorical(arr: pa.ChunkedArray) -> pd.Categorical:
     costs several times more for a million distinct ids.)
     """
     d = arr.combine_chunks().dictionary_encode() if arr.num_chunks != 1 else arr.chunk(0).dictionary_encode()
+    dictionary = d.dictionary
+    trimmed = pc.utf8_trim_whitespace(dictionary)
+    if not trimmed.equals(dictionary):  # surrounding spaces: trim the distinct values, then merge equals
+        d = pc.take(trimmed, d.indices).dictionary_encode()
+        dictionary = d.dictionary
     codes = d.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    cats = pd.Index(d.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    cats = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats))
 
 
-def _tidy(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+def _tidy(frame: pd.DataFrame, table: Table, skip: set[str] = frozenset()) -> pd.DataFrame:
     """Dates to whole days; surrounding spaces off categorical values (done on the categories only)."""
     for col in frame.columns:
         kind = table.column(col).kind
+        if col in skip:
+            continue
         if kind == "date":
             frame[col] = frame[col].dt.floor("D")
         elif kind in ("id", "enum") and isinstance(frame[col].dtype, pd.CategoricalDtype):

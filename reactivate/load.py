@@ -9,6 +9,7 @@ returns a :class:`Book`. Optional columns that are absent are reported in
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from reactivate.config import CampaignSpec
 from reactivate.errors import InputDataError
-from reactivate.io import RawTable, read_table
+from reactivate.io import RawTable, fingerprint, read_table
 from reactivate.schema import TABLES
 from reactivate.validate import check_table, render
 
@@ -56,10 +57,14 @@ def load_book(
         raise InputDataError("no input: give --accounts, --transactions or both")
     paths = {"accounts": accounts, "transactions": transactions, "contacts": contacts}
     raws: dict[str, RawTable] = {}
-    for name, path in paths.items():
-        if path is None:
-            continue
-        raws[name] = read_table(path, TABLES[name], getattr(spec.data, name), spec.data.encoding)
+    given = {name: Path(path) for name, path in paths.items() if path is not None}
+    # the input fingerprints (sha256) are computed beside the parsing: hashlib releases the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        prints = {name: pool.submit(fingerprint, path) for name, path in given.items() if path.is_file()}
+        for name, path in given.items():
+            raws[name] = read_table(path, TABLES[name], getattr(spec.data, name), spec.data.encoding)
+        for name, fut in prints.items():
+            raws[name].fingerprint = fut.result()
     problems = []
     for name, raw in raws.items():
         problems.extend(check_table(raw, TABLES[name], as_of))
