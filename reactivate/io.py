@@ -71,6 +71,12 @@ class RawTable:
     problems: list[Problem]
     absent_optional: list[str]
     fingerprint: str
+    #: file row number (1 = first row under the header) of each frame row, when rows were skipped
+    row_numbers: np.ndarray | None = None
+
+    def file_rows(self, frame_rows: np.ndarray) -> np.ndarray:
+        """Map 1-based frame row numbers to 1-based file row numbers."""
+        return frame_rows if self.row_numbers is None else self.row_numbers[frame_rows - 1]
 
 
 def file_format(path: Path) -> str:
@@ -148,7 +154,8 @@ def read_table(path: str | Path, table: Table, spec: TableInput, encoding: str =
     else:
         frame, conv = _read_csv(path, fmt, enc, spec, rename, table, label)
     problems.extend(conv)
-    return RawTable(table.name, path, frame, problems, absent, "")
+    row_numbers = frame.attrs.pop("row_numbers", None)
+    return RawTable(table.name, path, frame, problems, absent, "", row_numbers)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -204,6 +211,7 @@ def _read_csv(path, fmt, enc, spec: TableInput, rename, table: Table, label):
         pass  # a value did not convert: the slow path below finds them all
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputDataError(f"{path}: cannot decode as {enc} ({_short(exc)})") from None
+
     # slow path: everything as text, convert column by column, report bad values
     slow = pacsv.ConvertOptions(
         column_types={src: pa.string() for src in rename},
@@ -211,11 +219,35 @@ def _read_csv(path, fmt, enc, spec: TableInput, rename, table: Table, label):
         null_values=NULL_VALUES,
         strings_can_be_null=True,
     )
+    # one thread, so that Arrow can tell the line number of each malformed row; those are skipped
+    # and reported (without their text, which holds personal data)
+    bad_lines: list[int] = []
+
+    def on_bad_row(row) -> str:
+        bad_lines.append(row.number if row.number is not None else -1)
+        return "skip"
+
+    slow_read = pacsv.ReadOptions(encoding=read_opts.encoding, block_size=read_opts.block_size, use_threads=False)
+    slow_parse = pacsv.ParseOptions(delimiter=spec.sep, invalid_row_handler=on_bad_row)
     try:
-        at = pacsv.read_csv(path, read_opts, parse_opts, slow)
+        at = pacsv.read_csv(path, slow_read, slow_parse, slow)
     except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise InputDataError(f"{path}: not valid UTF-8 text; set data.encoding in the campaign spec "
+                                 "(e.g. gbk or gb18030)") from None
         raise InputDataError(f"{path}: cannot parse the CSV ({_short(exc)})") from None
-    return _convert_text(at.to_pandas().rename(columns=rename), table, spec.date_format, label)
+    frame, problems = _convert_text(at.to_pandas().rename(columns=rename), table, spec.date_format, label)
+    row_numbers = None
+    if bad_lines:
+        skipped = np.array(sorted(n - 1 for n in bad_lines if n > 0), dtype=np.int64)  # line 2 = row 1
+        kept = np.setdiff1d(np.arange(1, len(frame) + len(bad_lines) + 1), skipped)
+        row_numbers = kept[: len(frame)]
+        for pr in problems:
+            pr.rows = row_numbers[pr.rows - 1]
+        problems.insert(0, Problem(label, None, "malformed rows (wrong number of fields; skipped)",
+                                   skipped if len(skipped) else np.array([0])))
+    frame.attrs["row_numbers"] = row_numbers
+    return frame, problems
 
 
 def _finish(at: pa.Table, rename: dict[str, str], table: Table) -> pd.DataFrame:

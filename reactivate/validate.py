@@ -27,6 +27,7 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
     frame = raw.frame
     label = raw.path.name
     problems = list(raw.problems)
+    own_from = len(problems)
     cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # end of the as-of day
 
     for col in table.columns:
@@ -36,7 +37,7 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
         if col.required:
             missing = s.isna().to_numpy().copy()
             # values that failed conversion are already reported as such
-            already = _already_reported(problems, col.name, len(frame))
+            already = _already_reported(problems, col.name, raw, len(frame))
             if col.name == "last_activity_date":
                 missing[:] = False  # empty means "never used"
             missing &= ~already
@@ -90,15 +91,17 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
                     str(frame["balance"].iloc[int(np.flatnonzero(neg)[0])]),
                 )
             )
+    for p in problems[own_from:]:  # rows found here are frame rows: give the file's row numbers
+        p.rows = raw.file_rows(p.rows)
     return problems
 
 
-def _already_reported(problems: list[Problem], column: str, n: int) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    for p in problems:
-        if p.column == column and len(p.rows):
-            mask[p.rows - 1] = True
-    return mask
+def _already_reported(problems: list[Problem], column: str, raw: RawTable, n: int) -> np.ndarray:
+    """Frame rows whose value in ``column`` was already reported (e.g. as not a date)."""
+    rows = [p.rows for p in problems if p.column == column and len(p.rows)]
+    if not rows:
+        return np.zeros(n, dtype=bool)
+    return np.isin(raw.file_rows(np.arange(1, n + 1)), np.concatenate(rows))
 
 
 def _show(value, kind: str) -> str:

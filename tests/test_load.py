@@ -116,3 +116,42 @@ def test_transactions_and_contacts_checks(tmp_path):
     assert "t.csv: column 'initiated_by': unknown value (allowed: customer, bank) in 1 row (row 2" in text
     assert "t.csv: column 'timestamp': activity after the as-of date 2026-11-30 in 1 row (row 2" in text
     assert "c.csv: column 'outcome': unknown value" in text
+
+
+def test_spaces_around_ids_and_enums_are_trimmed(tmp_path):
+    p = write(tmp_path / "accounts.csv", HEADER + "\n C1 ,A1, savings ,2020-01-01,2026-01-01,1\n"
+              "C1,A2,current,2020-01-01,2026-01-01,1\n")
+    book = load_book(accounts=p, spec=load_campaign(None), as_of=AS_OF)
+    assert list(book.accounts["customer_id"].astype(str)) == ["C1", "C1"]
+    assert list(book.accounts["product"].astype(str)) == ["savings", "current"]
+    pq = tmp_path / "a.parquet"
+    pd.DataFrame({"customer_id": [" C1", "C1 "], "account_id": ["A1", "A2"], "product": ["savings"] * 2,
+                  "open_date": pd.to_datetime(["2020-01-01"] * 2), "last_activity_date": pd.to_datetime(["2026-01-01"] * 2),
+                  "balance": [1.0, 2.0]}).to_parquet(pq)
+    book = load_book(accounts=pq, spec=load_campaign(None), as_of=AS_OF)
+    assert list(book.accounts["customer_id"].astype(str)) == ["C1", "C1"]
+    assert len(book.accounts["customer_id"].cat.categories) == 1
+
+
+def test_malformed_rows_are_reported_by_row_without_their_text(tmp_path):
+    rows = ["C1,A1,savings,2020-01-01,2026-01-01,1",
+            "SECRET,A2,savings,2020-01-01,2026-01-01,1,extra",
+            "C3,A3,savings,2020-99-01,2026-01-01,1",
+            "C4,A4,savings,2020-01-01,2026-01-01,-2"]
+    p = write(tmp_path / "accounts.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputDataError) as err:
+        load_book(accounts=p, spec=load_campaign(None), as_of=AS_OF)
+    assert str(err.value).splitlines() == [
+        "3 problems in the input data",
+        "  accounts.csv: malformed rows (wrong number of fields; skipped) in 1 row (row 2)",
+        "  accounts.csv: column 'open_date': not a date like 2024-01-31 in 1 row (row 3; first value '2020-99-01')",
+        "  accounts.csv: column 'balance': negative balance on a deposit product (savings, term_deposit, "
+        "wealth, fund) in 1 row (row 4; first value '-2.0')",
+    ]
+
+
+def test_wrong_encoding_gets_a_hint(tmp_path):
+    p = tmp_path / "accounts.csv"
+    p.write_bytes((HEADER + "\n客户,A1,savings,2020-01-01,2026-01-01,1\n").encode("gbk"))
+    with pytest.raises(InputDataError, match=r"not valid UTF-8 text; set data\.encoding in the campaign spec"):
+        load_book(accounts=p, spec=load_campaign(None), as_of=AS_OF)
