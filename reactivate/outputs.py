@@ -36,6 +36,8 @@ TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "theme",
 
 def _arrow(values) -> pa.Array:
     """One output column as Arrow: dates as date32, categoricals as dictionaries, text as strings."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
     if isinstance(values, pd.Series):
         values = values.to_numpy() if values.dtype.kind == "M" else values.array
     if isinstance(values, pd.Categorical):
@@ -170,7 +172,8 @@ def write_grouped_csv(stage: Staging, columns: dict, group: np.ndarray, path_of)
         if one_line_rows:
             part = header + b"\n" + b"\n".join(rows[a:b]) + b"\n"
         else:
-            part = csv_bytes({k: np.asarray(v)[a:b] for k, v in columns.items()})
+            part = csv_bytes({k: v.slice(a, b - a) if isinstance(v, pa.Array) else v[a:b]
+                              for k, v in columns.items()})
         stage.write(path_of(a), part)
     return len(cuts)
 
@@ -184,12 +187,17 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         sc = run.scores
         weeks = run.result.stats["weeks"]
         order = np.argsort(sc["priority_rank"].to_numpy(), kind="stable")
+        # per-customer text is converted to Arrow once and then taken by position
+        ids = pa.array(sc.index.to_numpy(dtype=object), type=pa.string())
+        seg = sc["segment_id"].array
+        names = run.segments.set_index("segment_id")["segment_name"].reindex(seg.categories).fillna("")
+        seg_name = pa.DictionaryArray.from_arrays(pa.array(np.asarray(seg.codes)), pa.array(names.to_numpy(dtype=object)))
         scores = {
-            "customer_id": sc.index.to_numpy()[order],
+            "customer_id": ids.take(order),
             "dormancy_stage": sc["stage"].array.take(order),
             "days_dormant": sc["days_dormant"].to_numpy()[order].round().astype(int),
-            "segment_id": sc["segment_id"].to_numpy()[order],
-            "segment_name": sc["segment_name"].to_numpy()[order],
+            "segment_id": seg.take(order),
+            "segment_name": seg_name.take(order),
             "p_reactivate": sc["p_reactivate"].to_numpy()[order].round(4),
             "expected_value": sc["expected_value"].to_numpy()[order].round(2),
             "priority_rank": sc["priority_rank"].to_numpy()[order],
@@ -200,12 +208,13 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         stage.write("scores.csv", csv_bytes(scores))
         stage.write("segments.csv", csv_bytes(run.segments))
         plan = run.result.plan
-        stage.write("plan.csv", csv_bytes(plan[PLAN_COLUMNS]))
+        stage.write("plan.csv", csv_bytes({"customer_id": ids.take(plan["pos"].to_numpy()),
+                                           **{c: plan[c] for c in PLAN_COLUMNS[1:]}}))
         stage.write("suppressed.csv", csv_bytes(run.result.suppressed))
         stage.write("holdout.csv", csv_bytes(run.result.holdout))
         stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
         stage.write("capacity.csv", csv_bytes(run.result.capacity))
-        n_lists = _write_target_lists(stage, plan, sc)
+        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name)
         # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
         stage.write("targets/openers.csv", csv_bytes(pd.DataFrame(
             [(k, v["en"], v["zh"]) for k, v in THEMES.items()], columns=["theme", "opener_en", "opener_zh"])))
@@ -219,7 +228,8 @@ def write_run(run, out: str | Path) -> dict[str, str]:
     return {"out": str(Path(out))}
 
 
-def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame) -> int:
+def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array,
+                        seg_name: pa.Array) -> int:
     """Each RM's weekly list: calls and branch invitations first, then what their clients receive."""
     week = plan["week_start"].cat.codes.to_numpy().astype(np.int64)
     rm = plan["rm_id"].cat.codes.to_numpy().astype(np.int64)
@@ -231,8 +241,8 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame) ->
     start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
     columns = {
         "priority": np.arange(len(group)) - start + 1,
-        "customer_id": plan["customer_id"].to_numpy()[order],
-        "segment_name": sc["segment_name"].to_numpy()[pos],
+        "customer_id": ids.take(pos),
+        "segment_name": seg_name.take(pos),
         "channel": plan["channel"].array.take(order),
         "theme": plan["theme"].array.take(order),
         "reason": plan["reason"].array.take(order),
