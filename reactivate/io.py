@@ -176,7 +176,10 @@ def _csv_header(path: Path, fmt: str, enc: str, sep: str) -> list[str]:
     return next(csv.reader(io.StringIO(text), delimiter=sep), [])
 
 
-def _arrow_type(kind: str, date_format: str) -> pa.DataType:
+def _arrow_type(col, date_format: str) -> pa.DataType:
+    kind = col.kind
+    if kind == "id" and col.many:
+        return pa.string()  # dictionary-encoded once, after reading (see _id_categorical)
     if kind in ("date", "datetime"):
         return pa.timestamp("s")
     if kind == "float":
@@ -192,7 +195,7 @@ def _read_csv(path, fmt, enc, spec: TableInput, rename, table: Table, label):
     arrow_enc = "utf8" if enc in ("utf-8", "utf8", "utf-8-sig") else enc
     read_opts = pacsv.ReadOptions(encoding=arrow_enc, block_size=1 << 24)
     parse_opts = pacsv.ParseOptions(delimiter=spec.sep)
-    types = {src: _arrow_type(table.column(dst).kind, spec.date_format) for src, dst in rename.items()}
+    types = {src: _arrow_type(table.column(dst), spec.date_format) for src, dst in rename.items()}
     parsers = [spec.date_format] if spec.date_format else [pacsv.ISO8601]
     fast = pacsv.ConvertOptions(
         column_types=types,
@@ -251,8 +254,13 @@ def _read_csv(path, fmt, enc, spec: TableInput, rename, table: Table, label):
 
 
 def _finish(at: pa.Table, rename: dict[str, str], table: Table) -> pd.DataFrame:
-    frame = at.to_pandas(split_blocks=True, self_destruct=True)
-    return _tidy(frame.rename(columns=rename), table)
+    many = [src for src, dst in rename.items() if table.column(dst).kind == "id" and table.column(dst).many]
+    ids = {rename[src]: _id_categorical(at.column(src)) for src in many}
+    frame = at.drop_columns(many).to_pandas(split_blocks=True, self_destruct=True).rename(columns=rename)
+    for dst, cat in ids.items():
+        frame[dst] = cat
+    frame = _tidy(frame, table, skip=set(ids))
+    return frame[[dst for dst in rename.values() if dst in frame.columns]]
 
 
 def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label):
