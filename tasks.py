@@ -33,12 +33,14 @@ def ensure_env() -> None:
         print(f"creating {VENV} ...", file=sys.stderr)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     print("installing reactivate and its dependencies (first run only) ...", file=sys.stderr)
-    run([str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[test]"])
+    # PYTHONWARNINGS quiets setuptools' generic notice about editable installs
+    run([str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[test]"],
+        env={**os.environ, "PYTHONWARNINGS": "ignore"})
     STAMP.write_text(want + "\n")
 
 
-def run(cmd: list[str]) -> None:
-    code = subprocess.call(cmd, cwd=ROOT)
+def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    code = subprocess.call(cmd, cwd=ROOT, env=env)
     if code:
         sys.exit(code)
 
