@@ -154,8 +154,10 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     main_rank = _rank_within(seg_codes, prio, main)
     per_wave = np.maximum(np.floor(seg_size * wv.max_release_share), 1).astype(int)
     r = main_rank // per_wave[seg_codes]
+    # within a wave, customers are spread evenly over its weeks, higher priority first
+    offset = (main_rank % per_wave[seg_codes]) * wv.wave_weeks // per_wave[seg_codes]
     main_start = wv.pilot_weeks + int(np.ceil(wv.response_window_days / 7))
-    release = np.where(pilot, 0, main_start + r * wv.wave_weeks)
+    release = np.where(pilot, 0, main_start + r * wv.wave_weeks + offset)
     best = c["best_week"].to_numpy(dtype=int)
     event = c["event"].to_numpy(dtype=object)
     # dated events pull the release forward: deadlines at once, maturities after the pilot

@@ -101,12 +101,14 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     starts, why = [], []
     for sid in t.index:  # one iteration per segment
         members = s[s["segment_id"] == sid]
-        dated = members[members["event"] != "none"]
+        # deadlines and maturities move a whole segment; birthdays are spread over the year
+        dated = members[members["event"].isin(["deadline", "maturity"])]
         if len(dated) >= 0.2 * len(members) and len(dated):
             wk = int(dated["best_week"].mode().iloc[0])
             ev = dated["event"].mode().iloc[0]
             starts.append(weeks[wk].isoformat())
-            why.append(f"{len(dated) / len(members):.0%} have a dated event; most often {ev} in week {wk + 1}")
+            why.append(f"{len(dated) / len(members):.0%} have a deadline or maturity; most often {ev} "
+                       f"in week {wk + 1}")
         else:
             starts.append(weeks[0].isoformat())
             why.append("pilot in week 1, then waves by priority")

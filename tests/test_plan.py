@@ -57,7 +57,7 @@ def spec_with(phone_only=True, **sections) -> CampaignSpec:
     return spec
 
 
-NO_WAVES = {"pilot_share": 0.0, "response_window_days": 0, "max_release_share": 1.0}
+NO_WAVES = {"pilot_share": 0.0, "response_window_days": 0, "max_release_share": 1.0, "wave_weeks": 1}
 
 
 def test_rm_capacity_per_week_in_priority_order():
@@ -173,3 +173,13 @@ def test_every_customer_is_accounted_for(share):
     allc = pd.concat(parts)
     assert allc.is_unique and set(allc) == set(s.index)
     assert set(res.unscheduled["reason"]) == {"no capacity left"}
+
+
+def test_a_wave_is_spread_over_its_weeks_in_priority_order():
+    spec = spec_with(waves={"pilot_share": 0.0, "response_window_days": 0, "max_release_share": 1.0,
+                            "wave_weeks": 3}, holdout={"share": 0.0}, rm={"calls_per_week": 100})
+    s = scored(9)
+    res = build_plan(s, fit_for(s["segment_id"], spec), spec, AS_OF)
+    weeks = res.plan.groupby("week_start", observed=True)["customer_id"].apply(list).to_dict()
+    assert weeks == {"2026-12-14": ["C000", "C001", "C002"], "2026-12-21": ["C003", "C004", "C005"],
+                     "2026-12-28": ["C006", "C007", "C008"]}
