@@ -29,8 +29,8 @@ SELECTION_SAMPLE = 20_000
 BOOTSTRAPS = 3
 #: a k is stable when refits on bootstrap resamples agree this much (mean ARI)
 STABLE_ARI = 0.9
-#: ... and separated when its silhouette reaches this share of the best k's
-SILHOUETTE_SHARE = 0.8
+#: ... and separated when its silhouette is within this of the best k's
+SILHOUETTE_TOLERANCE = 0.05
 
 
 class Segmenter(ClusterMixin, BaseEstimator):
@@ -144,9 +144,9 @@ class Segmenter(ClusterMixin, BaseEstimator):
         For each k: silhouette on a fixed-size sample, and stability as the mean
         adjusted Rand index between k-means refits on bootstrap resamples. The
         choice is the largest k whose stability is at least ``STABLE_ARI`` and
-        whose silhouette is at least ``SILHOUETTE_SHARE`` of the best: silhouette
+        whose silhouette is within ``SILHOUETTE_TOLERANCE`` of the best: silhouette
         alone favours a few coarse groups, while analysts need every stable
-        distinction the data supports.
+        distinction the data supports, but not a group split in two.
         """
         sub = Z
         sil_idx = np.sort(rng.choice(len(sub), size=min(len(sub), SILHOUETTE_SAMPLE), replace=False))
@@ -166,12 +166,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
             scores[k] = {"silhouette": round(sil, 4), "stability": round(float(np.mean(aris)), 4)}
         best_sil = max(v["silhouette"] for v in scores.values())
         good = [k for k, v in scores.items()
-                if v["stability"] >= STABLE_ARI and v["silhouette"] >= SILHOUETTE_SHARE * best_sil]
+                if v["stability"] >= STABLE_ARI and v["silhouette"] >= best_sil - SILHOUETTE_TOLERANCE]
         if good:
             k = max(good)
             self.k_reason_ = (f"k={k}: the largest k with stability >= {STABLE_ARI} (bootstrap ARI "
-                              f"{scores[k]['stability']:.2f}) and silhouette {scores[k]['silhouette']:.2f} >= "
-                              f"{SILHOUETTE_SHARE:.0%} of the best ({best_sil:.2f})")
+                              f"{scores[k]['stability']:.2f}) and a silhouette ({scores[k]['silhouette']:.2f}) "
+                              f"within {SILHOUETTE_TOLERANCE} of the best ({best_sil:.2f})")
         else:
             k = max(scores, key=lambda kk: (scores[kk]["silhouette"], -kk))
             self.k_reason_ = f"k={k}: no k was stable; the best silhouette ({best_sil:.2f})"

@@ -116,3 +116,12 @@ def test_priority_is_by_expected_value(outputs):
     _, out, _, _ = outputs
     s = pd.read_csv(out / "scores.csv")
     assert np.all(np.diff(s["expected_value"].to_numpy()) <= 1e-6)
+
+
+def test_segments_recover_the_planted_personas(demo_book, outputs):
+    from sklearn.metrics import adjusted_rand_score
+
+    _, out, _, _ = outputs
+    s = pd.read_csv(out / "scores.csv").merge(pd.read_csv(demo_book / "truth.csv"), on="customer_id")
+    s = s[s["segment_id"] != "hardship"]
+    assert adjusted_rand_score(s["persona"], s["segment_id"]) >= 0.8

@@ -1,0 +1,117 @@
+"""Segmentation and scoring on small tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reactivate.config import load_campaign
+from reactivate.errors import ConfigError, NotFittedError
+from reactivate.score import calibrate, channel_fit, customer_value, prior_propensity
+from reactivate.segment import Segmenter, carve_out_mask, describe_segments, segment_customers
+from reactivate.segspec import FeatureSpec, SegmentSpec
+
+
+def blobs(n_per: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Three well separated groups on balance and age."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for bal, age in ((100.0, 25.0), (50_000.0, 70.0), (2_000_000.0, 50.0)):
+        parts.append(pd.DataFrame({"balance": bal * rng.lognormal(0, 0.1, n_per),
+                                   "age": age + rng.normal(0, 2, n_per)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+FEATS = {"balance": FeatureSpec(transform="log"), "age": FeatureSpec()}
+
+
+def test_segmenter_finds_planted_groups_and_numbers_them_by_size():
+    X = blobs()
+    X = pd.concat([X, X.iloc[:100]], ignore_index=True)  # group 0 is now the largest
+    model = Segmenter(features=FEATS, k_range=(2, 5), random_state=0).fit(X)
+    assert model.n_clusters_ == 3
+    assert np.bincount(model.labels_).tolist() == [300, 200, 200]
+    assert (model.predict(X) == model.labels_).all()
+    assert "stability" in model.k_scores_[3] and model.k_reason_.startswith("k=3")
+
+
+def test_segmenter_is_deterministic_and_checks_fitted():
+    X = blobs()
+    a = Segmenter(features=FEATS, n_clusters=3, random_state=4).fit(X).labels_
+    b = Segmenter(features=FEATS, n_clusters=3, random_state=4).fit(X).labels_
+    assert (a == b).all()
+    with pytest.raises(NotFittedError):
+        Segmenter(features=FEATS).predict(X)
+
+
+def test_carve_outs_come_first_and_never_mix_into_clusters():
+    X = blobs()
+    cust = pd.DataFrame({"hardship": np.arange(len(X)) % 7 == 0, "balance": X["balance"]})
+    spec = SegmentSpec(features=FEATS)
+    seg, model = segment_customers(cust, X, spec)
+    ids = np.asarray(seg.astype(str))
+    assert (ids[cust["hardship"].to_numpy()] == "hardship").all()
+    assert (ids[~cust["hardship"].to_numpy()] != "hardship").all()
+    profiles = describe_segments(seg, X, model, spec)
+    assert profiles["hardship"]["kind"] == "carve-out"
+    names = [p["name"] for sid, p in profiles.items() if sid != "hardship"]
+    assert len(set(names)) == len(names)
+    assert any("High balance" in n for n in names) and any("Young" in n for n in names)
+
+
+def test_carve_out_conditions():
+    c = pd.DataFrame({"balance": [10.0, 2e6, np.nan], "hardship": [True, False, True]})
+    assert carve_out_mask(c, "balance >= 1000000", "x").tolist() == [False, True, False]
+    assert carve_out_mask(c, "hardship and balance < 100", "x").tolist() == [True, False, False]
+    assert carve_out_mask(c, "not hardship", "x").tolist() == [False, True, False]
+    with pytest.raises(ConfigError, match="unknown column 'shoe'"):
+        carve_out_mask(c, "shoe > 3", "x")
+
+
+def _features(days, balance, products=1.0, maturing=0.0):
+    n = len(days)
+    return pd.DataFrame({"days_dormant": days, "balance": balance, "n_products": [products] * n,
+                         "maturing_soon": [maturing] * n, "has_rm": [1.0] * n, "digital_reach": [0.0] * n})
+
+
+def test_prior_falls_with_dormancy_and_rises_with_value():
+    cust = pd.DataFrame({"prior_responses": [0.0] * 3})
+    p = prior_propensity(_features([400, 800, 1600], [1000, 1000, 1000]), cust)
+    assert p[0] > p[1] > p[2]
+    p = prior_propensity(_features([400, 400, 400], [10, 1000, 100000]), cust)
+    assert p[0] < p[1] < p[2]
+
+
+def test_calibration_moves_each_segment_towards_its_history():
+    p0 = np.full(2000, 0.1)
+    seg = pd.Categorical(np.repeat(["A", "B"], 1000))
+    # history: segment A reactivated 30% of the time, B 5%
+    pos = np.r_[np.arange(0, 500), np.arange(1000, 1500)]
+    hist = pd.DataFrame({"pos": pos, "positive": np.r_[np.arange(500) < 150, np.arange(500) < 25],
+                         "channel": "phone"})
+    p, info = calibrate(p0, seg, hist)
+    assert info["method"] == "prior+history"
+    a, b = p[0], p[1999]
+    assert a > 0.25 and b < 0.08
+    p_same, info = calibrate(p0, seg, None)
+    assert info["method"] == "prior" and (p_same == p0).all()
+
+
+def test_channel_fit_learns_the_segment_best_channel():
+    spec = load_campaign(None)
+    seg = pd.Categorical(np.repeat(["A", "B"], 600))
+    pos = np.arange(1200)
+    channel = np.tile(["phone", "app"], 600)
+    # A answers calls, B answers the app
+    positive = np.where(np.repeat([True, False], 600), channel == "phone", channel == "app") & (pos % 2 == pos % 2)
+    hist = pd.DataFrame({"pos": pos, "channel": channel, "positive": positive})
+    fit = channel_fit(seg, hist, spec)
+    assert fit.loc["A"].idxmax() == "phone" and fit.loc["B"].idxmax() == "app"
+    assert fit.max(axis=1).tolist() == [1.0, 1.0]
+
+
+def test_value_caps_the_balance():
+    spec = load_campaign(None)
+    v = customer_value(pd.DataFrame({"total_balance": [0.0, 1000.0, 1e9, np.nan]}), spec)
+    assert v.tolist() == [150.0, 160.0, 150.0 + 0.01 * 2_000_000, 150.0]
