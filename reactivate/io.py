@@ -193,7 +193,7 @@ def _arrow_type(col, date_format: str) -> pa.DataType:
 
 def _read_csv(path, fmt, enc, spec: TableInput, rename, table: Table, label):
     arrow_enc = "utf8" if enc in ("utf-8", "utf8", "utf-8-sig") else enc
-    read_opts = pacsv.ReadOptions(encoding=arrow_enc, block_size=1 << 24)
+    read_opts = pacsv.ReadOptions(encoding=arrow_enc)  # 1 MiB blocks: twice as fast as 16 MiB on 2 cores
     parse_opts = pacsv.ParseOptions(delimiter=spec.sep)
     types = {src: _arrow_type(table.column(dst), spec.date_format) for src, dst in rename.items()}
     parsers = [spec.date_format] if spec.date_format else [pacsv.ISO8601]
@@ -255,7 +255,7 @@ def _read_csv(path, fmt, enc, spec: TableInput, rename, table: Table, label):
 
 def _finish(at: pa.Table, rename: dict[str, str], table: Table) -> pd.DataFrame:
     many = [src for src, dst in rename.items() if table.column(dst).kind == "id" and table.column(dst).many]
-    ids = {rename[src]: _id_categorical(at.column(src)) for src in many}
+    ids = {rename[src]: _id_categorical(at.column(src), table.column(rename[src]).values_used) for src in many}
     frame = at.drop_columns(many).to_pandas(split_blocks=True, self_destruct=True).rename(columns=rename)
     for dst, cat in ids.items():
         frame[dst] = cat
@@ -271,7 +271,7 @@ def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label):
         arr = at.column(src)
         t = arr.type
         if kind == "id" and table.column(dst).many and (pa.types.is_string(t) or pa.types.is_large_string(t)):
-            ids[dst] = _id_categorical(arr)
+            ids[dst] = _id_categorical(arr, table.column(dst).values_used)
             continue
         if kind in ("id", "enum") and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
             arrays.append(arr)  # trimmed below, on the dictionary's values only
@@ -310,7 +310,7 @@ def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label):
     return frame[[dst for dst in rename.values() if dst in frame.columns]], problems
 
 
-def _id_categorical(arr: pa.ChunkedArray) -> pd.Categorical:
+def _id_categorical(arr: pa.ChunkedArray, values_used: bool = True):
     """A high-cardinality text column as a pandas Categorical, encoded once by Arrow.
 
     (Letting Parquet hand out per-row-group dictionaries and having them unified
@@ -322,6 +322,8 @@ def _id_categorical(arr: pa.ChunkedArray) -> pd.Categorical:
     if not trimmed.equals(dictionary):  # surrounding spaces: trim the distinct values, then merge equals
         d = pc.take(trimmed, d.indices).dictionary_encode()
         dictionary = d.dictionary
+    if not values_used:  # a key that is only checked: stays in Arrow, no Python strings made
+        return pd.arrays.ArrowExtensionArray(d)
     codes = d.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
     cats = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats))

@@ -72,6 +72,8 @@ class Column:
     used: bool = True
     #: an id with about as many values as rows (customers, accounts): encoded differently
     many: bool = False
+    #: False for a key that is only checked (unique, present), never looked at row by row
+    values_used: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ ACCOUNTS = Table(
     key=("account_id",),
     columns=(
         Column("customer_id", "id", required=True, doc="the customer's key", many=True),
-        Column("account_id", "id", required=True, doc="the account's key, unique in the file", many=True),
+        Column("account_id", "id", required=True, doc="the account's key, unique in the file", many=True,
+               values_used=False),
         Column("product", "enum", required=True, values=PRODUCTS, doc="product type"),
         Column("open_date", "date", required=True, doc="day the account was opened"),
         Column(
