@@ -144,7 +144,7 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     # -- waves
     wv = spec.waves
     seg_size = np.bincount(seg_codes[pool], minlength=len(seg_names))
-    u_pilot = hash01(ids, f"{camp}:pilot")
+    u_pilot = hash01(ids, f"{camp}:{spec.campaign.seed}:pilot")  # the holdout ignores the seed: it stays put
     pilot_rank = _rank_within(seg_codes, u_pilot, pool & ~hardship)
     n_pilot = np.ceil(seg_size * wv.pilot_share).astype(int)
     n_pilot[seg_size < max(wv.pilot_min_customers, 1)] = 0
