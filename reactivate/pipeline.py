@@ -19,7 +19,7 @@ import pandas as pd
 from reactivate import __version__
 from reactivate.config import CampaignSpec, load_campaign
 from reactivate.customers import build_customers
-from reactivate.errors import InputDataError
+from reactivate.errors import ConfigError, InputDataError
 from reactivate.features import model_features
 from reactivate.load import Book, load_book
 from reactivate.schema import CHANNELS
@@ -52,27 +52,57 @@ class _Clock:
         self.t = now
 
 
-def run_plan(
+def load_specs(campaign=None, segments=None, segments_model=None):
+    """The campaign spec, the segmentation spec and the saved segment model (or None), all checked.
+
+    A saved model carries the spec it was fitted with, so it cannot be combined
+    with another segmentation spec.
+
+    Raises
+    ------
+    ConfigError
+    """
+    spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
+    if segments_model is None:
+        seg_spec = segments if isinstance(segments, SegmentSpec) else load_segment_spec(segments)
+        return spec, seg_spec, None
+    if segments is not None:
+        raise ConfigError("give either a segmentation spec or a saved segment model, not both "
+                          "(the model carries the spec it was fitted with)")
+    from reactivate.segmodel import read_model  # read before the (slow) load of the book: fail fast
+
+    saved = read_model(segments_model)
+    return spec, saved.spec, saved
+
+
+@dataclass
+class Targets:
+    """The customers a campaign targets and their model features (the input of segmentation)."""
+
+    spec: CampaignSpec
+    book: Book
+    customers: pd.DataFrame
+    targets: pd.DataFrame
+    features: pd.DataFrame
+
+
+def load_targets(
     *,
     as_of: dt.date,
     accounts: str | Path | None = None,
     transactions: str | Path | None = None,
     contacts: str | Path | None = None,
-    campaign: str | Path | CampaignSpec | None = None,
-    segments: str | Path | SegmentSpec | None = None,
-) -> PlanRun:
-    """Run every stage and return the results (nothing is written).
+    spec: CampaignSpec,
+    clock: _Clock | None = None,
+) -> Targets:
+    """Load and check the book, find the dormant, and compute the target customers' features.
 
     Raises
     ------
-    ConfigError, InputDataError
+    InputDataError
+        Invalid input, or no customer is in the target stages.
     """
-    clock = _Clock()
-    # scikit-learn takes seconds to import: do it while the inputs load
-    warm = threading.Thread(target=_import_models, name="reactivate-imports", daemon=True)
-    warm.start()
-    spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
-    seg_spec = segments if isinstance(segments, SegmentSpec) else load_segment_spec(segments)
+    clock = clock or _Clock()
     book = load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=as_of)
     clock.lap("load")
     customers = build_customers(book, spec, as_of)
@@ -87,12 +117,67 @@ def run_plan(
     horizon_days = spec.campaign.horizon_weeks * 7
     feats = model_features(targets, as_of, horizon_days)
     clock.lap("features")
+    return Targets(spec, book, customers, targets, feats)
+
+
+def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
+    """Segment the targets: fit on them, or assign them to a saved model's segments.
+
+    Parameters
+    ----------
+    saved : reactivate.segmodel.SavedModel or None; when given its spec, segments
+        and names are used (``seg_spec`` is ignored) and the drift is measured.
+
+    Returns
+    -------
+    seg : pd.Categorical of segment ids, one per target
+    model : the Segmenter (None when every customer was carved out)
+    profiles : segment id -> name, apart, note, kind
+    drift : dict (see :func:`reactivate.segmodel.segment_drift`), None without a saved model
+    """
+    from reactivate.segment import assign_segments, describe_segments, segment_customers
+
+    if saved is not None:
+        from reactivate.segmodel import segment_drift
+
+        seg = assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
+        return seg, saved.model, saved.profiles, segment_drift(seg, saved.fit_counts)
+    seg, model = segment_customers(t.targets, t.features, seg_spec)
+    return seg, model, describe_segments(seg, t.features, model, seg_spec), None
+
+
+def run_plan(
+    *,
+    as_of: dt.date,
+    accounts: str | Path | None = None,
+    transactions: str | Path | None = None,
+    contacts: str | Path | None = None,
+    campaign: str | Path | CampaignSpec | None = None,
+    segments: str | Path | SegmentSpec | None = None,
+    segments_model: str | Path | None = None,
+) -> PlanRun:
+    """Run every stage and return the results (nothing is written).
+
+    With ``segments_model`` (a file written by ``reactivate segments fit``) the
+    targets are assigned to the saved segments, so ids and names stay the same
+    from one weekly run to the next, and ``summary["segments_drift"]`` reports
+    how far the segment mix has moved since the fit.
+
+    Raises
+    ------
+    ConfigError, InputDataError
+    """
+    clock = _Clock()
+    # scikit-learn takes seconds to import: do it while the inputs load
+    warm = threading.Thread(target=_import_models, name="reactivate-imports", daemon=True)
+    warm.start()
+    spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
+    t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
+                     clock=clock)
+    book, customers, targets, feats = t.book, t.customers, t.targets, t.features
 
     warm.join()
-    from reactivate.segment import describe_segments, segment_customers
-
-    seg, model = segment_customers(targets, feats, seg_spec)
-    profiles = describe_segments(seg, feats, model, seg_spec)
+    seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
     clock.lap("segment")
 
     from reactivate.ranking import score_targets
@@ -117,6 +202,9 @@ def run_plan(
         "inputs": book.inputs,
         "libraries": _libraries(),
     }
+    if saved is not None:
+        summary["segments_drift"] = drift
+        run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
     return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps)
 
 

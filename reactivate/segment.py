@@ -238,14 +238,8 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
         in spec order, then S01, S02, ... by cluster size
     model : the fitted Segmenter (None when every customer was carved out)
     """
-    n = len(customers)
-    codes = np.full(n, -1, dtype=np.int64)
-    free = np.ones(n, dtype=bool)
+    codes, free = _carve(customers, spec)
     names = [co.id for co in spec.carve_outs]
-    for j, co in enumerate(spec.carve_outs):
-        m = carve_out_mask(customers, co.when, f"{spec.source}: carve_outs.{co.id}.when") & free
-        codes[m] = j
-        free &= ~m
     model = None
     if free.sum() >= 2:
         a = spec.algorithm
@@ -264,6 +258,36 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
         codes[free] = len(names)
         names.append("S01")
     return pd.Categorical.from_codes(codes, categories=names), model
+
+
+def _carve(customers: pd.DataFrame, spec: SegmentSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the carve-outs (in spec order, first match wins; -1 elsewhere) and the mask of the rest."""
+    n = len(customers)
+    codes = np.full(n, -1, dtype=np.int64)
+    free = np.ones(n, dtype=bool)
+    for j, co in enumerate(spec.carve_outs):
+        m = carve_out_mask(customers, co.when, f"{spec.source}: carve_outs.{co.id}.when") & free
+        codes[m] = j
+        free &= ~m
+    return codes, free
+
+
+def assign_segments(customers: pd.DataFrame, features: pd.DataFrame, spec: SegmentSpec, model: Segmenter,
+                    segment_ids: list[str]) -> pd.Categorical:
+    """Assign customers to the segments of an already fitted model (e.g. a saved one).
+
+    Carve-outs of ``spec`` first, then ``model.predict`` for the rest, so the
+    ids mean the same as when the model was fitted.
+
+    Parameters
+    ----------
+    segment_ids : the carve-out ids in spec order, then one id per cluster
+        (as :func:`segment_customers` made them)
+    """
+    codes, free = _carve(customers, spec)
+    if free.any():
+        codes[free] = len(spec.carve_outs) + model.predict(features[free])
+    return pd.Categorical.from_codes(codes, categories=list(segment_ids))
 
 
 def describe_segments(seg: pd.Categorical, features: pd.DataFrame, model: Segmenter | None,

@@ -124,6 +124,12 @@ def load_segment_spec(path: str | Path | None) -> SegmentSpec:
     return _check(dataclasses.replace(spec, source=str(path)))
 
 
+def spec_from_dict(raw: dict[str, Any], where: str) -> SegmentSpec:
+    """A spec from plain data (``SegmentSpec.to_dict()``, e.g. as saved in a model file), checked."""
+    spec = _build(SegmentSpec, raw, where, "")
+    return _check(dataclasses.replace(spec, source=where))
+
+
 def _check(spec: SegmentSpec) -> SegmentSpec:
     where = spec.source
     a = spec.algorithm

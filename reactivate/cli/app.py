@@ -52,6 +52,11 @@ def plan_cmd(
     contacts: Annotated[Path | None, typer.Option(help="Contact history (optional).")] = None,
     campaign: Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")] = None,
     segments: Annotated[Path | None, typer.Option(help="Segmentation spec (TOML); defaults built in.")] = None,
+    segments_model: Annotated[
+        Path | None,
+        typer.Option("--segments-model", help="A model saved by reactivate segments fit: keeps segment ids "
+                     "and names from run to run and reports drift (instead of --segments)."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print stage timings.")] = False,
 ) -> None:
@@ -73,7 +78,7 @@ def plan_cmd(
         from reactivate.pipeline import run_plan
 
         run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
-                       campaign=campaign, segments=segments)
+                       campaign=campaign, segments=segments, segments_model=segments_model)
         write_run(run, out)
         return run
 
@@ -93,6 +98,8 @@ def _report(run, out: Path, json_out: bool, verbose: bool) -> None:
         f"unscheduled {p['unscheduled']:,}"),
         "  by channel: " + ", ".join(f"{k} {v:,}" for k, v in p["by_channel"].items()),
     ]
+    if "segments_drift" in s:
+        lines.append(f"  segment drift: {s['segments_drift']['reason']}")
     for note in s["notes"]:
         lines.append(f"  note: {note}")
     if verbose:
@@ -138,6 +145,10 @@ def validate_cmd(
 from reactivate.cli import demo as _demo  # noqa: E402  (registers the demo commands)
 
 _demo.register(app)
+
+from reactivate.cli import segments as _segments  # noqa: E402
+
+app.add_typer(_segments.app, name="segments")
 
 
 def main() -> None:

@@ -1,0 +1,111 @@
+"""``reactivate segments``: fit and save a segment model, describe the segments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reactivate.cli.common import guarded, parse_date, say
+
+app = typer.Typer(
+    name="segments",
+    help=(
+        "Profile the dormant customers into segments: fit a model once and reuse it week after week "
+        "(reactivate plan --segments-model), and print profile cards.\n\n"
+        "Example:\n\n"
+        "    reactivate segments fit --as-of 2026-11-30 --accounts book/accounts.csv --model segments.json"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+AsOf = Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")]
+Accounts = Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")]
+Transactions = Annotated[Path | None, typer.Option(help="Transactions table (optional).")]
+Contacts = Annotated[Path | None, typer.Option(help="Contact history (optional).")]
+Campaign = Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")]
+Spec = Annotated[Path | None, typer.Option("--segments", help="Segmentation spec (TOML); defaults built in.")]
+
+
+@app.command("fit")
+def fit_cmd(
+    as_of: AsOf,
+    model: Annotated[Path, typer.Option("--model", help="Where to save the fitted model (JSON).")],
+    accounts: Accounts = None,
+    transactions: Transactions = None,
+    contacts: Contacts = None,
+    campaign: Campaign = None,
+    segments: Spec = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the fit summary as JSON on stdout.")] = False,
+) -> None:
+    """Fit the segmentation on the dormant customers and save it as a model file.
+
+    The file (plain JSON, loads without running code) holds the scaler, centroids, feature list,
+    segment ids and names, the resolved spec and the segment shares at fit time. Pass it to
+    reactivate plan --segments-model so the segments keep their ids and names week after week.
+
+    Example:
+
+        reactivate segments fit --as-of 2026-11-30 --accounts book/accounts.csv
+        --transactions book/transactions.csv --segments segments/default.toml --model segments-2026-11.json
+    """
+    day = parse_date(as_of, "--as-of")
+
+    def go():
+        from reactivate.segjobs import fit_segments
+
+        return fit_segments(as_of=day, model_path=model, accounts=accounts, transactions=transactions,
+                            contacts=contacts, campaign=campaign, segments=segments)
+
+    info = guarded(go)
+    lines = [f"fitted {len(info['segments'])} segments on {info['targets']:,} dormant customers; {info['k_reason']}"]
+    lines += [f"  {s['segment_id']:>10}  {s['share']:6.1%}  {s['name']}" for s in info["segments"]]
+    lines.append(f"  saved to {model}")
+    say("\n".join(lines))
+    if json_out:
+        typer.echo(json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@app.command("describe")
+def describe_cmd(
+    as_of: AsOf,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
+    accounts: Accounts = None,
+    transactions: Transactions = None,
+    contacts: Contacts = None,
+    campaign: Campaign = None,
+    segments: Spec = None,
+    segments_model: Annotated[
+        Path | None, typer.Option("--segments-model", help="A model saved by reactivate segments fit.")
+    ] = None,
+) -> None:
+    """Print a profile card per segment and write segments.csv, segments.json and run.json into OUT.
+
+    Segments are fitted on the data, or assigned by a saved model (--segments-model); with a saved
+    model the cards are followed by the drift since the fit.
+
+    Example:
+
+        reactivate segments describe --as-of 2026-11-30 --accounts book/accounts.csv
+        --segments-model segments-2026-11.json --out segments-2026-11-30
+    """
+    day = parse_date(as_of, "--as-of")
+
+    def go():
+        from reactivate.segjobs import describe, write_description
+
+        d = describe(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
+                     campaign=campaign, segments=segments, segments_model=segments_model)
+        write_description(d, out)
+        return d
+
+    d = guarded(go)
+    from reactivate.segjobs import profile_cards
+
+    say(profile_cards(d.segments))
+    if d.drift is not None:
+        say(f"\ndrift since the fit: {d.drift['reason']}")
+    say(f"\noutputs in {out}/ (segments.csv, segments.json, run.json)")

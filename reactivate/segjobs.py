@@ -1,0 +1,126 @@
+"""The ``reactivate segments`` jobs as library functions: fit and save a model, describe segments.
+
+Both reuse the pipeline's stages (:func:`reactivate.pipeline.load_targets`,
+:func:`reactivate.pipeline.segment_targets`, :func:`reactivate.ranking.score_targets`);
+the CLI only parses options and renders what these return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from reactivate import __version__
+from reactivate.pipeline import load_specs, load_targets, segment_targets
+
+#: columns of a profile card, in order (all from ``segments.csv``)
+CARD_TRAITS = ("median_balance", "median_days_dormant", "median_age", "median_tenure_years")
+
+
+@dataclass
+class Description:
+    as_of: dt.date
+    segments: pd.DataFrame  # one profile row per segment (reactivate.ranking.segment_table)
+    k_reason: str
+    drift: dict | None
+    run: dict
+
+
+def fit_segments(*, as_of: dt.date, model_path: str | Path, accounts=None, transactions=None, contacts=None,
+                 campaign=None, segments=None) -> dict:
+    """Fit the segmentation on the dormant targets and save it to ``model_path``.
+
+    Returns
+    -------
+    dict with targets, k, k_reason and segments (id, name, kind, size, share).
+
+    Raises
+    ------
+    ConfigError, InputDataError, OutputError
+    """
+    from reactivate.segmodel import save_model
+
+    spec, seg_spec, _ = load_specs(campaign, segments, None)
+    t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
+    seg, model, profiles, _ = segment_targets(t, seg_spec)
+    doc = save_model(model_path, model, profiles, seg_spec, seg, __version__)
+    n = len(seg)
+    return {
+        "targets": n,
+        "k": int(model.n_clusters_),
+        "k_reason": model.k_reason_,
+        "segments": [{"segment_id": r["segment_id"], "name": r.get("name", ""), "kind": r.get("kind", ""),
+                      "size": r["fit_count"], "share": round(r["fit_count"] / n, 4)} for r in doc["segments"]],
+    }
+
+
+def describe(*, as_of: dt.date, accounts=None, transactions=None, contacts=None, campaign=None, segments=None,
+             segments_model=None) -> Description:
+    """Segment the dormant targets (fitted here, or assigned by a saved model) and profile each segment.
+
+    Raises
+    ------
+    ConfigError, InputDataError
+    """
+    from reactivate.ranking import score_targets
+
+    spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
+    t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
+    seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
+    _, table, _, _ = score_targets(t.targets, t.features, seg, profiles, t.book, spec, as_of)
+    run = {
+        "version": __version__,
+        "as_of": as_of.isoformat(),
+        "campaign": spec.to_dict(),
+        "segmentation": seg_spec.to_dict(),
+        "segmentation_source": seg_spec.source,
+        "inputs": t.book.inputs,
+    }
+    if saved is not None:
+        run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
+    return Description(as_of, table, model.k_reason_ if model is not None else "", drift, run)
+
+
+def profile_cards(table: pd.DataFrame) -> str:
+    """Plain-text profile cards, one per segment, in rank order."""
+    cards = []
+    for r in table.sort_values("rank", kind="stable").to_dict("records"):
+        traits = ", ".join(f"{c.removeprefix('median_').replace('_', ' ')} {r[c]:,.0f}"
+                           for c in CARD_TRAITS if c in r and pd.notna(r[c]))
+        reach = {c.removeprefix("reach_"): r[c] for c in r if c.startswith("reach_")}
+        best = sorted(reach.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        lines = [
+            f"[{r['segment_id']}] {r['segment_name']} ({r['kind']}, rank {r['rank']})",
+            f"  size {r['size']:,} ({r['share']:.1%}); long dormant {r['long_dormant_share']:.0%}",
+            f"  medians: {traits}",
+            f"  sets it apart: {r['apart']}",
+            f"  service shortfalls: {r['shortfalls']}",
+            "  best reach: " + ", ".join(f"{ch} {v:.0%}" for ch, v in best),
+        ]
+        if r.get("note"):
+            lines.append(f"  note: {r['note']}")
+        cards.append("\n".join(lines))
+    return "\n\n".join(cards)
+
+
+def write_description(d: Description, out: str | Path) -> list[str]:
+    """Write segments.csv, segments.json and run.json into ``out`` (replaced whole); returns the file names."""
+    from reactivate.outputs import Staging, csv_bytes, json_bytes
+
+    stage = Staging(Path(out))
+    try:
+        stage.write("segments.csv", csv_bytes(d.segments))
+        doc = {"as_of": d.as_of.isoformat(), "k_reason": d.k_reason,
+               "segments": d.segments.to_dict("records")}
+        if d.drift is not None:
+            doc["drift"] = d.drift
+        stage.write("segments.json", json_bytes(doc))
+        stage.write("run.json", json_bytes(d.run))
+        stage.commit()
+    except BaseException:
+        stage.abort()
+        raise
+    return ["segments.csv", "segments.json", "run.json"]
