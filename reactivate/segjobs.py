@@ -124,3 +124,68 @@ def write_description(d: Description, out: str | Path) -> list[str]:
         stage.abort()
         raise
     return ["segments.csv", "segments.json", "run.json"]
+
+
+@dataclass
+class Tuning:
+    as_of: dt.date
+    table: pd.DataFrame  # one row per k: silhouette, stability, davies_bouldin, inertia, smallest share
+    k: int
+    reason: str
+    sample: int  # customers the scores were computed on
+    clustered: int  # customers clustered (the targets less the carve-outs)
+
+
+def tune(*, as_of: dt.date, k_min: int, k_max: int, accounts=None, transactions=None, contacts=None,
+         campaign=None, segments=None) -> Tuning:
+    """Score every k in ``k_min..k_max`` on the dormant targets and recommend one, with the reason.
+
+    The scores come from :meth:`reactivate.segment.Segmenter.fit`'s own k selection,
+    so ``tune`` recommends exactly the k that ``fit`` would choose for this range.
+
+    Raises
+    ------
+    ConfigError, InputDataError
+    """
+    from reactivate.errors import ConfigError
+    from reactivate.segment import SELECTION_SAMPLE, Segmenter, carve_out_free
+
+    if not 2 <= k_min <= k_max:
+        raise ConfigError(f"need 2 <= --k-min <= --k-max, got {k_min} and {k_max}")
+    spec, seg_spec, _ = load_specs(campaign, segments, None)
+    t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
+    free = carve_out_free(t.targets, seg_spec)
+    if free.sum() <= k_max:
+        raise ConfigError(f"only {int(free.sum())} customers to cluster after the carve-outs; --k-max={k_max} "
+                          "needs more")
+    a = seg_spec.algorithm
+    model = Segmenter(features=seg_spec.features, n_clusters=0, k_range=(k_min, k_max), sample_size=a.sample_size,
+                      n_init=a.n_init, random_state=a.random_state).fit(t.features[free])
+    table = pd.DataFrame([{"k": k, **v} for k, v in sorted(model.k_scores_.items())])
+    return Tuning(as_of, table, int(model.n_clusters_), model.k_reason_,
+                  int(min(free.sum(), a.sample_size, SELECTION_SAMPLE)), int(free.sum()))
+
+
+def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
+    """k_scores.csv, k_scores.png and k_choice.json, all or nothing."""
+    import tempfile
+
+    from reactivate import charts
+    from reactivate.outputs import Staging, csv_bytes, json_bytes
+
+    stage = Staging(Path(out))
+    try:
+        stage.write("k_scores.csv", csv_bytes(tn.table))
+        stage.write("k_choice.json", json_bytes({"k": tn.k, "reason": tn.reason, "sample": tn.sample,
+                                                 "clustered": tn.clustered, "as_of": tn.as_of.isoformat()}))
+        with tempfile.TemporaryDirectory() as tmp:
+            png = Path(tmp) / "k_scores.png"
+            charts.save(charts.k_scores(tn.table, tn.k), png)
+            stage.write("k_scores.png", png.read_bytes())
+        stage.write("run.json", json_bytes({"version": __version__, "as_of": tn.as_of.isoformat(),
+                                            "command": "segments tune"}))
+        stage.commit()
+    except BaseException:
+        stage.abort()
+        raise
+    return ["k_scores.csv", "k_scores.png", "k_choice.json"]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from reactivate.errors import ConfigError, NotFittedError
@@ -141,8 +141,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def _choose_k(self, Z, rng, k_lo, k_hi):
         """The largest k that is both stable and well separated.
 
-        For each k: silhouette on a fixed-size sample, and stability as the mean
-        adjusted Rand index between k-means refits on bootstrap resamples. The
+        For each k, on the selection sample (at most ``SELECTION_SAMPLE`` customers):
+        silhouette on a fixed-size subsample (exact silhouette is quadratic), stability
+        as the mean adjusted Rand index between the fit and k-means refits on bootstrap
+        resamples, Davies–Bouldin, inertia per customer and the smallest segment's
+        share (the last three are reported, not used in the choice). The
         choice is the largest k whose stability is at least ``STABLE_ARI`` and
         whose silhouette is within ``SILHOUETTE_TOLERANCE`` of the best: silhouette
         alone favours a few coarse groups, while analysts need every stable
@@ -163,7 +166,13 @@ class Segmenter(ClusterMixin, BaseEstimator):
                 boot = sub[rng.integers(0, len(sub), len(sub))]
                 refit = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(boot)
                 aris.append(adjusted_rand_score(lab, refit.predict(probe)))
-            scores[k] = {"silhouette": round(sil, 4), "stability": round(float(np.mean(aris)), 4)}
+            scores[k] = {
+                "silhouette": round(sil, 4),
+                "stability": round(float(np.mean(aris)), 4),
+                "davies_bouldin": round(float(davies_bouldin_score(sub, km.labels_)), 4),
+                "inertia_per_customer": round(float(km.inertia_) / len(sub), 4),
+                "smallest_share": round(float(np.bincount(km.labels_, minlength=k).min()) / len(sub), 4),
+            }
         best_sil = max(v["silhouette"] for v in scores.values())
         good = [k for k, v in scores.items()
                 if v["stability"] >= STABLE_ARI and v["silhouette"] >= best_sil - SILHOUETTE_TOLERANCE]
@@ -258,6 +267,11 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
         codes[free] = len(names)
         names.append("S01")
     return pd.Categorical.from_codes(codes, categories=names), model
+
+
+def carve_out_free(customers: pd.DataFrame, spec: SegmentSpec) -> np.ndarray:
+    """True for the customers no carve-out takes: the ones that are clustered."""
+    return _carve(customers, spec)[1]
 
 
 def _carve(customers: pd.DataFrame, spec: SegmentSpec) -> tuple[np.ndarray, np.ndarray]:

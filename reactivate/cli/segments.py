@@ -109,3 +109,45 @@ def describe_cmd(
     if d.drift is not None:
         say(f"\ndrift since the fit: {d.drift['reason']}")
     say(f"\noutputs in {out}/ (segments.csv, segments.json, run.json)")
+
+
+@app.command("tune")
+def tune_cmd(
+    as_of: AsOf,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
+    accounts: Accounts = None,
+    transactions: Transactions = None,
+    contacts: Contacts = None,
+    campaign: Campaign = None,
+    segments: Spec = None,
+    k_min: Annotated[int, typer.Option("--k-min", help="Smallest k to score.")] = 2,
+    k_max: Annotated[int, typer.Option("--k-max", help="Largest k to score.")] = 12,
+) -> None:
+    """Score each number of segments k and recommend one, with the reason.
+
+    For every k: silhouette (on a sample), bootstrap stability (adjusted Rand index of refits),
+    Davies-Bouldin, inertia per customer and the smallest segment's share, computed on a sample of at
+    most 20,000 clustered customers. Writes k_scores.csv, k_scores.png and k_choice.json into OUT. The
+    recommendation is the k that `segments fit` would choose for this range; set it as algorithm.k in
+    the segmentation spec to fix it.
+
+    Example:
+
+        reactivate segments tune --as-of 2026-11-30 --accounts book/accounts.csv
+        --transactions book/transactions.csv --k-min 2 --k-max 12 --out k-2026-11-30
+    """
+    day = parse_date(as_of, "--as-of")
+
+    def go():
+        from reactivate.segjobs import tune, write_tuning
+
+        tn = tune(as_of=day, k_min=k_min, k_max=k_max, accounts=accounts, transactions=transactions,
+                  contacts=contacts, campaign=campaign, segments=segments)
+        write_tuning(tn, out)
+        return tn
+
+    tn = guarded(go)
+    say(f"scores on {tn.sample:,} of {tn.clustered:,} clustered customers:")
+    say(tn.table.to_string(index=False))
+    say(f"recommended {tn.reason}")
+    say(f"outputs in {out}/ (k_scores.csv, k_scores.png, k_choice.json)")

@@ -1,0 +1,48 @@
+"""reactivate segments tune: scores per k, a recommendation with its reason, a chart."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from reactivate.charts import k_scores
+from reactivate.cli import app
+
+runner = CliRunner()
+
+
+def test_tune_scores_each_k_and_recommends_the_fit_choice(demo_book, tmp_path):
+    out = tmp_path / "tune"
+    r = runner.invoke(app, ["segments", "tune", "--as-of", "2026-11-30", "--accounts", str(demo_book / "accounts.csv"),
+                            "--transactions", str(demo_book / "transactions.csv"), "--k-min", "2", "--k-max", "7",
+                            "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "k_scores.csv")
+    assert table["k"].tolist() == [2, 3, 4, 5, 6, 7]
+    assert list(table.columns) == ["k", "silhouette", "stability", "davies_bouldin", "inertia_per_customer",
+                                   "smallest_share"]
+    assert table["inertia_per_customer"].is_monotonic_decreasing
+    assert ((table["smallest_share"] > 0) & (table["smallest_share"] <= 0.5)).all()
+    choice = json.loads((out / "k_choice.json").read_text())
+    assert choice["k"] in set(table["k"]) and choice["reason"].startswith(f"k={choice['k']}: ")
+    assert (out / "k_scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"recommended k={choice['k']}" in r.stderr
+
+
+def test_tune_rejects_a_bad_range(demo_book, tmp_path):
+    r = runner.invoke(app, ["segments", "tune", "--as-of", "2026-11-30", "--accounts", str(demo_book / "accounts.csv"),
+                            "--k-min", "5", "--k-max", "3", "--out", str(tmp_path / "t")])
+    assert r.exit_code == 2
+    assert r.stderr == "Error: need 2 <= --k-min <= --k-max, got 5 and 3\n"
+    assert not (tmp_path / "t").exists()
+
+
+def test_k_chart_labels_and_values():
+    table = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.3, 0.4, 0.2], "stability": [1.0, 0.95, 0.7]})
+    ax = k_scores(table, 3)
+    assert ax.get_title() == "Choosing the number of segments"
+    assert ax.get_xlabel() == "number of segments k"
+    lines = ax.get_lines()
+    assert list(lines[0].get_ydata()) == [0.3, 0.4, 0.2] and list(lines[2].get_xdata()) == [3, 3]
