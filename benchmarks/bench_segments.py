@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Benchmark segmentation: fit + assign, and the k scan of `segments tune`, on a demo book.
+
+    python benchmarks/bench_segments.py [--customers 1000000]
+
+Uses the Parquet book cached by bench_plan.py (made if missing). Reports the
+time to fit on the dormant targets with a fixed k, with k chosen in 3..8 (the
+default), and the tune scan over k = 2..12, excluding loading the book.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bench_plan import AS_OF, ensure_book
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--customers", type=int, default=1_000_000)
+    args = ap.parse_args()
+    book = ensure_book(args.customers, "parquet")
+
+    from reactivate.config import load_campaign
+    from reactivate.pipeline import load_targets
+    from reactivate.segment import Segmenter
+    from reactivate.segspec import SegmentSpec
+
+    t = load_targets(as_of=AS_OF, accounts=book / "accounts.parquet", transactions=book / "transactions.parquet",
+                     contacts=book / "contacts.parquet", spec=load_campaign(None))
+    X = t.features
+    feats = SegmentSpec().features
+    print(f"{len(X):,} dormant targets x {len(feats)} features")
+    for label, kwargs in (("fit + assign, k=6 fixed", {"n_clusters": 6}),
+                          ("fit + assign, k chosen in 3..8", {"k_range": (3, 8)}),
+                          ("tune scan, k = 2..12", {"k_range": (2, 12)})):
+        start = time.perf_counter()
+        model = Segmenter(features=feats, **kwargs).fit(X)
+        print(f"  {label}: {time.perf_counter() - start:.2f} s (k={model.n_clusters_})")
+
+
+if __name__ == "__main__":
+    main()
