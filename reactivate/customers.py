@@ -141,9 +141,15 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
             mc = np.where(term, c, -1)
             out["next_maturity"] = _group(acc["maturity_date"], mc, n, "min")
             out["maturity_amount"] = _group(bal, mc, n, "sum", 0.0)
+            # a service shortfall: a term product matured and nothing was rolled over into a new one
+            is_term = acc["product"].isin(TERM_PRODUCTS).to_numpy()
+            matured = is_term & (acc["maturity_date"] < asof).fillna(False).to_numpy()
+            out["matured_not_rolled"] = _group(matured, c, n, "max", False).astype(bool) & np.isnat(
+                out["next_maturity"].to_numpy())
         else:
             out["next_maturity"] = pd.NaT
             out["maturity_amount"] = 0.0
+            out["matured_not_rolled"] = False
         # the RM and branch of the customer's largest account
         order = np.lexsort((np.arange(len(acc)), -bal.to_numpy(), c))
         firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]]
@@ -178,6 +184,7 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
         out["deposit_balance"] = np.nan
         out["next_maturity"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
         out["maturity_amount"] = 0.0
+        out["matured_not_rolled"] = False
         out["rm_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
         out["branch_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
         out["birth_date"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")

@@ -89,6 +89,7 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
         "no digital channel": feats["digital_reach"].fillna(0) == 0,
         "no relationship manager": s["rm_id"].isna(),
         "deposit matures in the horizon": feats["maturing_soon"] > 0,
+        "term deposit matured and not rolled over": s["matured_not_rolled"],
         "near the regulatory dormancy date": s["event"] == "deadline",
     }).groupby(s["segment_id"]).mean()
     t["shortfalls"] = [

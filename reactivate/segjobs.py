@@ -27,6 +27,8 @@ class Description:
     k_reason: str
     drift: dict | None
     run: dict
+    #: mean z-score of each feature per segment (rows: segment ids), for the heatmap
+    traits: pd.DataFrame | None = None
 
 
 def fit_segments(*, as_of: dt.date, model_path: str | Path, accounts=None, transactions=None, contacts=None,
@@ -81,7 +83,25 @@ def describe(*, as_of: dt.date, accounts=None, transactions=None, contacts=None,
     }
     if saved is not None:
         run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
-    return Description(as_of, table, model.k_reason_ if model is not None else "", drift, run)
+    return Description(as_of, table, model.k_reason_ if model is not None else "", drift, run,
+                       segment_traits(t.features, seg))
+
+
+#: features shown on a log scale in the heatmap (money and counts)
+LOG_TRAITS = ("balance", "txn_amount", "txn_per_year")
+
+
+def segment_traits(features: pd.DataFrame, seg: pd.Categorical) -> pd.DataFrame:
+    """Mean z-score of every feature per segment (money and counts on a log scale)."""
+    import numpy as np
+
+    f = features.copy()
+    for col in LOG_TRAITS:
+        if col in f:
+            f[col] = np.log1p(f[col].clip(lower=0))
+    f = f.loc[:, f.notna().any() & (f.std() > 0)]
+    z = (f - f.mean()) / f.std()
+    return z.groupby(np.asarray(seg.astype(str)), sort=True).mean()
 
 
 def profile_cards(table: pd.DataFrame) -> str:
@@ -119,11 +139,24 @@ def write_description(d: Description, out: str | Path) -> list[str]:
             doc["drift"] = d.drift
         stage.write("segments.json", json_bytes(doc))
         stage.write("run.json", json_bytes(d.run))
+        written = ["segments.csv", "segments.json", "run.json"]
+        if d.traits is not None and len(d.segments):
+            import tempfile
+
+            from reactivate import charts
+
+            names = d.segments.set_index("segment_id")["segment_name"]
+            with tempfile.TemporaryDirectory() as tmp:
+                for name, ax in (("segment_sizes.png", charts.segment_sizes(d.segments)),
+                                 ("segment_traits.png", charts.trait_heatmap(d.traits, names))):
+                    charts.save(ax, Path(tmp) / name)
+                    stage.write(name, (Path(tmp) / name).read_bytes())
+                    written.append(name)
         stage.commit()
     except BaseException:
         stage.abort()
         raise
-    return ["segments.csv", "segments.json", "run.json"]
+    return written
 
 
 @dataclass

@@ -44,7 +44,8 @@ def test_fit_then_describe_and_plan_with_the_model(tmp_path, demo_book):
     assert r.exit_code == 0, r.output
     assert "[hardship] Hardship · care first (carve-out" in r.stderr
     assert "service shortfalls:" in r.stderr and "drift since the fit: population stability index 0.000" in r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "segments.csv", "segments.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "segment_sizes.png", "segment_traits.png",
+                                                    "segments.csv", "segments.json"]
     doc = json.loads((out / "segments.json").read_text())
     assert {s["segment_id"]: s["segment_name"] for s in doc["segments"]} == {
         s["segment_id"]: s["name"] for s in info["segments"]}

@@ -80,3 +80,13 @@ def test_contact_history_features(tiny_accounts, tmp_path):
     assert bool(c.loc["C2", "complaint_recent"])
     assert c.loc["C4", "prior_responses"] == 1 and not bool(c.loc["C4", "complaint_recent"])
     assert c.loc["C2", "last_contact"] == pd.Timestamp("2026-11-20")
+
+
+def test_a_matured_deposit_not_rolled_over_is_a_shortfall(tmp_path):
+    p = write(tmp_path / "a.csv", "customer_id,account_id,product,open_date,last_activity_date,balance,maturity_date\n"
+              "C1,A1,term_deposit,2020-01-01,2024-01-01,100,2025-06-30\n"   # matured, nothing new
+              "C2,A2,term_deposit,2020-01-01,2024-01-01,100,2025-06-30\n"   # matured...
+              "C2,A3,term_deposit,2025-07-01,2025-07-01,100,2027-06-30\n"   # ...and rolled over
+              "C3,A4,savings,2020-01-01,2024-01-01,100,\n")
+    c = _customers(accounts=p)
+    assert c["matured_not_rolled"].tolist() == [True, False, False]

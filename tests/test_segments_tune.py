@@ -46,3 +46,27 @@ def test_k_chart_labels_and_values():
     assert ax.get_xlabel() == "number of segments k"
     lines = ax.get_lines()
     assert list(lines[0].get_ydata()) == [0.3, 0.4, 0.2] and list(lines[2].get_xdata()) == [3, 3]
+
+
+def test_describe_draws_sizes_and_traits(demo_book, tmp_path):
+    out = tmp_path / "desc"
+    r = runner.invoke(app, ["segments", "describe", "--as-of", "2026-11-30", "--accounts",
+                            str(demo_book / "accounts.csv"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    for name in ("segment_sizes.png", "segment_traits.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_segment_charts_labels_and_values():
+    from reactivate.charts import segment_sizes, trait_heatmap
+
+    seg = pd.DataFrame({"segment_id": ["S01", "S02"], "segment_name": ["Young", "Older"], "rank": [2, 1],
+                        "size": [30, 10]})
+    ax = segment_sizes(seg)
+    assert ax.get_title() == "Segment sizes (top: rank 1)"
+    assert [p.get_width() for p in ax.patches] == [30, 10]
+    traits = pd.DataFrame({"age": [-1.0, 1.0], "balance": [0.5, -0.5]}, index=["S01", "S02"])
+    ax = trait_heatmap(traits, seg.set_index("segment_id")["segment_name"])
+    assert ax.get_title() == "What sets each segment apart"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["S01 Young", "S02 Older"]
+    assert ax.images[0].get_array().tolist() == [[-1.0, 0.5], [1.0, -0.5]]

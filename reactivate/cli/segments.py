@@ -108,7 +108,7 @@ def describe_cmd(
     say(profile_cards(d.segments))
     if d.drift is not None:
         say(f"\ndrift since the fit: {d.drift['reason']}")
-    say(f"\noutputs in {out}/ (segments.csv, segments.json, run.json)")
+    say(f"\noutputs in {out}/ (segments.csv, segments.json, segment_sizes.png, segment_traits.png)")
 
 
 @app.command("tune")
