@@ -25,6 +25,8 @@ from reactivate.segspec import FeatureSpec, SegmentSpec, parse_condition
 SILHOUETTE_SAMPLE = 4000
 #: k is chosen on a smaller sample than the final fit
 SELECTION_SAMPLE = 20_000
+#: fewer customers than this (after the carve-outs) are one segment, not clustered
+MIN_TO_CLUSTER = 20
 #: bootstrap refits per k for the stability score
 BOOTSTRAPS = 3
 #: a k is stable when refits on bootstrap resamples agree this much (mean ARI)
@@ -121,12 +123,19 @@ class Segmenter(ClusterMixin, BaseEstimator):
         # k and the starting centroids come from a smaller sample (many restarts are cheap
         # there); one warm-started pass over the whole fitting sample then refines them
         sel = Z[np.sort(rng.choice(len(Z), size=min(len(Z), SELECTION_SAMPLE), replace=False))]
-        if self.n_clusters:
-            k = min(self.n_clusters, len(sel))
+        n_distinct = len(np.unique(np.round(sel, 12), axis=0))
+        if n_distinct < 3 or k_hi < 2:  # nothing to choose between: as many clusters as distinct points
+            k = max(1, min(n_distinct, self.n_clusters or 2))
+            self.k_scores_ = {}
+            self.k_reason_ = f"k={k}: only {n_distinct} distinct customer profiles"
+            start = KMeans(n_clusters=k, n_init=1, random_state=self.random_state).fit(sel)
+        elif self.n_clusters:
+            k = min(self.n_clusters, n_distinct)
             self.k_scores_ = {}
             self.k_reason_ = f"k={k}: fixed in the spec"
             start = KMeans(n_clusters=k, n_init=2 * self.n_init, random_state=self.random_state).fit(sel)
         else:
+            k_hi = min(k_hi, n_distinct - 1)
             k, self.k_scores_, start = self._choose_k(sel, rng, max(2, min(self.k_range[0], k_hi)), max(2, k_hi))
         km = KMeans(n_clusters=k, init=start.cluster_centers_, n_init=1).fit(Z)
         # number clusters by size, largest first (ties by centroid coordinates)
@@ -158,7 +167,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         for k in range(k_lo, k_hi + 1):
             km = fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(sub)
             lab = km.labels_[sil_idx]
-            sil = float(silhouette_score(probe, lab)) if len(set(lab)) > 1 else -1.0
+            sil = float(silhouette_score(probe, lab)) if 1 < len(set(lab)) < len(probe) else -1.0
             # refits on bootstrap resamples, started from this fit's centroids: what moves is
             # due to the data, not to k-means landing in another local optimum
             aris = []
@@ -169,7 +178,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
             scores[k] = {
                 "silhouette": round(sil, 4),
                 "stability": round(float(np.mean(aris)), 4),
-                "davies_bouldin": round(float(davies_bouldin_score(sub, km.labels_)), 4),
+                "davies_bouldin": round(float(davies_bouldin_score(sub, km.labels_)), 4)
+                if len(set(km.labels_)) > 1 else float("nan"),
                 "inertia_per_customer": round(float(km.inertia_) / len(sub), 4),
                 "smallest_share": round(float(np.bincount(km.labels_, minlength=k).min()) / len(sub), 4),
             }
@@ -250,7 +260,7 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
     codes, free = _carve(customers, spec)
     names = [co.id for co in spec.carve_outs]
     model = None
-    if free.sum() >= 2:
+    if free.sum() >= MIN_TO_CLUSTER:
         a = spec.algorithm
         model = Segmenter(
             features=spec.features,
@@ -333,7 +343,8 @@ def describe_segments(seg: pd.Categorical, features: pd.DataFrame, model: Segmen
             out[sid] = {"name": name, "apart": ", ".join(apart) or "close to the average", "note": "",
                         "kind": "cluster"}
     elif clustered.any():
-        out["S01"] = {"name": "All dormant", "apart": "too few customers to cluster", "note": "", "kind": "cluster"}
+        out["S01"] = {"name": "All dormant", "apart": f"too few customers to cluster (under {MIN_TO_CLUSTER})",
+                      "note": "", "kind": "cluster"}
     for sid, ov in spec.overrides.items():
         if sid in out:
             if ov.name:

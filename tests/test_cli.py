@@ -114,3 +114,22 @@ def test_plan_json_summary_on_stdout(tmp_path, demo_book):
 def test_demo_data_rejects_bad_format(tmp_path):
     r = invoke("demo-data", "--customers", "10", "--format", "xlsx", "--out", tmp_path / "d")
     assert r.exit_code == 2 and r.stderr.startswith("Error: ")
+
+
+def test_a_tiny_book_by_hand(tiny_accounts, tmp_path):
+    """C1 active; C2 dormant with a deposit maturing 2026-12-20; C3 do-not-contact; C4 in hardship."""
+    import pandas as pd
+
+    src = tiny_accounts.read_text().splitlines()
+    text = "\n".join([src[0] + ",consent_phone"] + [line + ",true" for line in src[1:]]) + "\n"
+    acc = write(tmp_path / "acc.csv", text)
+    out = tmp_path / "o"
+    r = invoke("plan", "--as-of", "2026-11-30", "--accounts", acc, "--out", out)
+    assert r.exit_code == 0, r.output
+    plan = pd.read_csv(out / "plan.csv").set_index("customer_id")
+    assert sorted(plan.index) == ["C2", "C4"]
+    assert plan.loc["C2", ["week_start", "channel", "theme", "reason"]].tolist() == [
+        "2026-12-07", "phone", "maturity_reminder", "deposit matures 2026-12-20"]
+    assert plan.loc["C4", ["wave", "channel", "theme"]].tolist() == [0, "phone", "care_checkin"]
+    assert pd.read_csv(out / "suppressed.csv").to_dict("records") == [
+        {"customer_id": "C3", "segment_id": "S01", "reason": "do not contact"}]
