@@ -40,9 +40,6 @@ def _root(
     pass
 
 
-Input = Annotated[Path | None, typer.Option(exists=False, dir_okay=False)]
-
-
 @app.command("plan")
 def plan_cmd(
     as_of: Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")],
