@@ -23,6 +23,7 @@ import pandas as pd
 
 from reactivate.outputs import write_run
 from reactivate.pipeline import run_plan
+from reactivate.segjobs import profile_cards
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "online-retail" / "onlineretail.csv.gz"
 AS_OF = dt.date(2011, 12, 9)
@@ -78,9 +79,7 @@ def main(out: Path) -> None:
     print(f"lapsed over 90 days: {int((run.customers['days_dormant'] > 90).sum()):,}; "
           f"over 180 days: {int((run.customers['days_dormant'] > 180).sum()):,}")
     print("segments of the lapsed:")
-    for seg in run.segments.itertuples():
-        print(f"  #{seg.rank} {seg.segment_name:55} {seg.size:5d} customers, median "
-              f"{seg.median_days_dormant:.0f} days dormant, {seg.median_txn_per_year:.0f} invoice lines/year")
+    print(profile_cards(run.segments))
     print(f"plan: {len(run.result.plan):,} e-mails over {run.spec.campaign.horizon_weeks} weeks; "
           f"holdout {len(run.result.holdout):,}")
 

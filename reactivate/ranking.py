@@ -58,7 +58,12 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     best_ch = fit.idxmax(axis=1)
     s["best_channel"] = np.asarray(best_ch.reindex(seg.categories), dtype=object)[seg.codes]
 
-    segments = segment_table(s, feats, profiles, spec, as_of)
+    known = set()
+    if book.contacts is not None:
+        known.add("contacts")
+    if book.accounts is not None and "rm_id" in book.accounts.columns:
+        known.add("rm")
+    segments = segment_table(s, feats, profiles, spec, as_of, frozenset(known))
     by_id = segments.set_index("segment_id").reindex(seg.categories)
     s["segment_name"] = np.asarray(by_id["segment_name"], dtype=object)[seg.codes]
     s["segment_rank"] = by_id["rank"].fillna(0).to_numpy(dtype=int)[seg.codes]
@@ -66,8 +71,12 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
 
 
 def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict], spec: CampaignSpec,
-                  as_of: dt.date) -> pd.DataFrame:
-    """One profile row per segment: size, traits, shortfalls, reach, rank and start week."""
+                  as_of: dt.date, known: frozenset[str] = frozenset({"contacts", "rm"})) -> pd.DataFrame:
+    """One profile row per segment: size, traits, shortfalls, reach, rank and start week.
+
+    ``known`` names the inputs the book has ("contacts", "rm"): a shortfall is only
+    claimed from data that exists (no contact file is not "never contacted").
+    """
     weeks = week_starts(spec, as_of)
     g = s.groupby("segment_id", sort=True)
     f = feats.assign(segment_id=s["segment_id"].to_numpy()).groupby("segment_id", sort=True)
@@ -84,14 +93,15 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     for ch in CHANNELS:
         t[f"reach_{ch}"] = (s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"]).mean()
     # where service fell short
-    short = pd.DataFrame({
-        "no contact in 12 months": (s["contacts_12m"] == 0),
+    checks = {
+        "no contact in 12 months": (s["contacts_12m"] == 0) if "contacts" in known else None,
         "no digital channel": feats["digital_reach"].fillna(0) == 0,
-        "no relationship manager": s["rm_id"].isna(),
+        "no relationship manager": s["rm_id"].isna() if "rm" in known else None,
         "deposit matures in the horizon": feats["maturing_soon"] > 0,
         "term deposit matured and not rolled over": s["matured_not_rolled"],
         "near the regulatory dormancy date": s["event"] == "deadline",
-    }).groupby(s["segment_id"]).mean()
+    }
+    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"]).mean()
     t["shortfalls"] = [
         "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
         for _, row in short.iterrows()  # one row per segment

@@ -32,3 +32,4 @@ def test_online_retail_transaction_log_only(tmp_path):
     assert out.startswith("4,339 customers with purchases")
     assert "over 180 days: 858" in out
     assert "segments of the lapsed:" in out and "e-mails over 8 weeks" in out
+    assert out.count("sets it apart:") >= 3 and "no relationship manager" not in out  # no RM data: no RM claim
