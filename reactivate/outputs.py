@@ -178,6 +178,51 @@ def write_grouped_csv(stage: Staging, columns: dict, group: np.ndarray, path_of)
     return len(cuts)
 
 
+def scores_columns(run):
+    """The columns of scores.csv (highest priority first), and the customer ids and segment names as
+    Arrow arrays in the scores' row order, to be taken by position by the other outputs."""
+    from reactivate.timing import week_starts
+
+    sc = run.scores
+    weeks = [w.isoformat() for w in week_starts(run.spec, run.as_of)]
+    order = np.argsort(sc["priority_rank"].to_numpy(), kind="stable")
+    # per-customer text is converted to Arrow once and then taken by position
+    ids = pa.array(sc.index.to_numpy(dtype=object), type=pa.string())
+    seg = sc["segment_id"].array
+    names = run.segments.set_index("segment_id")["segment_name"].reindex(seg.categories).fillna("")
+    seg_name = pa.DictionaryArray.from_arrays(pa.array(np.asarray(seg.codes)), pa.array(names.to_numpy(dtype=object)))
+    columns = {
+        "customer_id": ids.take(order),
+        "dormancy_stage": sc["stage"].array.take(order),
+        "days_dormant": sc["days_dormant"].to_numpy()[order].round().astype(int),
+        "segment_id": seg.take(order),
+        "segment_name": seg_name.take(order),
+        "p_reactivate": sc["p_reactivate"].to_numpy()[order].round(4),
+        "expected_value": sc["expected_value"].to_numpy()[order].round(2),
+        "priority_rank": sc["priority_rank"].to_numpy()[order],
+        "best_week": pd.Categorical.from_codes(sc["best_week"].to_numpy()[order], categories=weeks),
+        "reason": sc["reason"].array.take(order),
+        "best_channel": sc["best_channel"].to_numpy()[order],
+    }
+    return columns, ids, seg_name
+
+
+def write_ranking(run, out: str | Path) -> list[str]:
+    """``reactivate rank``: scores.csv, segments_ranked.csv, summary.json and run.json, all or nothing."""
+    stage = Staging(Path(out))
+    try:
+        scores, _, _ = scores_columns(run)
+        stage.write("scores.csv", csv_bytes(scores))
+        stage.write("segments_ranked.csv", csv_bytes(run.segments.sort_values("rank", kind="stable")))
+        stage.write("summary.json", json_bytes(run.summary))
+        stage.write("run.json", json_bytes(run.run))
+        stage.commit()
+    except BaseException:
+        stage.abort()
+        raise
+    return ["scores.csv", "segments_ranked.csv", "summary.json", "run.json"]
+
+
 def write_run(run, out: str | Path) -> dict[str, str]:
     """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written."""
     from reactivate.themes import THEMES
@@ -185,26 +230,7 @@ def write_run(run, out: str | Path) -> dict[str, str]:
     stage = Staging(Path(out))
     try:
         sc = run.scores
-        weeks = run.result.stats["weeks"]
-        order = np.argsort(sc["priority_rank"].to_numpy(), kind="stable")
-        # per-customer text is converted to Arrow once and then taken by position
-        ids = pa.array(sc.index.to_numpy(dtype=object), type=pa.string())
-        seg = sc["segment_id"].array
-        names = run.segments.set_index("segment_id")["segment_name"].reindex(seg.categories).fillna("")
-        seg_name = pa.DictionaryArray.from_arrays(pa.array(np.asarray(seg.codes)), pa.array(names.to_numpy(dtype=object)))
-        scores = {
-            "customer_id": ids.take(order),
-            "dormancy_stage": sc["stage"].array.take(order),
-            "days_dormant": sc["days_dormant"].to_numpy()[order].round().astype(int),
-            "segment_id": seg.take(order),
-            "segment_name": seg_name.take(order),
-            "p_reactivate": sc["p_reactivate"].to_numpy()[order].round(4),
-            "expected_value": sc["expected_value"].to_numpy()[order].round(2),
-            "priority_rank": sc["priority_rank"].to_numpy()[order],
-            "best_week": pd.Categorical.from_codes(sc["best_week"].to_numpy()[order], categories=weeks),
-            "reason": sc["reason"].array.take(order),
-            "best_channel": sc["best_channel"].to_numpy()[order],
-        }
+        scores, ids, seg_name = scores_columns(run)
         stage.write("scores.csv", csv_bytes(scores))
         stage.write("segments.csv", csv_bytes(run.segments))
         plan = run.result.plan

@@ -155,8 +155,11 @@ def run_plan(
     campaign: str | Path | CampaignSpec | None = None,
     segments: str | Path | SegmentSpec | None = None,
     segments_model: str | Path | None = None,
+    plan: bool = True,
 ) -> PlanRun:
     """Run every stage and return the results (nothing is written).
+
+    ``plan=False`` stops after scoring (``reactivate rank``): ``result`` is None.
 
     With ``segments_model`` (a file written by ``reactivate segments fit``) the
     targets are assigned to the saved segments, so ids and names stay the same
@@ -185,10 +188,12 @@ def run_plan(
     scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of)
     clock.lap("score")
 
-    from reactivate.plan import build_plan
+    result = None
+    if plan:
+        from reactivate.plan import build_plan
 
-    result = build_plan(scores, fit, spec, as_of)
-    clock.lap("plan")
+        result = build_plan(scores, fit, spec, as_of)
+        clock.lap("plan")
 
     summary = _summary(customers, scores, seg_table, result, score_info, book, spec, model)
     run = {
@@ -224,6 +229,27 @@ def _counts(values) -> dict[str, int]:
 
 
 def _summary(customers, scores, seg_table, result, score_info, book: Book, spec, model) -> dict:
+    out = {
+        "customers": len(customers),
+        "by_stage": _counts(customers["stage"].astype(str)),
+        "targets": len(scores),
+        "segments": [
+            {"segment_id": r.segment_id, "segment_name": r.segment_name, "size": int(r.size), "rank": int(r.rank)}
+            for r in seg_table.itertuples()
+        ],
+        "k": int(model.n_clusters_) if model is not None else 0,
+        "k_choice": {"reason": model.k_reason_, "scores": {str(k): v for k, v in model.k_scores_.items()}}
+        if model is not None else {},
+        "scoring": score_info,
+        "notes": list(book.notes),
+        "channels": list(CHANNELS),
+    }
+    if result is not None:
+        out.update(_plan_summary(result))
+    return out
+
+
+def _plan_summary(result) -> dict:
     plan = result.plan
     cap = result.capacity
     ch_cap = cap[cap["resource"] == "channel"]
@@ -241,17 +267,6 @@ def _summary(customers, scores, seg_table, result, score_info, book: Book, spec,
         if len(rm_rows) else 0.0,
     }
     return {
-        "customers": len(customers),
-        "by_stage": _counts(customers["stage"].astype(str)),
-        "targets": len(scores),
-        "segments": [
-            {"segment_id": r.segment_id, "segment_name": r.segment_name, "size": int(r.size), "rank": int(r.rank)}
-            for r in seg_table.itertuples()
-        ],
-        "k": int(model.n_clusters_) if model is not None else 0,
-        "k_choice": {"reason": model.k_reason_, "scores": {str(k): v for k, v in model.k_scores_.items()}}
-        if model is not None else {},
-        "scoring": score_info,
         "plan": {
             **{k: v for k, v in result.stats.items() if k not in ("weeks",)},
             "touches": len(plan),
@@ -262,6 +277,4 @@ def _summary(customers, scores, seg_table, result, score_info, book: Book, spec,
             "unscheduled_by_reason": _counts(result.unscheduled["reason"]),
         },
         "capacity_use": {"channels": use, "rm_calls": rm_use},
-        "notes": list(book.notes),
-        "channels": list(CHANNELS),
     }

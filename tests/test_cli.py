@@ -13,7 +13,7 @@ from reactivate.cli import app
 from tests.conftest import write
 
 runner = CliRunner()
-COMMANDS = ["plan", "validate", "demo-data", "demo"]
+COMMANDS = ["plan", "rank", "validate", "demo-data", "demo"]
 
 
 def invoke(*args):
@@ -133,3 +133,16 @@ def test_a_tiny_book_by_hand(tiny_accounts, tmp_path):
     assert plan.loc["C4", ["wave", "channel", "theme"]].tolist() == [0, "phone", "care_checkin"]
     assert pd.read_csv(out / "suppressed.csv").to_dict("records") == [
         {"customer_id": "C3", "segment_id": "S01", "reason": "do not contact"}]
+
+
+def test_rank_writes_the_same_scores_as_plan(demo_book, tmp_path):
+    args = ["--as-of", "2026-11-30", "--accounts", demo_book / "accounts.csv", "--transactions",
+            demo_book / "transactions.csv", "--contacts", demo_book / "contacts.csv"]
+    r1 = invoke("rank", *args, "--out", tmp_path / "rank")
+    r2 = invoke("plan", *args, "--out", tmp_path / "plan")
+    assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
+    assert (tmp_path / "rank" / "scores.csv").read_bytes() == (tmp_path / "plan" / "scores.csv").read_bytes()
+    ranked = (tmp_path / "rank" / "segments_ranked.csv").read_text().splitlines()
+    assert ranked[0].startswith("segment_id,segment_name,kind,rank,")
+    assert [line.split(",")[3] for line in ranked[1:]] == [str(i) for i in range(1, len(ranked))]
+    assert not (tmp_path / "rank" / "plan.csv").exists()

@@ -107,6 +107,51 @@ def _report(run, out: Path, json_out: bool, verbose: bool) -> None:
         typer.echo(json.dumps(s, indent=2, sort_keys=True, ensure_ascii=False))
 
 
+@app.command("rank")
+def rank_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
+    accounts: Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")] = None,
+    transactions: Annotated[Path | None, typer.Option(help="Transactions table (optional).")] = None,
+    contacts: Annotated[Path | None, typer.Option(help="Contact history (optional).")] = None,
+    campaign: Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")] = None,
+    segments: Annotated[Path | None, typer.Option(help="Segmentation spec (TOML); defaults built in.")] = None,
+    segments_model: Annotated[
+        Path | None, typer.Option("--segments-model", help="A model saved by reactivate segments fit.")
+    ] = None,
+) -> None:
+    """Score and rank the dormant customers and their segments, without planning contacts.
+
+    Writes scores.csv (every dormant customer: p_reactivate, expected value, priority, best week and
+    why), segments_ranked.csv (segments by expected value, with start week and reasons), summary.json
+    and run.json into OUT. The plan command uses the same functions.
+
+    Example:
+
+        reactivate rank --as-of 2026-11-30 --accounts book/accounts.csv --transactions book/transactions.csv
+        --contacts book/contacts.csv --out rank-2026-11-30
+    """
+    day = parse_date(as_of, "--as-of")
+
+    def go():
+        from reactivate.outputs import write_ranking
+        from reactivate.pipeline import run_plan
+
+        run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
+                       campaign=campaign, segments=segments, segments_model=segments_model, plan=False)
+        write_ranking(run, out)
+        return run
+
+    run = guarded(go)
+    s = run.summary
+    lines = [f"reactivate {__version__}: {s['targets']:,} dormant customers ranked in {len(s['segments'])} segments",
+             f"  scoring: {s['scoring']['note']}"]
+    for r in run.segments.sort_values("rank", kind="stable").itertuples():
+        lines.append(f"  #{r.rank} {r.segment_id} {r.segment_name}: {r.rank_reason}; start {r.start_week}")
+    lines.append(f"  outputs in {out}/ (scores.csv, segments_ranked.csv, summary.json)")
+    say("\n".join(lines))
+
+
 @app.command("validate")
 def validate_cmd(
     as_of: Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")],
