@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
@@ -35,7 +36,11 @@ STABLE_ARI = 0.9
 SILHOUETTE_TOLERANCE = 0.05
 
 
-class Segmenter(ClusterMixin, BaseEstimator):
+class SegmenterNotFitted(NotFittedError, SkNotFittedError):
+    """Our not-fitted error that scikit-learn's tools also recognise."""
+
+
+class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     """K-means on transformed, capped, standardized and weighted features.
 
     Parameters
@@ -58,17 +63,42 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.random_state = random_state
 
     # -- preparation -----------------------------------------------------------------
-    def _specs(self) -> dict[str, FeatureSpec]:
-        return self.features if self.features is not None else SegmentSpec().features
+    def _specs(self, columns=None) -> dict[str, FeatureSpec]:
+        """The feature specs; without ``features`` every column is used as it is (scikit-learn style)."""
+        if self.features is not None:
+            return self.features
+        if columns is None:
+            columns = self.columns_in_
+        return {str(c): FeatureSpec(cap_quantile=1.0) for c in columns}
 
-    def _raw(self, X) -> pd.DataFrame:
+    def _raw(self, X, fitting: bool = False) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
-            return X
-        X = np.asarray(X, dtype=float)
-        names = [n for n, s in self._specs().items() if s.weight > 0]
-        if X.ndim != 2 or X.shape[1] != len(names):
-            raise ValueError(f"X should have {len(names)} columns ({', '.join(names)}), got shape {X.shape}")
-        return pd.DataFrame(X, columns=names)
+            F = X
+        else:
+            if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+                raise TypeError("sparse input is not supported; pass a dense array or a DataFrame")
+            arr = np.asarray(X)
+            if arr.dtype.kind == "c":
+                raise ValueError("Complex data not supported")
+            arr = arr.astype(float)
+            if arr.ndim != 2:
+                raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead (shape {arr.shape}). "
+                                 "Reshape your data: array.reshape(-1, 1) for a single feature.")
+            if self.features is not None:
+                names = [n for n, s in self.features.items() if s.weight > 0]
+            elif fitting:
+                names = [f"x{i}" for i in range(arr.shape[1])]
+            else:
+                names = list(self.columns_in_)
+            if arr.shape[1] != len(names):
+                raise ValueError(f"X has {arr.shape[1]} features, but Segmenter is expecting {len(names)} features "
+                                 f"as input ({', '.join(names[:12])}).")
+            if not np.isfinite(arr).all():
+                raise ValueError("Input X contains infinity or NaN; pass a DataFrame to impute missing values")
+            F = pd.DataFrame(arr, columns=names)
+        if fitting:
+            self.columns_in_ = [str(c) for c in F.columns]
+        return F
 
     def _transform_raw(self, F: pd.DataFrame, cols) -> np.ndarray:
         specs = self._specs()
@@ -91,7 +121,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             return self._fit(X)
 
     def _fit(self, X):
-        F = self._raw(X)
+        F = self._raw(X, fitting=True)
         n = len(F)
         if n < 2:
             raise ValueError(f"n_samples={n} should be >= 2.")
@@ -214,7 +244,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _fitted(self):
         if not hasattr(self, "cluster_centers_"):
-            raise NotFittedError("this Segmenter is not fitted yet; call fit first")
+            raise SegmenterNotFitted("this Segmenter is not fitted yet; call fit first")
 
     def standardized_centroids(self, X, labels) -> pd.DataFrame:
         """Per-cluster mean of the standardized (unweighted) features: the z-scores names use."""
