@@ -26,6 +26,8 @@ from reactivate.segspec import FeatureSpec, SegmentSpec, parse_condition
 SILHOUETTE_SAMPLE = 4000
 #: k is chosen on a smaller sample than the final fit
 SELECTION_SAMPLE = 20_000
+#: a Gaussian mixture is fitted on at most this many customers (EM is slower than k-means)
+GMM_SAMPLE = 100_000
 #: fewer customers than this (after the carve-outs) are one segment, not clustered
 MIN_TO_CLUSTER = 20
 #: bootstrap refits per k for the stability score
@@ -51,16 +53,21 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     sample_size : int, fit on at most this many rows
     n_init : int
     random_state : int
+    algorithm : "kmeans", or "gmm" (a Gaussian mixture started from the k-means centroids;
+        k is chosen the same way)
+    covariance_type : "diag" or "full", for "gmm"
     """
 
     def __init__(self, features=None, n_clusters=0, k_range=(3, 8), sample_size=200_000, n_init=4,
-                 random_state=0):
+                 random_state=0, algorithm="kmeans", covariance_type="diag"):
         self.features = features
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.sample_size = sample_size
         self.n_init = n_init
         self.random_state = random_state
+        self.algorithm = algorithm
+        self.covariance_type = covariance_type
 
     # -- preparation -----------------------------------------------------------------
     def _specs(self, columns=None) -> dict[str, FeatureSpec]:
@@ -168,10 +175,24 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             k_hi = min(k_hi, n_distinct - 1)
             k, self.k_scores_, start = self._choose_k(sel, rng, max(2, min(self.k_range[0], k_hi)), max(2, k_hi))
         km = KMeans(n_clusters=k, init=start.cluster_centers_, n_init=1).fit(Z)
+        centers, labels = km.cluster_centers_, km.labels_
+        if self.algorithm == "gmm":
+            from sklearn.mixture import GaussianMixture
+
+            sub = Z[np.sort(rng.choice(len(Z), size=min(len(Z), GMM_SAMPLE), replace=False))]
+            gm = GaussianMixture(n_components=k, covariance_type=self.covariance_type, means_init=centers,
+                                 random_state=self.random_state, reg_covar=1e-4).fit(sub)
+            centers, labels = gm.means_, gm.predict(Z)
+        elif self.algorithm != "kmeans":
+            raise ValueError(f"algorithm={self.algorithm!r} should be 'kmeans' or 'gmm'")
         # number clusters by size, largest first (ties by centroid coordinates)
-        sizes = np.bincount(km.labels_, minlength=k)
-        order = np.lexsort((*km.cluster_centers_.T[::-1], -sizes))
-        self.cluster_centers_ = km.cluster_centers_[order]
+        sizes = np.bincount(labels, minlength=k)
+        order = np.lexsort((*centers.T[::-1], -sizes))
+        self.cluster_centers_ = centers[order]
+        if self.algorithm == "gmm":
+            self.mixture_weights_ = gm.weights_[order]
+            prec = gm.precisions_cholesky_
+            self.precisions_cholesky_ = prec[order]
         self.n_clusters_ = k
         self.inertia_ = float(km.inertia_)
         self.labels_ = self.predict(F)
@@ -238,9 +259,25 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         Z = self.transform(X)
+        if self.algorithm == "gmm":
+            return self._mixture_log_density(Z).argmax(axis=1)
         # squared distances without forming an n x k x d array
         d = (Z**2).sum(1)[:, None] - 2 * Z @ self.cluster_centers_.T + (self.cluster_centers_**2).sum(1)[None, :]
         return d.argmin(axis=1)
+
+    def _mixture_log_density(self, Z: np.ndarray) -> np.ndarray:
+        """log(weight) + log N(z | mean, covariance) per component, up to a shared constant."""
+        w, mu, pc = self.mixture_weights_, self.cluster_centers_, self.precisions_cholesky_
+        out = np.empty((len(Z), len(w)))
+        for j in range(len(w)):  # one pass per component, vectorised over customers
+            if pc.ndim == 2:  # diag: pc[j] holds 1/sigma per feature
+                y = (Z - mu[j]) * pc[j]
+                logdet = np.log(pc[j]).sum()
+            else:  # full: pc[j] is the Cholesky factor of the precision matrix
+                y = (Z - mu[j]) @ pc[j]
+                logdet = np.log(np.diag(pc[j])).sum()
+            out[:, j] = np.log(w[j]) + logdet - 0.5 * (y**2).sum(axis=1)
+        return out
 
     def _fitted(self):
         if not hasattr(self, "cluster_centers_"):
@@ -299,6 +336,8 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
             sample_size=a.sample_size,
             n_init=a.n_init,
             random_state=a.random_state,
+            algorithm=a.name,
+            covariance_type=a.covariance_type,
         ).fit(features[free])
         width = max(2, len(str(model.n_clusters_)))
         codes[free] = len(names) + model.labels_

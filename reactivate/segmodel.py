@@ -94,6 +94,10 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
             "k_reason_": str(model.k_reason_),
             "k_scores_": {str(k): v for k, v in model.k_scores_.items()},
             "inertia_": float(model.inertia_).hex(),
+            **({"mixture_weights_": _hex(model.mixture_weights_),
+                "precisions_cholesky_": _hex(np.asarray(model.precisions_cholesky_).ravel()),
+                "precisions_shape": list(np.asarray(model.precisions_cholesky_).shape)}
+               if model.algorithm == "gmm" else {}),
         },
         "segments": [
             {"segment_id": sid, "fit_count": int(counts[i]), **{k: str(v) for k, v in profiles.get(sid, {}).items()}}
@@ -176,7 +180,8 @@ def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
         raise ValueError(f"n_clusters_={k!r} should be a whole number >= 1")
     a = spec.algorithm
     model = Segmenter(features=spec.features, n_clusters=a.k, k_range=(a.k_min, a.k_max),
-                      sample_size=a.sample_size, n_init=a.n_init, random_state=a.random_state)
+                      sample_size=a.sample_size, n_init=a.n_init, random_state=a.random_state,
+                      algorithm=a.name, covariance_type=a.covariance_type)
     model.feature_names_in_ = np.array(names, dtype=object)
     model.n_features_in_ = d
     for name in _ARRAYS:
@@ -191,6 +196,15 @@ def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
     if centers.shape != (k, d) or not np.isfinite(centers).all():
         raise ValueError(f"cluster_centers_ should be {k} x {d} finite numbers")
     model.cluster_centers_ = centers
+    if a.name == "gmm":
+        weights = _floats(s["mixture_weights_"], "mixture_weights_")
+        shape = tuple(int(v) for v in s["precisions_shape"])
+        want = (k, d) if a.covariance_type == "diag" else (k, d, d)
+        prec = _floats(s["precisions_cholesky_"], "precisions_cholesky_")
+        if len(weights) != k or shape != want or prec.size != int(np.prod(want)) or not np.isfinite(prec).all():
+            raise ValueError(f"the mixture should have {k} weights and precisions of shape {want}")
+        model.mixture_weights_ = weights
+        model.precisions_cholesky_ = prec.reshape(want)
     model.n_clusters_ = k
     model.k_reason_ = str(s["k_reason_"])
     model.k_scores_ = {int(kk): v for kk, v in s["k_scores_"].items()}

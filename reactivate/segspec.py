@@ -18,7 +18,8 @@ from reactivate.errors import ConfigError
 from reactivate.features import CATALOGUE
 
 TRANSFORMS = ("none", "log", "sqrt")
-ALGORITHMS = ("kmeans",)
+ALGORITHMS = ("kmeans", "gmm")
+COVARIANCE_TYPES = ("diag", "full")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ def _default_features() -> dict[str, FeatureSpec]:
 
 @dataclass(frozen=True)
 class Algorithm:
+    #: "kmeans", or "gmm": a Gaussian mixture started from the k-means centroids (soft, elliptical clusters)
     name: str = "kmeans"
+    #: for "gmm": "diag" (one variance per feature and cluster) or "full"
+    covariance_type: str = "diag"
     #: a fixed number of clusters; 0 = choose from k_min..k_max by silhouette
     k: int = 0
     k_min: int = 3
@@ -135,6 +139,9 @@ def _check(spec: SegmentSpec) -> SegmentSpec:
     a = spec.algorithm
     if a.name not in ALGORITHMS:
         raise ConfigError(f"{where}: algorithm.name={a.name!r} should be one of {', '.join(ALGORITHMS)}")
+    if a.covariance_type not in COVARIANCE_TYPES:
+        raise ConfigError(f"{where}: algorithm.covariance_type={a.covariance_type!r} should be one of "
+                          f"{', '.join(COVARIANCE_TYPES)}")
     if a.k == 0 and not 2 <= a.k_min <= a.k_max:
         raise ConfigError(f"{where}: need 2 <= algorithm.k_min <= algorithm.k_max, got {a.k_min}, {a.k_max}")
     if a.k < 0 or a.k == 1:

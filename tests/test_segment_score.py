@@ -115,3 +115,30 @@ def test_value_caps_the_balance():
     spec = load_campaign(None)
     v = customer_value(pd.DataFrame({"total_balance": [0.0, 1000.0, 1e9, np.nan]}), spec)
     assert v.tolist() == [150.0, 160.0, 150.0 + 0.01 * 2_000_000, 150.0]
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_gaussian_mixture_option_finds_the_groups(covariance_type):
+    from sklearn.metrics import adjusted_rand_score
+
+    X = blobs()
+    truth = np.repeat([0, 1, 2], 200)
+    model = Segmenter(features=FEATS, n_clusters=3, algorithm="gmm", covariance_type=covariance_type).fit(X)
+    assert adjusted_rand_score(truth, model.labels_) > 0.95
+    assert model.mixture_weights_.sum() == pytest.approx(1.0)
+    assert (model.predict(X) == model.labels_).all()
+
+
+def test_gaussian_mixture_model_saves_and_reloads(tmp_path):
+    from reactivate.segmodel import load_model, save_model
+    from reactivate.segspec import Algorithm
+
+    X = blobs()
+    cust = pd.DataFrame({"hardship": np.zeros(len(X), dtype=bool)})
+    spec = SegmentSpec(features=FEATS, algorithm=Algorithm(name="gmm", k=3, covariance_type="full"))
+    seg, model = segment_customers(cust, X, spec)
+    profiles = describe_segments(seg, X, model, spec)
+    save_model(tmp_path / "m.json", model, profiles, spec, seg)
+    again, _, spec2 = load_model(tmp_path / "m.json")
+    assert spec2.algorithm.name == "gmm"
+    assert (again.predict(X) == model.predict(X)).all()

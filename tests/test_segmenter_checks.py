@@ -1,4 +1,4 @@
-"""The Segmenter passes scikit-learn's estimator checks (fixed k and k chosen in a range)."""
+"""The Segmenter passes scikit-learn's estimator checks (fixed k, k chosen in a range, Gaussian mixture)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from reactivate.segment import Segmenter
 
 
-@parametrize_with_checks([Segmenter(n_clusters=3, k_range=(2, 4)), Segmenter(k_range=(2, 4))])
+@parametrize_with_checks([Segmenter(n_clusters=3, k_range=(2, 4)), Segmenter(k_range=(2, 4)),
+                          Segmenter(n_clusters=3, algorithm="gmm")])
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
