@@ -141,7 +141,8 @@ def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
         from reactivate.segmodel import segment_drift
 
         seg = assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
-        return seg, saved.model, saved.profiles, segment_drift(seg, saved.fit_counts)
+        drift = segment_drift(seg, saved.fit_counts, customer_ids=t.targets.index, assignment=saved.assignment)
+        return seg, saved.model, saved.profiles, drift
     seg, model = segment_customers(t.targets, t.features, seg_spec)
     return seg, model, describe_segments(seg, t.features, model, seg_spec), None
 

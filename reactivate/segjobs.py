@@ -48,7 +48,7 @@ def fit_segments(*, as_of: dt.date, model_path: str | Path, accounts=None, trans
     spec, seg_spec, _ = load_specs(campaign, segments, None)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
     seg, model, profiles, _ = segment_targets(t, seg_spec)
-    doc = save_model(model_path, model, profiles, seg_spec, seg, __version__)
+    doc = save_model(model_path, model, profiles, seg_spec, seg, __version__, customer_ids=t.targets.index)
     n = len(seg)
     return {
         "targets": n,

@@ -12,6 +12,7 @@ Reading needs no scikit-learn; the Segmenter is built from the stored state.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from reactivate import __version__
 from reactivate.errors import ConfigError
@@ -48,6 +50,35 @@ class SavedModel:
     fit_counts: dict[str, int]
     version: str
     sha256: str
+    #: the fit-time assignment, by keyed hash of customer id (sorted hashes, segment positions)
+    assignment: tuple[np.ndarray, np.ndarray] | None = None
+
+
+#: key of the customer-id hashes kept in a model: the file holds no customer id in the clear
+ID_HASH_KEY = hashlib.sha256(b"reactivate-segment-model").hexdigest()[:16]
+
+
+def hash_ids(ids) -> np.ndarray:
+    """Keyed 64-bit hashes of customer ids (pseudonymous: ids cannot be read back from them)."""
+    return pd.util.hash_array(np.asarray(ids, dtype=object), hash_key=ID_HASH_KEY, categorize=False)
+
+
+def _pack_assignment(customer_ids, segments) -> dict:
+    h = hash_ids(customer_ids)
+    order = np.argsort(h, kind="stable")
+    codes = np.asarray(segments.codes)[order].astype("<u2")
+    return {"id_hashes": base64.b64encode(h[order].astype("<u8").tobytes()).decode(),
+            "segment_positions": base64.b64encode(codes.tobytes()).decode()}
+
+
+def _unpack_assignment(doc: dict, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+    h = np.frombuffer(base64.b64decode(doc["id_hashes"], validate=True), dtype="<u8")
+    codes = np.frombuffer(base64.b64decode(doc["segment_positions"], validate=True), dtype="<u2").astype(np.int64)
+    if len(h) != len(codes) or (len(h) > 1 and (h[1:] < h[:-1]).any()):
+        raise ValueError("the fit-time assignment is damaged")
+    if len(codes) and (codes.max() >= n_segments):
+        raise ValueError("the fit-time assignment names unknown segments")
+    return h, codes
 
 
 def _hex(a) -> list[str]:
@@ -55,7 +86,7 @@ def _hex(a) -> list[str]:
 
 
 def save_model(path: str | Path, model, profiles: dict[str, dict], spec: SegmentSpec, segments,
-               version: str = __version__) -> dict:
+               version: str = __version__, customer_ids=None) -> dict:
     """Write a fitted segmentation to ``path`` as JSON; returns what was written.
 
     Parameters
@@ -66,6 +97,8 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
     segments : pd.Categorical, the segment of every customer the model was fitted on
         (its categories are the segment ids; its counts are the shares at fit time)
     version : the reactivate version that fitted the model
+    customer_ids : the ids of the customers in ``segments``; when given, their keyed hashes and
+        segments are kept, so later runs can report the share of customers that changed segment
 
     Raises
     ------
@@ -104,6 +137,8 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
             for i, sid in enumerate(ids)
         ],
     }
+    if customer_ids is not None:
+        doc["assignment"] = _pack_assignment(customer_ids, segments)
     data = (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     p = Path(path)
     try:
@@ -225,7 +260,8 @@ def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
         raise ValueError("the segment sizes at fit time are all 0")
     profiles = {str(row["segment_id"]): {key: str(row.get(key, "")) for key in ("name", "apart", "note", "kind")}
                 for row in segs}
-    return SavedModel(str(p), model, profiles, spec, ids, counts, version, sha)
+    assignment = _unpack_assignment(doc["assignment"], len(ids)) if "assignment" in doc else None
+    return SavedModel(str(p), model, profiles, spec, ids, counts, version, sha, assignment)
 
 
 def load_model(path: str | Path):
@@ -234,8 +270,10 @@ def load_model(path: str | Path):
     return m.model, m.profiles, m.spec
 
 
-def segment_drift(segments, fit_counts: dict[str, int], threshold: float = PSI_REFIT) -> dict:
-    """Share per segment now vs at fit time, and the population stability index.
+def segment_drift(segments, fit_counts: dict[str, int], threshold: float = PSI_REFIT, customer_ids=None,
+                  assignment: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Share per segment now vs at fit time, the population stability index, and (when the model
+    kept its fit-time assignment) the share of customers seen at fit time who changed segment.
 
     ``PSI = sum((now - fit) * ln(now / fit))`` over segments, shares floored at
     ``PSI_FLOOR``; 0 when the mix is unchanged, above ``threshold`` (0.2) the
@@ -258,12 +296,27 @@ def segment_drift(segments, fit_counts: dict[str, int], threshold: float = PSI_R
                      "change": round(a - e, 4)})
     psi = round(psi, 4)
     refit = psi > threshold
+    moved = {}
+    if assignment is not None and customer_ids is not None:
+        fit_h, fit_pos = assignment
+        h = hash_ids(customer_ids)
+        at = np.searchsorted(fit_h, h)
+        seen = (at < len(fit_h)) & (fit_h[np.minimum(at, len(fit_h) - 1)] == h) if len(fit_h) else np.zeros(len(h), bool)
+        now_ids = np.asarray(segments.categories, dtype=object)[codes[seen]]
+        then_ids = np.asarray(ids, dtype=object)[fit_pos[at[seen]]]
+        changed = int((now_ids != then_ids).sum())
+        moved = {"customers_seen_at_fit": int(seen.sum()), "changed_segment": changed,
+                 "changed_share": round(changed / max(1, int(seen.sum())), 4),
+                 "new_since_fit": int((~seen).sum())}
+    moved_text = (f"; {moved['changed_share']:.1%} of the {moved['customers_seen_at_fit']:,} customers seen at "
+                  f"fit time changed segment, {moved['new_since_fit']:,} are new") if moved else ""
     return {
+        **moved,
         "segments": rows,
         "psi": psi,
         "psi_threshold": threshold,
         "refit_recommended": bool(refit),
         "reason": (f"population stability index {psi:.3f} > {threshold}: the segment mix has moved; refit with "
                    "reactivate segments fit" if refit else
-                   f"population stability index {psi:.3f} <= {threshold}: the segment mix is stable"),
+                   f"population stability index {psi:.3f} <= {threshold}: the segment mix is stable") + moved_text,
     }

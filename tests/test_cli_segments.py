@@ -50,6 +50,10 @@ def test_fit_then_describe_and_plan_with_the_model(tmp_path, demo_book):
     assert {s["segment_id"]: s["segment_name"] for s in doc["segments"]} == {
         s["segment_id"]: s["name"] for s in info["segments"]}
     assert doc["drift"]["psi"] == 0
+    # the model keeps the fit-time assignment (by keyed hash, no id in the clear): nobody moved
+    assert doc["drift"]["changed_share"] == 0 and doc["drift"]["new_since_fit"] == 0
+    assert doc["drift"]["customers_seen_at_fit"] == info["targets"]
+    assert "C000" not in model.read_text()
 
     r = invoke("plan", *book, "--segments-model", model, "--out", tmp_path / "plan", "--json")
     assert r.exit_code == 0, r.output

@@ -169,3 +169,19 @@ def test_a_spec_and_a_model_together_are_refused(demo_book, saved_model):
                  segments_model=saved_model[0])
     assert str(e.value) == ("give either a segmentation spec or a saved segment model, not both "
                             "(the model carries the spec it was fitted with)")
+
+
+def test_drift_counts_customers_who_changed_segment():
+    import numpy as np
+    import pandas as pd
+
+    from reactivate.segmodel import _pack_assignment, _unpack_assignment, segment_drift
+
+    then = pd.Categorical(["S01", "S01", "S02", "S02"], categories=["S01", "S02"])
+    packed = _pack_assignment(np.array(["A", "B", "C", "D"], dtype=object), then)
+    assignment = _unpack_assignment(packed, 2)
+    now = pd.Categorical(["S01", "S02", "S02", "S01"], categories=["S01", "S02"])
+    d = segment_drift(now, {"S01": 2, "S02": 2}, customer_ids=np.array(["A", "B", "C", "E"], dtype=object),
+                      assignment=assignment)
+    assert (d["customers_seen_at_fit"], d["changed_segment"], d["new_since_fit"]) == (3, 1, 1)
+    assert d["changed_share"] == round(1 / 3, 4)
