@@ -26,6 +26,8 @@ from reactivate.segspec import FeatureSpec, SegmentSpec, parse_condition
 SILHOUETTE_SAMPLE = 4000
 #: k is chosen on a smaller sample than the final fit
 SELECTION_SAMPLE = 20_000
+#: predict works through the customers in blocks of this many rows
+PREDICT_CHUNK = 500_000
 #: a Gaussian mixture is fitted on at most this many customers (EM is slower than k-means)
 GMM_SAMPLE = 100_000
 #: fewer customers than this (after the carve-outs) are one segment, not clustered
@@ -108,18 +110,19 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         return F
 
     def _transform_raw(self, F: pd.DataFrame, cols) -> np.ndarray:
+        """Impute, cap and transform each feature, in place, column by column (column-major)."""
         specs = self._specs()
-        out = np.empty((len(F), len(cols)))
-        for j, name in enumerate(cols):
-            v = F[name].to_numpy(dtype=float, copy=True)
-            v = np.where(np.isnan(v), self.medians_[j], v)
-            v = np.minimum(v, self.caps_[j])
+        out = np.empty((len(F), len(cols)), order="F")
+        for j, name in enumerate(cols):  # one pass per feature
+            v = out[:, j]
+            v[:] = F[name].to_numpy(dtype=float)
+            np.copyto(v, self.medians_[j], where=np.isnan(v))
+            np.minimum(v, self.caps_[j], out=v)
             t = specs[name].transform
             if t == "log":
-                v = np.log1p(np.maximum(v, 0))
+                np.log1p(np.maximum(v, 0, out=v), out=v)
             elif t == "sqrt":
-                v = np.sqrt(np.maximum(v, 0))
-            out[:, j] = v
+                np.sqrt(np.maximum(v, 0, out=v), out=v)
         return out
 
     def fit(self, X, y=None):
@@ -134,13 +137,17 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_samples={n} should be >= 2.")
         rng = np.random.default_rng(self.random_state)
         specs = self._specs()
-        cols = [c for c, s in specs.items() if s.weight > 0 and c in F.columns and F[c].notna().any()]
-        # drop features that do not vary: they cannot separate anyone
-        cols = [c for c in cols if F[c].nunique(dropna=True) > 1]
-        if not cols:
-            cols = [c for c, s in specs.items() if s.weight > 0 and c in F.columns][:1]
         idx = np.sort(rng.choice(n, size=min(n, self.sample_size), replace=False))
         S = F.iloc[idx]
+        # drop features that are missing or do not vary in the fitting sample: they cannot separate anyone
+        present = [c for c, s in specs.items() if s.weight > 0 and c in F.columns]
+        cols = []
+        for c in present:  # one pass per feature
+            v = S[c].to_numpy(dtype=float)
+            if np.isfinite(v).any() and np.nanmin(v) < np.nanmax(v):
+                cols.append(c)
+        if not cols:
+            cols = present[:1]
         self.feature_names_in_ = np.array(cols, dtype=object)
         self.n_features_in_ = len(cols)
         med = S[cols].median().fillna(0.0).to_numpy()
@@ -258,12 +265,26 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         return (self._transform_raw(F, cols) - self.mean_) / self.scale_ * self.weights_
 
     def predict(self, X) -> np.ndarray:
-        Z = self.transform(X)
+        self._fitted()
+        F = self._raw(X)
+        if len(F) > PREDICT_CHUNK:  # in blocks: bounded memory, warm caches
+            return np.concatenate([self._predict(F.iloc[a:a + PREDICT_CHUNK])
+                                   for a in range(0, len(F), PREDICT_CHUNK)])
+        return self._predict(F)
+
+    def _predict(self, X) -> np.ndarray:
         if self.algorithm == "gmm":
-            return self._mixture_log_density(Z).argmax(axis=1)
-        # squared distances without forming an n x k x d array
-        d = (Z**2).sum(1)[:, None] - 2 * Z @ self.cluster_centers_.T + (self.cluster_centers_**2).sum(1)[None, :]
-        return d.argmin(axis=1)
+            return self._mixture_log_density(self.transform(X)).argmax(axis=1)
+        self._fitted()
+        F = self._raw(X)
+        T = self._transform_raw(F, list(self.feature_names_in_))
+        # nearest centroid c of z = (t - mean) / scale * weight: the largest z.c - |c|^2 / 2, which is
+        # affine in t, so one matrix product on the transformed features does it
+        a = self.weights_ / self.scale_
+        C = self.cluster_centers_
+        W = a[:, None] * C.T
+        const = -(self.mean_ * a) @ C.T - 0.5 * (C**2).sum(axis=1)
+        return (T @ W + const).argmax(axis=1)
 
     def _mixture_log_density(self, Z: np.ndarray) -> np.ndarray:
         """log(weight) + log N(z | mean, covariance) per component, up to a shared constant."""
