@@ -209,6 +209,8 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     out["deadline"] = pd.Series(ref, index=index).astype("datetime64[s]") + pd.Timedelta(
         days=spec.dormancy.inoperative_days
     )
+    # for carve-out rules such as "days_to_deadline <= 90"
+    out["days_to_deadline"] = ((out["deadline"].to_numpy() - asof.to_datetime64()) / np.timedelta64(1, "D"))
     bd = out["birth_date"]
     age = (asof - bd).dt.days / 365.25
     out["age"] = age.astype(float)

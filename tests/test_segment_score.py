@@ -142,3 +142,26 @@ def test_gaussian_mixture_model_saves_and_reloads(tmp_path):
     again, _, spec2 = load_model(tmp_path / "m.json")
     assert spec2.algorithm.name == "gmm"
     assert (again.predict(X) == model.predict(X)).all()
+
+
+def test_carve_outs_for_deadline_and_private_banking_on_a_demo_book(demo_book):
+    from reactivate.pipeline import load_targets
+    from reactivate.segspec import CarveOut
+    from tests.conftest import AS_OF
+
+    t = load_targets(as_of=AS_OF, accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv",
+                     spec=load_campaign(None))
+    spec = SegmentSpec(carve_outs=(
+        CarveOut(id="hardship", when="hardship"),
+        CarveOut(id="private", name="Private banking", when="total_balance >= 1000000"),
+        CarveOut(id="deadline", name="Near the deadline", when="days_to_deadline <= 90"),
+    ))
+    seg, _ = segment_customers(t.targets, t.features, spec)
+    ids = np.asarray(seg.astype(str))
+    c = t.targets
+    assert (ids[c["hardship"].to_numpy()] == "hardship").all()
+    rich = ~c["hardship"].to_numpy() & (c["total_balance"] >= 1_000_000).to_numpy()
+    assert rich.any() and (ids[rich] == "private").all()
+    near = ~c["hardship"].to_numpy() & ~rich & (c["days_to_deadline"] <= 90).to_numpy()
+    assert near.any() and (ids[near] == "deadline").all()
+    assert not np.isin(ids[~(c["hardship"].to_numpy() | rich | near)], ["hardship", "private", "deadline"]).any()
