@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,18 @@ class Staging:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+@contextmanager
+def staged(out: str | Path):
+    """``with staged(out) as stage:`` write into ``stage``; the outputs replace ``out`` only on success."""
+    stage = Staging(Path(out))
+    try:
+        yield stage
+        stage.commit()
+    except BaseException:
+        stage.abort()
+        raise
+
+
 def _remove_in_background(paths: list[Path]) -> None:
     code = "import shutil, sys\nfor p in sys.argv[1:]:\n    shutil.rmtree(p, ignore_errors=True)\n"
     try:
@@ -209,17 +222,12 @@ def scores_columns(run):
 
 def write_ranking(run, out: str | Path) -> list[str]:
     """``reactivate rank``: scores.csv, segments_ranked.csv, summary.json and run.json, all or nothing."""
-    stage = Staging(Path(out))
-    try:
+    with staged(out) as stage:
         scores, _, _ = scores_columns(run)
         stage.write("scores.csv", csv_bytes(scores))
         stage.write("segments_ranked.csv", csv_bytes(run.segments.sort_values("rank", kind="stable")))
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
-        stage.commit()
-    except BaseException:
-        stage.abort()
-        raise
     return ["scores.csv", "segments_ranked.csv", "summary.json", "run.json"]
 
 
@@ -227,8 +235,7 @@ def write_run(run, out: str | Path) -> dict[str, str]:
     """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written."""
     from reactivate.themes import THEMES
 
-    stage = Staging(Path(out))
-    try:
+    with staged(out) as stage:
         sc = run.scores
         scores, ids, seg_name = scores_columns(run)
         stage.write("scores.csv", csv_bytes(scores))
@@ -247,10 +254,6 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         run.summary["outputs"] = {"target_lists": n_lists}
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
-        stage.commit()
-    except BaseException:
-        stage.abort()
-        raise
     return {"out": str(Path(out))}
 
 

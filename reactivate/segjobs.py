@@ -128,10 +128,9 @@ def profile_cards(table: pd.DataFrame) -> str:
 
 def write_description(d: Description, out: str | Path) -> list[str]:
     """Write segments.csv, segments.json and run.json into ``out`` (replaced whole); returns the file names."""
-    from reactivate.outputs import Staging, csv_bytes, json_bytes
+    from reactivate.outputs import csv_bytes, json_bytes, staged
 
-    stage = Staging(Path(out))
-    try:
+    with staged(out) as stage:
         stage.write("segments.csv", csv_bytes(d.segments))
         doc = {"as_of": d.as_of.isoformat(), "k_reason": d.k_reason,
                "segments": d.segments.to_dict("records")}
@@ -152,10 +151,6 @@ def write_description(d: Description, out: str | Path) -> list[str]:
                     charts.save(ax, Path(tmp) / name)
                     stage.write(name, (Path(tmp) / name).read_bytes())
                     written.append(name)
-        stage.commit()
-    except BaseException:
-        stage.abort()
-        raise
     return written
 
 
@@ -204,10 +199,9 @@ def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
     import tempfile
 
     from reactivate import charts
-    from reactivate.outputs import Staging, csv_bytes, json_bytes
+    from reactivate.outputs import csv_bytes, json_bytes, staged
 
-    stage = Staging(Path(out))
-    try:
+    with staged(out) as stage:
         stage.write("k_scores.csv", csv_bytes(tn.table))
         stage.write("k_choice.json", json_bytes({"k": tn.k, "reason": tn.reason, "sample": tn.sample,
                                                  "clustered": tn.clustered, "as_of": tn.as_of.isoformat()}))
@@ -217,8 +211,4 @@ def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
             stage.write("k_scores.png", png.read_bytes())
         stage.write("run.json", json_bytes({"version": __version__, "as_of": tn.as_of.isoformat(),
                                             "command": "segments tune"}))
-        stage.commit()
-    except BaseException:
-        stage.abort()
-        raise
     return ["k_scores.csv", "k_scores.png", "k_choice.json"]

@@ -9,7 +9,19 @@ from typing import Annotated
 import typer
 
 from reactivate import __version__
-from reactivate.cli.common import guarded, parse_date, say
+from reactivate.cli.common import (
+    Accounts,
+    AsOf,
+    Campaign,
+    Contacts,
+    Out,
+    SegmentsModel,
+    Spec,
+    Transactions,
+    guarded,
+    parse_date,
+    say,
+)
 
 app = typer.Typer(
     name="reactivate",
@@ -42,18 +54,14 @@ def _root(
 
 @app.command("plan")
 def plan_cmd(
-    as_of: Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")],
-    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
-    accounts: Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")] = None,
-    transactions: Annotated[Path | None, typer.Option(help="Transactions table (optional).")] = None,
-    contacts: Annotated[Path | None, typer.Option(help="Contact history (optional).")] = None,
-    campaign: Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")] = None,
-    segments: Annotated[Path | None, typer.Option(help="Segmentation spec (TOML); defaults built in.")] = None,
-    segments_model: Annotated[
-        Path | None,
-        typer.Option("--segments-model", help="A model saved by reactivate segments fit: keeps segment ids "
-                     "and names from run to run and reports drift (instead of --segments)."),
-    ] = None,
+    as_of: AsOf,
+    out: Out,
+    accounts: Accounts = None,
+    transactions: Transactions = None,
+    contacts: Contacts = None,
+    campaign: Campaign = None,
+    segments: Spec = None,
+    segments_model: SegmentsModel = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print stage timings.")] = False,
 ) -> None:
@@ -109,16 +117,14 @@ def _report(run, out: Path, json_out: bool, verbose: bool) -> None:
 
 @app.command("rank")
 def rank_cmd(
-    as_of: Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")],
-    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
-    accounts: Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")] = None,
-    transactions: Annotated[Path | None, typer.Option(help="Transactions table (optional).")] = None,
-    contacts: Annotated[Path | None, typer.Option(help="Contact history (optional).")] = None,
-    campaign: Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")] = None,
-    segments: Annotated[Path | None, typer.Option(help="Segmentation spec (TOML); defaults built in.")] = None,
-    segments_model: Annotated[
-        Path | None, typer.Option("--segments-model", help="A model saved by reactivate segments fit.")
-    ] = None,
+    as_of: AsOf,
+    out: Out,
+    accounts: Accounts = None,
+    transactions: Transactions = None,
+    contacts: Contacts = None,
+    campaign: Campaign = None,
+    segments: Spec = None,
+    segments_model: SegmentsModel = None,
 ) -> None:
     """Score and rank the dormant customers and their segments, without planning contacts.
 

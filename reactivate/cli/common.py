@@ -5,13 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 
 from reactivate.errors import ReactivateError
 
 T = TypeVar("T")
+
+# the options the commands share, declared once
+AsOf = Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")]
+Out = Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")]
+Accounts = Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")]
+Transactions = Annotated[Path | None, typer.Option(help="Transactions table (optional).")]
+Contacts = Annotated[Path | None, typer.Option(help="Contact history (optional).")]
+Campaign = Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")]
+Spec = Annotated[Path | None, typer.Option("--segments", help="Segmentation spec (TOML); defaults built in.")]
+SegmentsModel = Annotated[
+    Path | None,
+    typer.Option("--segments-model", help="A model saved by reactivate segments fit: keeps segment ids "
+                 "and names from run to run and reports drift (instead of --segments)."),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

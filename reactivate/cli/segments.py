@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-from reactivate.cli.common import guarded, parse_date, say
+from reactivate.cli.common import (
+    Accounts,
+    AsOf,
+    Campaign,
+    Contacts,
+    Out,
+    SegmentsModel,
+    Spec,
+    Transactions,
+    guarded,
+    parse_date,
+    say,
+)
 
 app = typer.Typer(
     name="segments",
@@ -22,12 +34,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-AsOf = Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")]
-Accounts = Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")]
-Transactions = Annotated[Path | None, typer.Option(help="Transactions table (optional).")]
-Contacts = Annotated[Path | None, typer.Option(help="Contact history (optional).")]
-Campaign = Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")]
-Spec = Annotated[Path | None, typer.Option("--segments", help="Segmentation spec (TOML); defaults built in.")]
 
 
 @app.command("fit")
@@ -72,15 +78,13 @@ def fit_cmd(
 @app.command("describe")
 def describe_cmd(
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
+    out: Out,
     accounts: Accounts = None,
     transactions: Transactions = None,
     contacts: Contacts = None,
     campaign: Campaign = None,
     segments: Spec = None,
-    segments_model: Annotated[
-        Path | None, typer.Option("--segments-model", help="A model saved by reactivate segments fit.")
-    ] = None,
+    segments_model: SegmentsModel = None,
 ) -> None:
     """Print a profile card per segment and write segments.csv, segments.json and run.json into OUT.
 
@@ -114,7 +118,7 @@ def describe_cmd(
 @app.command("tune")
 def tune_cmd(
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
+    out: Out,
     accounts: Accounts = None,
     transactions: Transactions = None,
     contacts: Contacts = None,
