@@ -59,6 +59,68 @@ class _Log:
                        if "amount" in txn.columns else None)
         self.digital = (txn["channel"].isin(DIGITAL_TXN_CHANNELS).to_numpy()[keep]
                         if "channel" in txn.columns else None)
+        self._sorted = None
+
+    def _prepare(self):
+        """Customer-initiated rows sorted by (customer, day) with prefix sums, and each customer's first day."""
+        if self._sorted is None:
+            cust = self.cust
+            key = (self.c[cust].astype(np.int64) << 32) | (self.day[cust] - _DAY0)
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            zero = np.zeros(1)
+            amt = self.amount[cust][order] if self.amount is not None else np.zeros(len(key))
+            dig = self.digital[cust][order].astype(float) if self.digital is not None else np.zeros(len(key))
+            first = np.full(self.n, np.iinfo(np.int64).max)
+            np.minimum.at(first, self.c, self.day)
+            self._sorted = (key, np.concatenate([zero, np.cumsum(amt)]), np.concatenate([zero, np.cumsum(dig)]),
+                            first)
+        return self._sorted
+
+    def span(self, pos: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count, first and last day of customer ``pos[i]``'s own transactions strictly before ``day[i]``."""
+        key = self._prepare()[0]
+        lo, hi, _ = self._bounds(pos, day)
+        first = np.where(hi > lo, (key[np.minimum(lo, len(key) - 1)] & 0xFFFFFFFF) + _DAY0, -1) if len(key) else \
+            np.full(len(lo), -1)
+        last = np.where(hi > lo, (key[np.maximum(hi - 1, 0)] & 0xFFFFFFFF) + _DAY0, -1) if len(key) else \
+            np.full(len(lo), -1)
+        return hi - lo, first, last
+
+    def _bounds(self, pos, day):
+        key = self._prepare()[0]
+        base = np.asarray(pos, dtype=np.int64) << 32
+        day = np.asarray(day, dtype=np.int64)
+        lo = np.searchsorted(key, base)  # the customer's first row
+        hi = np.searchsorted(key, base | (day - _DAY0))  # rows strictly before the day
+        mid = np.searchsorted(key, base | np.maximum(day - 365 - _DAY0, 0))
+        return lo, hi, mid
+
+    def at(self, pos: np.ndarray, day: np.ndarray) -> pd.DataFrame:
+        """:data:`FEATURES` of customer ``pos[i]`` from the transactions strictly before ``day[i]`` (days since
+        the epoch), one row per pair: the same values as :func:`features_at` for a single snapshot, for any
+        number of (customer, day) pairs at once (binary search in the sorted log, no per-row loop).
+        """
+        _, cum_amt, cum_dig, first = self._prepare()
+        pos = np.asarray(pos, dtype=np.int64)
+        day = np.asarray(day, dtype=np.int64)
+        lo, hi, mid = self._bounds(pos, day)
+        n, f_own, last = self.span(pos, day)
+        count = n.astype(float)
+        f0 = first[pos]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return pd.DataFrame({
+                "recency_days": np.where(n > 0, day - last, np.nan),
+                "n_txn": count,
+                "n_txn_365": (hi - mid).astype(float),
+                "tenure_days": np.where(f0 < day, day - f0, np.nan),
+                "amount_mean": (cum_amt[hi] - cum_amt[lo]) / count if self.amount is not None else np.nan,
+                "digital_share": (cum_dig[hi] - cum_dig[lo]) / count if self.digital is not None else np.nan,
+            })
+
+
+#: days are stored relative to 1900-01-01 so that (customer, day) packs into one int64 key
+_DAY0 = -25567
 
 
 def _day(ts) -> int:
@@ -96,10 +158,13 @@ def came_back(log: _Log, snapshot, horizon_days: int) -> np.ndarray:
     return np.bincount(log.c[m], minlength=log.n) > 0
 
 
-def build_examples(txn: pd.DataFrame, index: pd.Index, as_of: dt.date, horizon_days: int, dormant_days: int,
-                   most: int = 6) -> Examples:
-    """Examples of customers dormant at each snapshot (no activity in the ``dormant_days`` before it)."""
-    log = _Log(txn, index)
+def build_examples(txn: pd.DataFrame | None, index: pd.Index, as_of: dt.date, horizon_days: int,
+                   dormant_days: int, most: int = 6, log: _Log | None = None) -> Examples:
+    """Examples of customers dormant at each snapshot (no activity in the ``dormant_days`` before it).
+
+    ``log`` is the transaction log already read (then ``txn`` is not used).
+    """
+    log = log if log is not None else _Log(txn, index)
     first = pd.Timestamp(int(log.day.min()), unit="D") if len(log.day) else pd.Timestamp(as_of)
     dates = snapshot_dates(first, as_of, horizon_days, most=most)
     parts, ys, snaps, custs = [], [], [], []

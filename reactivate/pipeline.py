@@ -186,7 +186,8 @@ def run_plan(
 
     from reactivate.ranking import score_targets
 
-    scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of)
+    scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of,
+                                                            customers)
     clock.lap("score")
 
     result = None

@@ -16,7 +16,14 @@ import pandas as pd
 from reactivate.config import CampaignSpec
 from reactivate.load import Book
 from reactivate.schema import CHANNELS
-from reactivate.score import calibrate, channel_fit, customer_value, history_outcomes, prior_propensity
+from reactivate.score import (
+    calibrate,
+    channel_fit,
+    customer_value,
+    history_outcomes,
+    prior_propensity,
+    prior_scorer,
+)
 from reactivate.timing import best_weeks, week_starts
 
 #: traits whose medians go on a profile card
@@ -24,8 +31,11 @@ PROFILE_TRAITS = ("balance", "days_dormant", "age", "tenure_years", "n_products"
 
 
 def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorical, profiles: dict[str, dict],
-                  book: Book, spec: CampaignSpec, as_of: dt.date):
+                  book: Book, spec: CampaignSpec, as_of: dt.date, customers: pd.DataFrame | None = None):
     """Score the target customers.
+
+    ``customers`` is every customer of the book (the targets are a subset): the
+    propensity sources learn from all of them. Defaults to the targets.
 
     Returns
     -------
@@ -36,9 +46,8 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     info : dict describing the scoring method.
     fit : DataFrame of channel fit per segment.
     """
-    p0 = prior_propensity(feats, targets)
     hist = history_outcomes(book.contacts, targets.index)
-    p, info = calibrate(p0, seg, hist)
+    p, info = propensity(targets, feats, seg, hist, book, spec, as_of, customers)
     fit = channel_fit(seg, hist, spec)
     value = customer_value(targets, spec)
     ev = p * value
@@ -68,6 +77,40 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     s["segment_name"] = np.asarray(by_id["segment_name"], dtype=object)[seg.codes]
     s["segment_rank"] = by_id["rank"].fillna(0).to_numpy(dtype=int)[seg.codes]
     return s, segments, info, fit
+
+
+def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of: dt.date,
+               customers: pd.DataFrame | None = None) -> tuple[np.ndarray, dict]:
+    """p_reactivate per target from the best source the data allows (:mod:`reactivate.propensity`).
+
+    Unless the chosen source already learned from contact outcomes, its scores
+    are then calibrated to the contact history (level per segment), so that
+    p_reactivate means "comes back when contacted".
+    """
+    from reactivate.customers import codes_for
+    from reactivate.propensity import Context, choose
+
+    customers = targets if customers is None else customers
+    ctx = Context(customers, book, spec, as_of, None)
+    ctx.prior_fn = prior_scorer(customers, book.contacts, ctx.log, as_of, ctx.horizon, targets.index)
+    pos = codes_for(pd.Series(targets.index), customers.index)
+    p, info = choose(ctx, pos)
+    if info["source"] == "prior":
+        p = prior_propensity(feats, targets)  # exactly the documented prior on today's features
+    method = {"campaigns": "past campaigns (calibrated classifier)", "backtest": "backtest on the bank's history",
+              "bgnbd": "BG/NBD repeat-activity model", "prior": "documented prior",
+              "blend": "blend of " + ", ".join(info.get("candidates", {}).get("blend", {}).get("of", []))}
+    info["method"] = info["source"]
+    info["note"] = method[info["source"]]
+    if not info["learned_from_contacts"]:
+        p, cal = calibrate(p, seg, hist)
+        if cal["method"] != "prior":
+            info.update({k: v for k, v in cal.items() if k not in ("method", "note")})
+            info["method"] = f"{info['source']}+history"
+            info["note"] += "; level calibrated per segment to the contact history"
+        elif info["source"] == "prior":
+            info["note"] = cal["note"]
+    return np.clip(p, 0.001, 0.95), info
 
 
 def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict], spec: CampaignSpec,

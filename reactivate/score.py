@@ -47,23 +47,83 @@ PRIOR_WEIGHTS = {
 
 def prior_propensity(features: pd.DataFrame, customers: pd.DataFrame) -> np.ndarray:
     """The documented prior: recency, value, breadth, maturity, history, reach."""
-    w = PRIOR_WEIGHTS
-    years = features["days_dormant"].to_numpy(dtype=float) / 365.25
     lb = np.log1p(features["balance"].fillna(0).to_numpy(dtype=float))
-    sd = lb.std()
-    lbz = (lb - lb.mean()) / sd if sd > 0 else np.zeros_like(lb)
-    prods = np.nan_to_num(features["n_products"].to_numpy(dtype=float), nan=1.0)
+    return prior_from(
+        days_dormant=features["days_dormant"].to_numpy(dtype=float),
+        log_balance=lb, lb_mean=lb.mean(), lb_sd=lb.std(),
+        n_products=features["n_products"].to_numpy(dtype=float),
+        maturing=features["maturing_soon"].to_numpy(dtype=float),
+        responded=customers["prior_responses"].to_numpy(dtype=float) > 0,
+        has_rm=features["has_rm"].to_numpy(dtype=float),
+        digital_reach=features["digital_reach"].to_numpy(dtype=float),
+    )
+
+
+def prior_from(*, days_dormant, log_balance, lb_mean, lb_sd, n_products, maturing, responded, has_rm,
+               digital_reach) -> np.ndarray:
+    """The prior's logistic score from its terms (arrays, one value per customer)."""
+    w = PRIOR_WEIGHTS
+    years = np.asarray(days_dormant, dtype=float) / 365.25
+    lbz = (log_balance - lb_mean) / lb_sd if lb_sd > 0 else np.zeros_like(log_balance)
+    prods = np.nan_to_num(n_products, nan=1.0)
     z = (
         w["intercept"]
         + w["years_dormant"] * (years - 1.0)
         + w["log_balance_z"] * lbz
         + w["extra_products"] * np.clip(prods - 1, 0, 5)
-        + w["maturing_soon"] * features["maturing_soon"].to_numpy(dtype=float)
-        + w["responded_before"] * (customers["prior_responses"].to_numpy(dtype=float) > 0)
-        + w["has_rm"] * features["has_rm"].to_numpy(dtype=float)
-        + w["digital_reach"] * np.nan_to_num(features["digital_reach"].to_numpy(dtype=float))
+        + w["maturing_soon"] * maturing
+        + w["responded_before"] * responded
+        + w["has_rm"] * has_rm
+        + w["digital_reach"] * np.nan_to_num(digital_reach)
     )
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, log, as_of, horizon_days: int,
+                 targets_index: pd.Index):
+    """The prior for any customer on any past day, from what was known that day.
+
+    Dormancy is measured from the transactions before the day (and the accounts'
+    last activity when it is earlier); a past response counts only if it came
+    before the day; a maturity counts when it falls in the horizon after it.
+    Balances are today's (a slowly changing attribute). The balance scale is
+    the targets' so the scores are comparable with today's.
+    """
+    from reactivate.customers import codes_for
+
+    c = customers
+    bal = np.log1p(np.clip(np.nan_to_num(c["total_balance"].to_numpy(dtype=float)), 0, None))
+    tpos = codes_for(pd.Series(targets_index), c.index)
+    lb_mean, lb_sd = bal[tpos].mean(), bal[tpos].std()
+    last_act = c["last_activity"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    last_act = np.where(c["last_activity"].isna().to_numpy(), np.iinfo(np.int64).max, last_act)
+    mat = c["next_maturity"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    mat = np.where(c["next_maturity"].isna().to_numpy(), np.iinfo(np.int64).min, mat)
+    dig = np.mean([(c[f"has_{ch}"] & c[f"consent_{ch}"]).to_numpy(dtype=float) for ch in ("app", "wechat", "email")],
+                  axis=0)
+    prods = c["n_products"].to_numpy(dtype=float)
+    has_rm = c["rm_id"].notna().to_numpy(dtype=float)
+    resp_key = np.zeros(0, dtype=np.int64)
+    if contacts is not None and "outcome" in contacts.columns:
+        cp = codes_for(contacts["customer_id"], c.index)
+        ok = contacts["outcome"].isin(["responded", "reactivated"]).to_numpy() & (cp >= 0)
+        d = contacts["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        resp_key = np.sort((cp[ok].astype(np.int64) << 32) | (d[ok] + 100_000))
+
+    def at(pos, day):
+        pos = np.asarray(pos, dtype=np.int64)
+        day = np.asarray(day, dtype=np.int64)
+        rec_log = log.at(pos, day)["recency_days"].to_numpy() if log is not None else np.full(len(pos), np.nan)
+        la = last_act[pos]
+        dormant = np.where(la < day, day - la, np.nan_to_num(rec_log, nan=3650.0))
+        base = pos << 32
+        responded = np.searchsorted(resp_key, base | (day + 100_000)) > np.searchsorted(resp_key, base)
+        m = mat[pos]
+        return prior_from(days_dormant=dormant, log_balance=bal[pos], lb_mean=lb_mean, lb_sd=lb_sd,
+                          n_products=prods[pos], maturing=((m >= day) & (m <= day + horizon_days)).astype(float),
+                          responded=responded, has_rm=has_rm[pos], digital_reach=dig[pos])
+
+    return at
 
 
 def history_outcomes(contacts: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:

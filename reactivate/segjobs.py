@@ -72,7 +72,7 @@ def describe(*, as_of: dt.date, accounts=None, transactions=None, contacts=None,
     spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
-    _, table, _, _ = score_targets(t.targets, t.features, seg, profiles, t.book, spec, as_of)
+    _, table, _, _ = score_targets(t.targets, t.features, seg, profiles, t.book, spec, as_of, t.customers)
     run = {
         "version": __version__,
         "as_of": as_of.isoformat(),

@@ -81,3 +81,27 @@ def test_backtest_on_a_demo_book_beats_recency_alone(demo_book):
     assert ex.y.sum() > 0 and (ex.X["recency_days"] >= 365).all()
     v = validate(ex)
     assert v["usable"] and v["auc"] > v["baseline_auc"] and v["auc"] >= 0.7
+
+
+def test_features_for_pairs_equal_the_snapshot_features(demo_book):
+    from reactivate.config import load_campaign
+    from reactivate.customers import build_customers
+    from reactivate.load import load_book
+
+    spec = load_campaign(None)
+    b = load_book(accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv", spec=spec,
+                  as_of=AS_OF)
+    c = build_customers(b, spec, AS_OF)
+    lg = _Log(b.transactions, c.index)
+    for snap in (pd.Timestamp("2025-03-03"), pd.Timestamp(AS_OF)):
+        day = np.full(len(c), int(np.datetime64(snap.date(), "D").astype(np.int64)))
+        pd.testing.assert_frame_equal(lg.at(np.arange(len(c)), day), features_at(lg, snap))
+
+
+def test_pair_features_ignore_everything_on_or_after_their_day():
+    lg = _Log(TXN, INDEX)
+    day = int(np.datetime64(SNAP.date(), "D").astype(np.int64))
+    f = lg.at(np.array([0, 0, 1]), np.array([day, day + 18, day]))
+    assert f["n_txn"].tolist() == [2.0, 2.0, 1.0]  # the 2025-08-01 row is on or after both days
+    later = lg.at(np.array([0]), np.array([day + 60]))
+    assert later.loc[0, "n_txn"] == 3 and later.loc[0, "recency_days"] == 60 - (pd.Timestamp("2025-08-01") - SNAP).days
