@@ -77,10 +77,10 @@ class _Log:
                             first)
         return self._sorted
 
-    def span(self, pos: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def span(self, pos: np.ndarray, day: np.ndarray, bounds=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Count, first and last day of customer ``pos[i]``'s own transactions strictly before ``day[i]``."""
         key = self._prepare()[0]
-        lo, hi, _ = self._bounds(pos, day)
+        lo, hi, _ = bounds if bounds is not None else self._bounds(pos, day)
         first = np.where(hi > lo, (key[np.minimum(lo, len(key) - 1)] & 0xFFFFFFFF) + _DAY0, -1) if len(key) else \
             np.full(len(lo), -1)
         last = np.where(hi > lo, (key[np.maximum(hi - 1, 0)] & 0xFFFFFFFF) + _DAY0, -1) if len(key) else \
@@ -104,8 +104,8 @@ class _Log:
         _, cum_amt, cum_dig, first = self._prepare()
         pos = np.asarray(pos, dtype=np.int64)
         day = np.asarray(day, dtype=np.int64)
-        lo, hi, mid = self._bounds(pos, day)
-        n, f_own, last = self.span(pos, day)
+        lo, hi, mid = bounds = self._bounds(pos, day)
+        n, _, last = self.span(pos, day, bounds)
         count = n.astype(float)
         f0 = first[pos]
         with np.errstate(invalid="ignore", divide="ignore"):
