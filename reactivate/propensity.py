@@ -323,7 +323,9 @@ def choose(ctx: Context, target_pos: np.ndarray) -> tuple[np.ndarray, dict]:
         z = weights["intercept"] + sum(weights[k] * _logit(today[k]) for k in chosen)
         p = 1.0 / (1.0 + np.exp(-z))
         info["source"] = "blend"
-    info["learned_from_contacts"] = sl is not None and sl.kind == "contacts" and info["source"] != "prior"
+    # a classifier of contact outcomes, or a blend fitted on them, is already on the contact scale
+    info["learned_from_contacts"] = sl is not None and sl.kind == "contacts" and info["source"] in ("campaigns",
+                                                                                                   "blend")
     if info["source"] in candidates and "auc" in candidates[info["source"]]:
         info["auc"] = candidates[info["source"]]["auc"]
     if info["source"] == "blend":
