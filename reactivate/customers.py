@@ -283,6 +283,8 @@ TXN_FEATURE_DEFAULTS = {
     "txn_amount_mean": np.nan,
     "net_flow_12m": np.nan,
     "digital_share": np.nan,
+    "payday": np.nan,
+    "payday_last": np.nan,
 }
 
 
@@ -324,7 +326,59 @@ def _transaction_features(txn: pd.DataFrame, c: np.ndarray, index: pd.Index, aso
             feats["digital_share"] = np.where(count > 0, np.bincount(cc, digital[cust], n) / count, np.nan)
         else:
             feats["digital_share"] = np.nan
+    standing = txn["channel"].to_numpy()[ok] == "auto" if "channel" in txn.columns else np.ones(len(c), bool)
+    credit = standing & (np.nan_to_num(amount) > 0) if amount is not None else np.zeros(len(c), bool)
+    feats["payday"], feats["payday_last"] = paydays(c[credit], day[credit], n)
     return feats
+
+
+def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
+            min_share: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """Day of the month a salary or pension is credited, per customer (NaN when there is none).
+
+    From standing credits (``c`` customer positions, ``day`` epoch days): a customer
+    has a payday when credits fell in at least ``min_months`` months, in at least
+    half of the months between the first and the last (monthly, not yearly like
+    interest), and at least ``min_share`` of those months' credits came within
+    two days of the same day of the month. Also returns the day of the last such credit (epoch days, NaN).
+    """
+    payday = np.full(n, np.nan)
+    last = np.full(n, np.nan)
+    if len(c) == 0:
+        return payday, last
+    d = day.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    dom = (d - month.astype("datetime64[D]")).astype(np.int64)  # 0..30
+    m = month.astype(np.int64)
+    # the first credit of each customer-month (several credits in a month count once)
+    key = (c.astype(np.int64) << 24) | (m << 5) | dom
+    key = np.sort(key)
+    first = np.ones(len(key), bool)
+    first[1:] = (key[1:] >> 5) != (key[:-1] >> 5)
+    key = key[first]
+    kc, kdom = key >> 24, key & 31
+    cust, comp = np.unique(kc, return_inverse=True)
+    grid = np.zeros((len(cust), 31))
+    np.add.at(grid, (comp, kdom), 1.0)
+    win = sum(np.roll(grid, s, axis=1) for s in (-2, -1, 0, 1, 2))
+    best = win.argmax(axis=1)
+    total = grid.sum(axis=1)
+    # monthly, not yearly: credits in at least half of the months between the first and the last
+    km = key >> 5 & ((1 << 19) - 1)
+    lo = np.full(len(cust), np.iinfo(np.int64).max)
+    hi = np.full(len(cust), np.iinfo(np.int64).min)
+    np.minimum.at(lo, comp, km)
+    np.maximum.at(hi, comp, km)
+    span = hi - lo + 1
+    ok = (total >= min_months) & (win.max(axis=1) >= min_share * total) & (2 * total >= span)
+    # the modal day itself within the best window
+    cols = (best[:, None] + np.arange(-2, 3)[None, :]) % 31
+    mode = cols[np.arange(len(cust)), np.take_along_axis(grid, cols, axis=1).argmax(axis=1)]
+    payday[cust[ok]] = mode[ok] + 1
+    lastday = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(lastday, c, day)
+    last[cust[ok]] = lastday[cust[ok]]
+    return payday, last
 
 
 def _days_to_datetime(days: np.ndarray, missing: np.ndarray) -> np.ndarray:

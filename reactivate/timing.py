@@ -6,7 +6,11 @@ Events, most urgent first:
    or reportable (last activity + ``dormancy.inoperative_days``); contact at
    least ``deadline_lead_days`` before it;
 2. **maturity** of a term deposit or wealth product: the week before it;
-3. the customer's **birthday** week.
+3. the customer's **birthday** week;
+4. the **anniversary** of their first account (years with the bank);
+5. their **salary or pension day** (a standing credit on the same day each
+   month, found in the transactions): the week it falls in, so that the call
+   comes when money has just arrived.
 
 Customers without a dated event get the first week ("as early as capacity
 allows"). Public holidays and festivals come from the ``holidays`` package
@@ -71,29 +75,67 @@ def best_weeks(customers: pd.DataFrame, spec: CampaignSpec, as_of: dt.date) -> p
     bd_ok = ~np.isnan(bd_week) & (bd_week < H) & (bd_week >= 0)
     bd_week = np.nan_to_num(bd_week, nan=0.0)
 
-    week = np.select([dl_ok, mat_ok, bd_ok], [dl_week, mat_week, bd_week], default=0.0).astype(int)
-    event = np.select([dl_ok, mat_ok, bd_ok], ["deadline", "maturity", "birthday"], default="none")
+    first_seen = customers["first_seen"] if "first_seen" in customers.columns else pd.Series(pd.NaT, index=idx)
+    anniv = next_birthday(first_seen, start)
+    years = (anniv.dt.year - first_seen.dt.year).to_numpy(dtype=float)
+    an_week = _week_index(anniv, start)
+    an_ok = ~np.isnan(an_week) & (an_week < H) & (an_week >= 0) & (years >= 1)
+    an_week = np.nan_to_num(an_week, nan=0.0)
+
+    pay = customers["payday"].to_numpy(dtype=float) if "payday" in customers.columns else np.full(len(idx), np.nan)
+    pay_day = next_payday(pay, start)
+    pay_week = np.floor((pay_day - np.datetime64(start, "D")).astype(float) / 7.0)
+    pay_ok = ~np.isnan(pay) & (pay_week < H)
+    pay_week = np.nan_to_num(pay_week, nan=0.0)
+
+    conds = [dl_ok, mat_ok, bd_ok, an_ok, pay_ok]
+    week = np.select(conds, [dl_week, mat_week, bd_week, an_week, pay_week], default=0.0).astype(int)
+    event = np.select(conds, ["deadline", "maturity", "birthday", "anniversary", "payday"], default="none")
     day = np.select(
-        [dl_ok, mat_ok],
-        [deadline.to_numpy(dtype="datetime64[s]"), mat.to_numpy(dtype="datetime64[s]")],
+        [dl_ok, mat_ok, an_ok],
+        [deadline.to_numpy(dtype="datetime64[s]"), mat.to_numpy(dtype="datetime64[s]"),
+         anniv.to_numpy(dtype="datetime64[s]")],
         default=np.datetime64("NaT"),
     ).astype("datetime64[D]")
-    reason = text_from_keys([event, day], _reason_text)
+    age = customers["age"].to_numpy(dtype=float) if "age" in customers.columns else np.full(len(idx), np.nan)
+    extra = np.where(event == "anniversary", np.nan_to_num(years), np.where(event == "payday", pay, 0.0))
+    kind = np.where((event == "payday") & (age >= 60), "pension", "salary")
+    reason = text_from_keys([event, day, extra, kind], _reason_text)
     return pd.DataFrame({"best_week": week, "event": pd.Categorical(event, categories=EVENTS),
                          "reason": reason}, index=idx)
 
 
-EVENTS = ("deadline", "maturity", "birthday", "none")
+EVENTS = ("deadline", "maturity", "birthday", "anniversary", "payday", "none")
 
 
-def _reason_text(event: str, day) -> str:
+def _reason_text(event: str, day, extra: float = 0.0, kind: str = "salary") -> str:
     if event == "deadline":
         return f"becomes inoperative {pd.Timestamp(day).date().isoformat()}"
     if event == "maturity":
         return f"deposit matures {pd.Timestamp(day).date().isoformat()}"
     if event == "birthday":
         return "birthday week"
+    if event == "anniversary":
+        n = int(extra)
+        return f"{n} year{'s' if n != 1 else ''} with the bank on {pd.Timestamp(day).date().isoformat()}"
+    if event == "payday":
+        return f"{kind} credited around day {int(extra)} of the month"
     return "no dated event: as early as capacity allows"
+
+
+def next_payday(payday: np.ndarray, start: dt.date) -> np.ndarray:
+    """The first date on or after ``start`` with the given day of the month (clipped to the month's end)."""
+    m0 = np.datetime64(start, "M")
+    out = np.full(len(payday), np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = ~np.isnan(payday)
+    d = np.nan_to_num(payday, nan=1.0).astype(np.int64)
+    for k in (0, 1):  # this month, else the next
+        month = m0 + k
+        last = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+        cand = month.astype("datetime64[D]") + (np.minimum(d, last) - 1)
+        take = ok & np.isnat(out) & (cand >= np.datetime64(start, "D"))
+        out[take] = cand[take]
+    return out
 
 
 def next_birthday(birth: pd.Series, start: dt.date) -> pd.Series:

@@ -57,3 +57,46 @@ def test_chinese_festivals_come_from_the_holidays_package():
     assert f["Spring Festival"] == dt.date(2027, 2, 6)
     assert f["New Year's Day"] == dt.date(2027, 1, 1)
     assert festivals("XX", dt.date(2026, 1, 1), dt.date(2026, 2, 1)) == ()
+
+
+def _days(*dates):
+    import numpy as np
+
+    return np.array([np.datetime64(d, "D").astype(np.int64) for d in dates])
+
+
+def test_paydays_are_monthly_credits_on_the_same_day():
+    import numpy as np
+
+    from reactivate.customers import paydays
+
+    rows = [
+        # C0: salary on the 25th (one month on the 24th, one extra credit in a month counts once)
+        (0, "2025-01-25"), (0, "2025-02-24"), (0, "2025-03-25"), (0, "2025-03-28"), (0, "2025-04-25"),
+        # C1: yearly interest on the same day: not a payday
+        (1, "2022-02-10"), (1, "2023-02-10"), (1, "2024-02-10"), (1, "2025-02-10"),
+        # C2: only two months
+        (2, "2025-05-03"), (2, "2025-06-03"),
+        # C3: monthly but on scattered days
+        (3, "2025-01-02"), (3, "2025-02-11"), (3, "2025-03-20"), (3, "2025-04-28"),
+    ]
+    c = np.array([r[0] for r in rows])
+    pay, last = paydays(c, _days(*[r[1] for r in rows]), 5)
+    assert pay[0] == 25 and last[0] == _days("2025-04-25")[0]
+    assert np.isnan(pay[1:]).all() and np.isnan(last[1:]).all()
+
+
+def test_anniversary_and_payday_are_later_events_than_a_birthday():
+    import numpy as np
+
+    spec = load_campaign(None)  # weeks from Mon 2026-12-07
+    f = _frame(birth_date=["1970-12-20", None, None, None])
+    f["first_seen"] = pd.to_datetime(pd.Series([None, "2016-12-16", None, "2026-12-20"])).astype("datetime64[s]").to_numpy()
+    f["payday"] = [np.nan, 25.0, 3.0, np.nan]
+    f["age"] = [56.0, 40.0, 67.0, 30.0]
+    bw = best_weeks(f, spec, AS_OF)
+    assert bw["event"].tolist() == ["birthday", "anniversary", "payday", "none"]  # C3: not a full year yet
+    # 2016-12-16 -> 2026-12-16 (week 1); the 3rd of the month after 2026-12-07 is 2027-01-03 (week 3)
+    assert bw["best_week"].tolist() == [1, 1, 3, 0]
+    assert bw["reason"].iloc[1] == "10 years with the bank on 2026-12-16"
+    assert bw["reason"].iloc[2] == "pension credited around day 3 of the month"
