@@ -50,7 +50,7 @@ def test_without_contacts_the_backtest_snapshot_is_the_held_out_slice(demo_book)
 
 
 def test_accounts_alone_fall_back_to_the_documented_prior(demo_book):
-    run, info = _scoring(demo_book, accounts=1)
+    _, info = _scoring(demo_book, accounts=1)
     assert info["source"] == "prior" and info["held_out"] is None
     assert "documented prior" in info["note"]
     assert not info["candidates"]["backtest"]["usable"] and not info["candidates"]["bgnbd"]["usable"]
