@@ -159,11 +159,16 @@ def came_back(log: _Log, snapshot, horizon_days: int) -> np.ndarray:
 
 
 def build_examples(txn: pd.DataFrame | None, index: pd.Index, as_of: dt.date, horizon_days: int,
-                   dormant_days: int, most: int = 6, log: _Log | None = None) -> Examples:
+                   dormant_days: int, most: int = 6, log: _Log | None = None, features: bool = True) -> Examples:
     """Examples of customers dormant at each snapshot (no activity in the ``dormant_days`` before it).
 
     ``log`` is the transaction log already read (then ``txn`` is not used).
+    ``features=False`` keeps only ``recency_days`` in ``X`` (the caller computes
+    its own features with :meth:`_Log.at`): the fast path for large books.
     """
+    if not features:
+        return _examples_by_search(log if log is not None else _Log(txn, index), as_of, horizon_days,
+                                   dormant_days, most)
     log = log if log is not None else _Log(txn, index)
     first = pd.Timestamp(int(log.day.min()), unit="D") if len(log.day) else pd.Timestamp(as_of)
     dates = snapshot_dates(first, as_of, horizon_days, most=most)
@@ -180,6 +185,29 @@ def build_examples(txn: pd.DataFrame | None, index: pd.Index, as_of: dt.date, ho
                         np.zeros(0, int), dates)
     return Examples(pd.concat(parts, ignore_index=True), np.concatenate(ys), np.concatenate(snaps),
                     np.concatenate(custs), dates)
+
+
+def _examples_by_search(log: _Log, as_of: dt.date, horizon_days: int, dormant_days: int, most: int) -> Examples:
+    """Like :func:`build_examples` with only the recency, from binary searches in the sorted log."""
+    first = pd.Timestamp(int(log.day.min()), unit="D") if len(log.day) else pd.Timestamp(as_of)
+    dates = snapshot_dates(first, as_of, horizon_days, most=most)
+    pos = np.arange(log.n)
+    parts, ys, snaps, custs = [], [], [], []
+    for k, s in enumerate(dates):  # one pass per snapshot date
+        d = _day(s)
+        n_before, _, last = log.span(pos, np.full(log.n, d))
+        rec = np.where(n_before > 0, d - last, np.nan)
+        dormant = rec >= dormant_days
+        n_after, _, _ = log.span(pos, np.full(log.n, d + horizon_days))
+        parts.append(rec[dormant])
+        ys.append((n_after > n_before)[dormant])
+        snaps.append(np.full(int(dormant.sum()), k))
+        custs.append(np.flatnonzero(dormant))
+    if not parts:
+        return Examples(pd.DataFrame({"recency_days": np.zeros(0)}), np.zeros(0, bool), np.zeros(0, int),
+                        np.zeros(0, int), dates)
+    return Examples(pd.DataFrame({"recency_days": np.concatenate(parts)}), np.concatenate(ys),
+                    np.concatenate(snaps), np.concatenate(custs), dates)
 
 
 def top_decile_lift(y: np.ndarray, score: np.ndarray) -> float:

@@ -31,6 +31,7 @@ same scores.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +40,9 @@ import pandas as pd
 from reactivate.backtest import FEATURES, _Log, build_examples, top_decile_lift
 from reactivate.customers import codes_for
 
-MAX_TRAIN = 200_000
-MAX_EVAL = 200_000
+MAX_TRAIN = 60_000
+MAX_EVAL = 100_000
+MAX_BGNBD = 10_000
 BLEND_MARGIN = 0.005
 #: least data for a source to be tried
 MIN_CONTACTS = 200
@@ -88,6 +90,7 @@ class Context:
             "age": c["age"].to_numpy(dtype=float),
         })
         self.contacts = _contact_examples(book.contacts, customers.index)
+        self._last = None
 
     def sample(self, n: int, most: int, salt: int) -> np.ndarray:
         """Sorted positions of at most ``most`` of ``n`` rows, drawn with the campaign seed."""
@@ -97,7 +100,12 @@ class Context:
         return np.sort(rng.choice(n, size=most, replace=False))
 
     def features(self, pos: np.ndarray, day: np.ndarray) -> pd.DataFrame:
-        """Model features of customers on given days: the log before the day plus static attributes."""
+        """Model features of customers on given days: the log before the day plus static attributes.
+
+        The last result is kept: several models score the same customers on the same day.
+        """
+        if self._last is not None and self._last[0] is pos and self._last[1] is day:
+            return self._last[2]
         if self.log is not None:
             f = self.log.at(pos, day)
         else:
@@ -105,11 +113,14 @@ class Context:
         for k in STATIC:
             f[k] = self.static[k].to_numpy()[pos]
         # the documented prior as known that day: the models learn corrections to it
-        f["prior_logit"] = _logit(self.prior_at(pos, day))
+        f["prior_logit"] = _logit(self.prior_fn(pos, day, f["recency_days"].to_numpy()))
+        self._last = (pos, day, f)
         return f
 
     def prior_at(self, pos: np.ndarray, day: np.ndarray) -> np.ndarray:
         """The documented prior with the dormancy as it was on each day."""
+        if self._last is not None and self._last[0] is pos and self._last[1] is day:
+            return 1.0 / (1.0 + np.exp(-self._last[2]["prior_logit"].to_numpy()))
         return self.prior_fn(pos, day)
 
 
@@ -144,8 +155,7 @@ def fit_campaigns(ctx: Context, until: int):
     Trained on the older 80% of those contacts and calibrated (Platt scaling)
     on the newer 20%, so the probabilities hold forward in time.
     """
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
 
     ex = ctx.contacts
     ex = ex[ex["day"] < until]  # sorted by day
@@ -158,16 +168,18 @@ def fit_campaigns(ctx: Context, until: int):
     fit_part = fit_part.iloc[ctx.sample(len(fit_part), MAX_TRAIN, 1)]
     model = _hgb(ctx.seed).fit(ctx.features(fit_part["pos"].to_numpy(), fit_part["day"].to_numpy()),
                                fit_part["y"].to_numpy())
-    cal = CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")
-    cal.fit(ctx.features(cal_part["pos"].to_numpy(), cal_part["day"].to_numpy()), cal_part["y"].to_numpy())
-    return lambda pos, day: cal.predict_proba(ctx.features(pos, day))[:, 1]
+    # Platt scaling: a logistic regression on the model's decision function
+    z = model.decision_function(ctx.features(cal_part["pos"].to_numpy(), cal_part["day"].to_numpy()))
+    platt = LogisticRegression().fit(z[:, None], cal_part["y"].to_numpy())
+    return lambda pos, day: platt.predict_proba(model.decision_function(ctx.features(pos, day))[:, None])[:, 1]
 
 
 def build_examples_for(ctx: Context):
     """Backtest examples over the whole history, built once (each fit takes the snapshots it may see)."""
     if ctx.log is None:
         return None
-    return build_examples(None, ctx.customers.index, ctx.as_of, ctx.horizon, ctx.dormant_days, log=ctx.log)
+    return build_examples(None, ctx.customers.index, ctx.as_of, ctx.horizon, ctx.dormant_days, log=ctx.log,
+                          features=False)
 
 
 def fit_backtest(ctx: Context, until: int, examples):
@@ -197,7 +209,7 @@ def fit_bgnbd(ctx: Context, until: int):
     have = np.flatnonzero(cnt > 0)
     if len(have) < 50:
         return None
-    take = have[ctx.sample(len(have), 20_000, 3)]  # plenty for four parameters
+    take = have[ctx.sample(len(have), MAX_BGNBD, 3)]  # plenty for four parameters
     x, t_x, T = _rfm(cnt[take], first[take], last[take], until)
     try:
         model = BGNBD(penalizer=1e-4).fit(x, t_x, T)
@@ -293,7 +305,7 @@ def choose(ctx: Context, target_pos: np.ndarray) -> tuple[np.ndarray, dict]:
         candidates[name] = {"usable": True, "auc": round(float(roc_auc_score(sl.y, s)), 4),
                             "top_decile_lift": round(top_decile_lift(sl.y.astype(float), s), 3)}
 
-    info: dict = {"candidates": candidates}
+    info: dict = {"candidates": candidates, "decay": estimate_decay(examples)}
     if sl is None:
         # nothing to compare on: the strongest source the data allows
         name = next(n for n in SOURCES if candidates[n]["usable"])
@@ -334,6 +346,43 @@ def choose(ctx: Context, target_pos: np.ndarray) -> tuple[np.ndarray, dict]:
     elif "top_decile_lift" in candidates.get(info["source"], {}):
         info["top_decile_lift"] = candidates[info["source"]]["top_decile_lift"]
     return np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0), info
+
+
+#: the prior's weekly decay: its logit falls 0.9 a year, about this share of the chance a week for small p
+PRIOR_DECAY_PER_WEEK = round(1.0 - float(np.exp(-0.9 / 52.18)), 4)
+DECAY_BINS = (365, 455, 545, 730, 910, 1095, 1460, 2190, 100_000)
+
+
+def estimate_decay(examples) -> dict:
+    """How fast the chance of coming back falls with time dormant, from the backtest examples.
+
+    The return rate per band of days dormant at the snapshot, and an exponential
+    fitted to it by weighted least squares on the log rate: ``per_week`` is the
+    share of the chance lost by waiting one more week. Falls back to the prior's
+    rate when the history cannot tell (too few examples, or no decline).
+    """
+    fallback = {"source": "prior", "per_week": PRIOR_DECAY_PER_WEEK,
+                "note": "implied by the documented prior (-0.9 on the log-odds per year dormant)"}
+    if examples is None or len(examples.y) == 0:
+        return fallback
+    rec = examples.X["recency_days"].to_numpy()
+    band = np.digitize(rec, DECAY_BINS[1:-1])
+    n = np.bincount(band, minlength=len(DECAY_BINS) - 1)
+    k = np.bincount(band, weights=examples.y.astype(float), minlength=len(DECAY_BINS) - 1)
+    mid = np.array([(a + min(b, 3650)) / 2 for a, b in itertools.pairwise(DECAY_BINS)])
+    ok = (n >= 50) & (k > 0)
+    rows = [{"days_dormant": f"{a}-{b if b < 100_000 else ''}", "examples": int(c), "rate": round(r, 4)}
+            for a, b, c, r in zip(DECAY_BINS[:-1], DECAY_BINS[1:], n, np.divide(k, np.maximum(n, 1)),
+                                  strict=True) if c > 0]
+    if ok.sum() < 3:
+        return {**fallback, "by_days_dormant": rows}
+    slope, _ = np.polyfit(mid[ok], np.log(k[ok] / n[ok]), 1, w=np.sqrt(k[ok]))
+    if slope >= 0:
+        return {**fallback, "by_days_dormant": rows, "note": fallback["note"] + "; the history shows no decline"}
+    per_week = float(1.0 - np.exp(7.0 * slope))
+    return {"source": "backtest", "per_week": round(per_week, 4), "half_life_days": round(float(np.log(2) / -slope)),
+            "note": "exponential fit of the return rate by days dormant at the backtest snapshots",
+            "by_days_dormant": rows}
 
 
 def _missing_reason(name: str) -> str:

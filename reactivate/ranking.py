@@ -15,6 +15,7 @@ import pandas as pd
 
 from reactivate.config import CampaignSpec
 from reactivate.load import Book
+from reactivate.propensity import PRIOR_DECAY_PER_WEEK
 from reactivate.schema import CHANNELS
 from reactivate.score import (
     calibrate,
@@ -72,7 +73,8 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
         known.add("contacts")
     if book.accounts is not None and "rm_id" in book.accounts.columns:
         known.add("rm")
-    segments = segment_table(s, feats, profiles, spec, as_of, frozenset(known))
+    segments = segment_table(s, feats, profiles, spec, as_of, frozenset(known),
+                             decay_per_week=info.get("decay", {}).get("per_week", PRIOR_DECAY_PER_WEEK))
     by_id = segments.set_index("segment_id").reindex(seg.categories)
     s["segment_name"] = np.asarray(by_id["segment_name"], dtype=object)[seg.codes]
     s["segment_rank"] = by_id["rank"].fillna(0).to_numpy(dtype=int)[seg.codes]
@@ -114,8 +116,14 @@ def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of:
 
 
 def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict], spec: CampaignSpec,
-                  as_of: dt.date, known: frozenset[str] = frozenset({"contacts", "rm"})) -> pd.DataFrame:
-    """One profile row per segment: size, traits, shortfalls, reach, rank and start week.
+                  as_of: dt.date, known: frozenset[str] = frozenset({"contacts", "rm"}),
+                  decay_per_week: float = PRIOR_DECAY_PER_WEEK) -> pd.DataFrame:
+    """One profile row per segment: size, traits, shortfalls, reach, rank, urgency and start week.
+
+    ``urgency`` is the expected value lost by waiting one more week: the decay of
+    the chance of coming back (``decay_per_week``, estimated from the history)
+    on the segment's expected value, plus the expected value of members whose
+    regulatory date leaves no more than two weeks to act.
 
     ``known`` names the inputs the book has ("contacts", "rm"): a shortfall is only
     claimed from data that exists (no contact file is not "never contacted").
@@ -172,14 +180,25 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     t["kind"] = [profiles.get(sid, {}).get("kind", "cluster") for sid in t.index]
     t["apart"] = [profiles.get(sid, {}).get("apart", "") for sid in t.index]
     t["note"] = [profiles.get(sid, {}).get("note", "") for sid in t.index]
+    dl_soon = (s["event"] == "deadline").to_numpy() & (s["best_week"].to_numpy() <= 1)
+    lost_dl = pd.Series(np.where(dl_soon, s["expected_value"].to_numpy(), 0.0), index=s.index).groupby(
+        s["segment_id"]).sum().reindex(t.index).fillna(0.0)
+    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"]).sum().reindex(t.index).fillna(0)
+    t["urgency"] = t["expected_value"] * decay_per_week + lost_dl
+    t["urgency_reason"] = [
+        f"waiting a week costs about {u:,.0f} ({decay_per_week:.1%} of the chance"
+        + (f"; {int(k)} customers reach the regulatory date within two weeks)" if k else ")")
+        for u, k in zip(t["urgency"], n_dl, strict=True)
+    ]
     t["rank_reason"] = [
         f"expected {r.expected_reactivations:.0f} reactivations worth {r.expected_value:,.0f} from {r.size} customers"
         for r in t.itertuples()
     ]
     t = t.reset_index()
-    rounding = {"share": 4, "expected_reactivations": 1, "expected_value": 2, "mean_p": 4, "long_dormant_share": 3,
+    rounding = {"share": 4, "urgency": 2, "expected_reactivations": 1, "expected_value": 2, "mean_p": 4, "long_dormant_share": 3,
                 **{f"median_{trait}": 2 for trait in PROFILE_TRAITS}, **{f"reach_{ch}": 3 for ch in CHANNELS}}
     t = t.round(rounding)
     lead = ["segment_id", "segment_name", "kind", "rank", "size", "share", "expected_reactivations",
-            "expected_value", "mean_p", "start_week", "start_reason", "rank_reason", "apart", "shortfalls"]
+            "expected_value", "mean_p", "urgency", "urgency_reason", "start_week", "start_reason", "rank_reason",
+            "apart", "shortfalls"]
     return t[lead + [c for c in t.columns if c not in lead]]

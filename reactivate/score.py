@@ -110,10 +110,12 @@ def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, log, as
         d = contacts["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
         resp_key = np.sort((cp[ok].astype(np.int64) << 32) | (d[ok] + 100_000))
 
-    def at(pos, day):
+    def at(pos, day, rec_log=None):
+        """``rec_log``: days since the last transaction before each day, when already known."""
         pos = np.asarray(pos, dtype=np.int64)
         day = np.asarray(day, dtype=np.int64)
-        rec_log = log.at(pos, day)["recency_days"].to_numpy() if log is not None else np.full(len(pos), np.nan)
+        if rec_log is None:
+            rec_log = log.at(pos, day)["recency_days"].to_numpy() if log is not None else np.full(len(pos), np.nan)
         la = last_act[pos]
         dormant = np.where(la < day, day - la, np.nan_to_num(rec_log, nan=3650.0))
         base = pos << 32

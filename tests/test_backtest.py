@@ -105,3 +105,20 @@ def test_pair_features_ignore_everything_on_or_after_their_day():
     assert f["n_txn"].tolist() == [2.0, 2.0, 1.0]  # the 2025-08-01 row is on or after both days
     later = lg.at(np.array([0]), np.array([day + 60]))
     assert later.loc[0, "n_txn"] == 3 and later.loc[0, "recency_days"] == 60 - (pd.Timestamp("2025-08-01") - SNAP).days
+
+
+def test_the_fast_examples_match_the_full_ones(demo_book):
+    from reactivate.config import load_campaign
+    from reactivate.customers import build_customers
+    from reactivate.load import load_book
+
+    spec = load_campaign(None)
+    b = load_book(accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv", spec=spec,
+                  as_of=AS_OF)
+    c = build_customers(b, spec, AS_OF)
+    full = build_examples(b.transactions, c.index, AS_OF, 84, 365)
+    fast = build_examples(b.transactions, c.index, AS_OF, 84, 365, features=False)
+    assert fast.dates == full.dates and len(full.y) > 1000
+    for name in ("y", "snapshot", "customer"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(full, name))
+    np.testing.assert_array_equal(fast.X["recency_days"].to_numpy(), full.X["recency_days"].to_numpy())
