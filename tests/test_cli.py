@@ -146,3 +146,15 @@ def test_rank_writes_the_same_scores_as_plan(demo_book, tmp_path):
     assert ranked[0].startswith("segment_id,segment_name,kind,rank,")
     assert [line.split(",")[3] for line in ranked[1:]] == [str(i) for i in range(1, len(ranked))]
     assert not (tmp_path / "rank" / "plan.csv").exists()
+
+
+def test_demo_runs_end_to_end_and_checks_itself_against_the_truth(tmp_path):
+    import json
+
+    r = invoke("demo", "--customers", "4000", "--out", tmp_path / "d")
+    assert r.exit_code == 0, r.output
+    check = json.loads((tmp_path / "d" / "truth_check.json").read_text())
+    assert set(check) == {"customers", "auc", "oracle_auc", "segment_spearman", "segments"}
+    assert 0.5 < check["auc"] <= 1 and check["customers"] > 1000
+    assert "against the demo's ground truth: customer AUC" in r.output
+    assert (tmp_path / "d" / "plan" / "plan.csv").is_file()
