@@ -50,12 +50,43 @@ def customer_index(ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
     return index, np.where(codes >= 0, rank[np.maximum(codes, 0)], -1) if len(cats) else codes.astype(np.int64)
 
 
-def codes_for(ids: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each id in ``index`` (-1 when absent), hashing only the distinct ids (in Arrow)."""
-    cat = _categorical(ids)
-    cats = pa.array(cat.cat.categories.to_numpy(dtype=object), type=pa.string())
-    pos = pc.index_in(cats, value_set=pa.array(index.to_numpy(), type=pa.string()))
+_ARROW_CACHE: list[tuple[object, pa.Array]] = []
+
+
+def _as_arrow(values: pd.Index) -> pa.Array:
+    """An Index of string ids as an Arrow array; the last few conversions are kept (looked up by identity)."""
+    for obj, arr in _ARROW_CACHE:
+        if obj is values:
+            return arr
+    arr = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    _ARROW_CACHE.insert(0, (values, arr))
+    del _ARROW_CACHE[4:]
+    return arr
+
+
+_POS_CACHE: list[tuple[object, object, np.ndarray]] = []
+
+
+def _categories_positions(cats: pd.Index, index: pd.Index) -> np.ndarray:
+    for a, b, pos in _POS_CACHE:
+        if a is cats and b is index:
+            return pos
+    pos = pc.index_in(_as_arrow(cats), value_set=_as_arrow(index))
     pos = pos.fill_null(-1).to_numpy().astype(np.int64)
+    pos.flags.writeable = False
+    _POS_CACHE.insert(0, (cats, index, pos))
+    del _POS_CACHE[4:]
+    return pos
+
+
+def codes_for(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each id in ``index`` (-1 when absent), hashing only the distinct ids (in Arrow).
+
+    The same ids are often looked up in the same index by several stages: the
+    Arrow conversions of the last few (immutable) indexes are reused.
+    """
+    cat = _categorical(ids)
+    pos = _categories_positions(cat.cat.categories, index)
     codes = cat.cat.codes.to_numpy()
     return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1) if len(pos) else np.full(len(codes), -1)
 

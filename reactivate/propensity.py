@@ -275,6 +275,14 @@ def _logit(p):
 
 def choose(ctx: Context, target_pos: np.ndarray) -> tuple[np.ndarray, dict]:
     """Score the target customers today with the best source (or blend); describe the choice."""
+    from threadpoolctl import threadpool_limits
+
+    # OpenMP's spinning threads make gradient boosting many times slower on a busy 2-core machine
+    with threadpool_limits(limits=1):
+        return _choose(ctx, target_pos)
+
+
+def _choose(ctx: Context, target_pos: np.ndarray) -> tuple[np.ndarray, dict]:
     from sklearn.metrics import roc_auc_score
 
     examples = build_examples_for(ctx)
