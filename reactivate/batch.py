@@ -19,7 +19,7 @@
 6. write the outputs into ``<out>/<campaign>/<week>/`` (staged, swapped in whole) and, in one
    ledger transaction, replace the week's planned touches and assignments.
 
-The run id is a hash of the campaign, week, resolved config, input fingerprints and the ledger
+The run id is a hash of the campaign, week, as-of date, resolved config, input fingerprints and the ledger
 history read, so the same week run twice on the same data has the same id, outputs and ledger
 rows. A run killed at any point leaves the previous outputs in place and the ledger as it was
 (its runs row says ``started``).
@@ -215,7 +215,8 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields) -
     inputs_sha = hashlib.sha256(json.dumps(run.book.inputs, sort_keys=True).encode()
                                 + pd.util.hash_pandas_object(history.astype(str), index=False).to_numpy().tobytes()
                                 ).hexdigest()
-    run_id = hashlib.sha256(f"{camp}|{label}|{config_sha}|{inputs_sha}|{__version__}".encode()).hexdigest()[:16]
+    key = f"{camp}|{label}|{as_of.isoformat()}|{config_sha}|{inputs_sha}|{__version__}"
+    run_id = hashlib.sha256(key.encode()).hexdigest()[:16]
     run.run["ledger"] = {"run_id": run_id, "week": label, "week_start": start.isoformat(),
                          "url": led.engine.url.render_as_string(hide_password=True),
                          "schema_revision": led.revision()}

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED_DATA
 
 from reactivate.config import load_campaign
 from reactivate.evaluate import compare_arms, compare_rates, evaluate_campaign, write_evaluation
 from reactivate.ledger import open_ledger
+from tests.conftest import ROOT, SHARED_DATA
 
 HILLSTROM = SHARED_DATA / "hillstrom" / "hillstrom.csv.gz"
 

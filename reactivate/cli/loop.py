@@ -180,12 +180,22 @@ def register(app: typer.Typer) -> None:
 
 def _logged(fn, log_json: bool):
     """``guarded``, and with --log-json every failure is one JSON error line too (no personal data)."""
+    from reactivate.errors import ReactivateError
+
     log = logging.getLogger("reactivate.batch")
+
+    def logged_fn():
+        try:
+            return fn()
+        except ReactivateError as exc:  # messages name files, keys and counts, never a customer
+            if log_json:
+                log.error("failed", extra={"fields": {"event": "failed", "exit_code": exc.exit_code,
+                                                      "error": type(exc).__name__, "detail": str(exc)}})
+            raise
+
     try:
-        return guarded(fn)
-    except typer.Exit as exc:
-        if log_json and exc.exit_code:
-            log.error("failed", extra={"fields": {"event": "failed", "exit_code": exc.exit_code}})
+        return guarded(logged_fn)
+    except typer.Exit:
         raise
     except Exception as exc:
         if log_json:
