@@ -57,13 +57,18 @@ class RecordResult:
     def lines(self) -> list[str]:
         name = Path(self.path).name
         out = [f"{name}: {self.rows:,} rows; {self.new:,} recorded, {self.already:,} already in the ledger"]
-        for label, rows in (("customers this campaign never planned", self.unknown_customer),
-                            ("touches this campaign never issued", self.unplanned),
-                            ("touches of holdout customers (the holdout must not be contacted)",
-                             self.holdout_contacted)):
+        for many, one, rows in (
+            ("customers this campaign never planned", "a customer this campaign never planned", self.unknown_customer),
+            ("touches this campaign never issued", "a touch this campaign never issued", self.unplanned),
+            ("touches of holdout customers", "a touch of a holdout customer", self.holdout_contacted),
+        ):
             if rows:
                 first = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
-                out.append(f"{name}: {len(rows):,} rows are {label}, not recorded (rows {first})")
+                label = "s" if len(rows) > 1 else ""
+                text = f"{len(rows):,} rows are {many}" if len(rows) > 1 else f"1 row is {one}"
+                if rows is self.holdout_contacted:
+                    text += " (the holdout must not be contacted)"
+                out.append(f"{name}: {text}, not recorded (row{label} {first})")
         if self.accepted_unplanned:
             out.append(f"{name}: {self.accepted_unplanned:,} unplanned touches recorded as unplanned")
         return out

@@ -94,6 +94,8 @@ def register(app: typer.Typer) -> None:
         accept_unplanned: Annotated[bool, typer.Option("--accept-unplanned", help="Record touches the campaign "
                                                        "never issued too (marked unplanned).")] = False,
         strict: Annotated[bool, typer.Option("--strict", help="Exit 2 when any row was not recorded.")] = False,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="Latest possible date in the file (default: "
+                                                  "today).")] = None,
     ) -> None:
         """Record delivered touches and their outcomes in the ledger.
 
@@ -107,6 +109,8 @@ def register(app: typer.Typer) -> None:
             reactivate record --outcomes outcomes-2026-W49.csv --campaign campaigns/weekly.toml
         """
 
+        day = parse_date(as_of, "--as-of") if as_of else None
+
         def go():
             from reactivate.config import load_campaign
             from reactivate.record import record_outcomes
@@ -116,7 +120,8 @@ def register(app: typer.Typer) -> None:
             try:
                 with led.lock(spec.campaign.id):
                     led.migrate()
-                    return [record_outcomes(led, p, spec, accept_unplanned=accept_unplanned) for p in outcomes]
+                    return [record_outcomes(led, p, spec, as_of=day, accept_unplanned=accept_unplanned)
+                            for p in outcomes]
             finally:
                 led.close()
 
