@@ -140,3 +140,24 @@ def test_newer_ledger_is_refused(tmp_path):
 def test_ledger_url():
     assert ledger_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert ledger_url("runs/l.sqlite", base=__import__("pathlib").Path("/srv")) == "sqlite:////srv/runs/l.sqlite"
+
+
+@pytest.mark.skipif(not PG_URL and not os.environ.get("CI"), reason="REACTIVATE_TEST_POSTGRES_URL not set")
+def test_weekly_run_on_postgres(demo_book, tmp_path):
+    from reactivate.batch import run_week
+    from tests.test_batch import W1, campaign_file
+
+    assert PG_URL
+    eng = sa.create_engine(PG_URL)
+    with eng.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    eng.dispose()
+    camp = campaign_file(tmp_path, demo_book)
+    res = run_week(camp, W1, ledger=PG_URL)
+    again = run_week(camp, W1, ledger=PG_URL)
+    led = open_ledger(PG_URL)
+    planned = led.planned("wake-weekly")
+    led.close()
+    assert res.run_id == again.run_id
+    assert len(planned) == res.summary["plan"]["touches"] + res.summary["loop"]["followups"]
