@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
         Example:
 
-            reactivate run --campaign campaigns/weekly.toml --week 2026-W49 --log-json
+            reactivate run --campaign examples/weekly/campaign.toml --week 2026-W50 --log-json
         """
         from reactivate.batch import configure_logging
 
@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
 
         Example:
 
-            reactivate record --outcomes outcomes-2026-W49.csv --campaign campaigns/weekly.toml
+            reactivate record --outcomes outcomes-2026-W50.csv --campaign examples/weekly/campaign.toml
         """
 
         day = parse_date(as_of, "--as-of") if as_of else None
@@ -152,7 +152,7 @@ def register(app: typer.Typer) -> None:
 
         Example:
 
-            reactivate evaluate --campaign campaigns/weekly.toml --transactions book/transactions.csv
+            reactivate evaluate --campaign examples/weekly/campaign.toml --transactions book/transactions.csv
             --out eval-2026-W52
         """
         day = parse_date(as_of, "--as-of") if as_of else None
