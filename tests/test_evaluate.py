@@ -142,3 +142,31 @@ def test_charts_label_and_values(tmp_path):
     assert top[max(top)] == "overall: all"  # the first row on top
     ax2 = uplift_at_k_chart(ev.at_k)
     assert list(ax2.lines[0].get_ydata()) == pytest.approx(list(ev.at_k["uplift"] * 100))
+
+
+def test_cli_evaluate(tmp_path):
+    from typer.testing import CliRunner
+
+    from reactivate.cli.app import app
+
+    led, _ = _campaign(tmp_path)
+    led.close()
+    camp = tmp_path / "c.toml"
+    camp.write_text("# the defaults\n")
+    args = ["evaluate", "--campaign", str(camp), "--ledger", str(tmp_path / "ledger.sqlite"), "--transactions",
+            str(tmp_path / "transactions.csv"), "--as-of", "2027-01-31", "--out", str(tmp_path / "ev")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[:2] == [
+        "evaluate reactivation on 2027-01-31 (window 30 days): 10 contacted, 10 holdout",
+        "  reactivated: contacted 40.00%, holdout 10.00%, uplift +30.00 pp (95% CI "
+        f"{compare_rates(4, 10, 1, 10)['ci_low'][0] * 100:+.2f} to {compare_rates(4, 10, 1, 10)['ci_high'][0] * 100:+.2f})",
+    ]
+    assert (tmp_path / "ev" / "uplift.csv").read_text().startswith("dimension,value,n_treated,n_control")
+    empty = tmp_path / "e.toml"
+    empty.write_text('[campaign]\nid = "nothing-yet"\n')
+    r = CliRunner().invoke(app, ["evaluate", "--campaign", str(empty), "--ledger", str(tmp_path / "ledger.sqlite"),
+                                 "--transactions", str(tmp_path / "transactions.csv"), "--out", str(tmp_path / "e")])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == ("Error: the ledger holds no contacted or holdout customers of campaign 'nothing-yet' "
+                                "(run reactivate run first)")
