@@ -187,7 +187,7 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields) -
             recorded.append(res)
             _event("recorded", **fields, file=Path(f).name, rows=res.rows, new=res.new, already=res.already,
                    rejected=res.rejected)
-    history = led.history(camp, before=start)
+    history = led.history(before=start)
     issued = led.issued(camp, before=start)
     outcomes = led.outcomes(None, before=start)
     learned = outcome_counts(outcomes[outcomes["campaign_id"] == camp], issued)
@@ -464,6 +464,14 @@ class JsonLines(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class TextLines(logging.Formatter):
+    """``event: key=value ...`` (``-v`` without ``--log-json``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {k: v for k, v in getattr(record, "fields", {}).items() if k != "event"}
+        return f"{record.getMessage()}: " + " ".join(f"{k}={v}" for k, v in fields.items())
+
+
 def configure_logging(json_lines: bool, verbose: bool = False) -> None:
     """Log the batch's events to stderr: JSON lines, or short text lines with ``verbose``."""
     logger = logging.getLogger("reactivate")
@@ -474,7 +482,7 @@ def configure_logging(json_lines: bool, verbose: bool = False) -> None:
         return
     h = logging.StreamHandler()
     h._reactivate = True
-    h.setFormatter(JsonLines() if json_lines else logging.Formatter("%(message)s"))
+    h.setFormatter(JsonLines() if json_lines else TextLines())
     logger.addHandler(h)
     logger.setLevel(logging.INFO)
 

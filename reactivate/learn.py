@@ -20,7 +20,9 @@ The next run uses the posteriors for its channel choice:
 * ``method = "off"``: the posteriors are reported but not used.
 
 The drawn (or upper-bound) rates, divided by the segment's best, replace the
-channel fit; the scores' ``best_channel`` follows. The propensity scores learn
+channel fit of every segment the campaign has outcomes of (the others keep
+their fit: draws from the prior alone would only shuffle their channels); the
+scores' ``best_channel`` follows. The propensity scores learn
 through the calibration, which counts the ledger's outcomes as contact
 history (:func:`reactivate.record.merge_history`). The holdout is untouched:
 it is drawn from the customer and campaign ids only.
@@ -114,9 +116,15 @@ def apply_learning(scores: pd.DataFrame, fit: pd.DataFrame, learned: pd.DataFram
         value = stats.beta.rvs(post["alpha"].to_numpy(), post["beta"].to_numpy(), random_state=_rng(spec, as_of))
     else:
         value = post["mean"].to_numpy() + spec.learning.ucb_z * post["sd"].to_numpy()
+    # a segment the campaign has no outcome of yet keeps its fit: random draws from the prior alone would
+    # only shuffle its channels; once a segment has outcomes, all its channels are drawn (exploration)
+    learned_segs = post.groupby("segment_id")["trials"].transform("sum").to_numpy() > 0
+    value = np.where(learned_segs, value, np.nan)
     table = pd.Series(value, index=pd.MultiIndex.from_frame(post[["segment_id", "channel"]])).unstack("channel")
     new = table.reindex(index=fit.index.astype(str), columns=fit.columns).to_numpy()
-    new = new / np.maximum(np.nanmax(new, axis=1, keepdims=True), 1e-12)
+    with np.errstate(invalid="ignore"):
+        top = np.nanmax(np.where(np.isnan(new), -np.inf, new), axis=1, keepdims=True)
+    new = new / np.maximum(top, 1e-12)
     fit = pd.DataFrame(np.where(np.isnan(new), fit.to_numpy(), new), index=fit.index, columns=fit.columns)
     scores = scores.copy()
     seg = scores["segment_id"].array

@@ -59,11 +59,11 @@ def exercise(led: Ledger) -> None:
         assert led.add_outcomes(conn, rows) == 2
     with led.begin() as conn:
         assert led.add_outcomes(conn, rows) == 0  # recorded once only
-    h = led.history("camp", before=START + dt.timedelta(days=7))
+    h = led.history(before=START + dt.timedelta(days=7))
     # A and B have outcomes in the week; the issued touch without one stays as a pending contact
     assert list(h.columns) == ["customer_id", "date", "channel", "campaign", "outcome"]
     assert sorted(h["customer_id"]) == ["A", "B"] and set(h["outcome"]) == {"responded", "opted_out"}
-    assert len(led.history("camp", before=START)) == 0
+    assert len(led.history(before=START)) == 0
     # the lock: a second holder is refused at once
     other = Ledger(led.url)
     with led.lock("camp"):
@@ -161,3 +161,26 @@ def test_weekly_run_on_postgres(demo_book, tmp_path):
     led.close()
     assert res.run_id == again.run_id
     assert len(planned) == res.summary["plan"]["touches"] + res.summary["loop"]["followups"]
+
+
+def test_history_counts_every_campaign_and_each_touch_once(tmp_path):
+    led = open_ledger(tmp_path / "l.sqlite")
+    _write(led, _meta(), _touches(["A", "B"]))
+    other = {**_meta("o1"), "campaign_id": "other"}
+    led.start_run(other)
+    with led.begin() as conn:
+        led.write_run(conn, other, _touches(["C"], channel="phone"), pd.DataFrame())
+    # A's touch reported 10 days after its week started (still that touch); B's never reported
+    rows = pd.DataFrame({"customer_id": ["A"], "date": pd.to_datetime(["2026-12-17"]), "channel": ["sms"],
+                         "outcome": ["declined"], "campaign_id": "camp", "planned_week": "2026-W50",
+                         "source_sha256": "s", "recorded_at": dt.datetime(2026, 12, 18)})
+    with led.begin() as conn:
+        led.add_outcomes(conn, rows)
+    h = led.history(before=dt.date(2026, 12, 21))
+    led.close()
+    got = h.assign(date=h["date"].dt.strftime("%Y-%m-%d")).to_dict("records")
+    assert got == [
+        {"customer_id": "B", "date": "2026-12-07", "channel": "sms", "campaign": "camp", "outcome": None},
+        {"customer_id": "C", "date": "2026-12-07", "channel": "phone", "campaign": "other", "outcome": None},
+        {"customer_id": "A", "date": "2026-12-17", "channel": "sms", "campaign": "camp", "outcome": "declined"},
+    ]

@@ -192,13 +192,15 @@ class Ledger:
         df["week_start"] = pd.to_datetime(df["week_start"])
         return df
 
-    def issued(self, campaign_id: str, before: dt.date | None = None) -> pd.DataFrame:
-        """The touches handed to operations: each run's touches for its own week (the later weeks
-        of a run are a forecast, replaced by the next run)."""
+    def issued(self, campaign_id: str | None, before: dt.date | None = None) -> pd.DataFrame:
+        """The touches handed to operations (of one campaign, or of all with None): each run's touches
+        for its own week (the later weeks of a run are a forecast, replaced by the next run)."""
         t, r = PlannedTouch.__table__, Run.__table__
-        q = (sa.select(t.c.week, *[t.c[c] for c in PLANNED_COLUMNS])
+        q = (sa.select(t.c.campaign_id, t.c.week, *[t.c[c] for c in PLANNED_COLUMNS])
              .join(r, r.c.run_id == t.c.run_id)
-             .where(t.c.campaign_id == campaign_id, t.c.week_start == r.c.week_start, r.c.status == "ok"))
+             .where(t.c.week_start == r.c.week_start, r.c.status == "ok"))
+        if campaign_id is not None:
+            q = q.where(t.c.campaign_id == campaign_id)
         if before is not None:
             q = q.where(t.c.week_start < before)
         df = self.read(q.order_by(t.c.week_start, t.c.priority_rank, t.c.customer_id, t.c.step))
@@ -223,32 +225,27 @@ class Ledger:
         df["week_start"] = pd.to_datetime(df["week_start"])
         return df
 
-    def history(self, campaign_id: str, before: dt.date) -> pd.DataFrame:
+    def history(self, before: dt.date) -> pd.DataFrame:
         """The contact history this ledger adds to the next plan, in the contacts-table layout.
 
-        Every outcome recorded before ``before`` (any campaign in this ledger: an opt-out or a
-        complaint holds for every campaign), plus each issued touch of this campaign before
-        ``before`` that has no outcome recorded for the same customer and channel in that week:
-        an undelivered or not yet reported touch still counts against caps and gaps (if it was
-        made after all, contacting the customer again too soon would break the policy).
+        Every outcome recorded before ``before``, plus each touch issued before ``before`` that no
+        recorded outcome delivers -- of every campaign in this ledger (an opt-out or a complaint
+        holds everywhere, and caps count every contact): an undelivered or not yet reported touch
+        still counts against caps and gaps (if it was made after all, contacting the customer again
+        too soon would break the policy). It is dated at the start of its week.
         """
         out = self.outcomes(None, before)
-        issued = self.issued(campaign_id, before)
-        if len(issued):
-            seen = out[["customer_id", "channel", "date"]]
-            m = issued.merge(seen, on=["customer_id", "channel"], how="left")
-            delta = (m["date"] - m["week_start"]).dt.days
-            m["hit"] = (delta >= 0) & (delta < 7)
-            hit = m.groupby(["customer_id", "channel", "week_start"], sort=False)["hit"].any()
-            key = pd.MultiIndex.from_frame(issued[["customer_id", "channel", "week_start"]])
-            pending = issued[~hit.reindex(key).fillna(False).to_numpy(dtype=bool)]
-        else:
-            pending = issued
+        issued = self.issued(None, before)
+        keys = ["campaign_id", "week", "customer_id", "channel"]
+        delivered = out.loc[out["planned_week"] != "", ["campaign_id", "planned_week", "customer_id", "channel"]]
+        delivered = delivered.rename(columns={"planned_week": "week"}).drop_duplicates()
+        m = issued[keys].merge(delivered, on=keys, how="left", indicator=True)
+        pending = issued[(m["_merge"] == "left_only").to_numpy()]
         hist = pd.concat([
             pd.DataFrame({"customer_id": out["customer_id"], "date": out["date"], "channel": out["channel"],
                           "campaign": out["campaign_id"], "outcome": out["outcome"]}),
             pd.DataFrame({"customer_id": pending["customer_id"], "date": pending["week_start"],
-                          "channel": pending["channel"], "campaign": campaign_id, "outcome": None}),
+                          "channel": pending["channel"], "campaign": pending["campaign_id"], "outcome": None}),
         ], ignore_index=True)
         hist = hist.sort_values(["date", "customer_id", "channel"], kind="stable").reset_index(drop=True)
         return hist[HISTORY_COLUMNS]
