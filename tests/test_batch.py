@@ -178,3 +178,29 @@ def test_bad_config_is_one_error_line(tmp_path, demo_book):
     camp = campaign_file(tmp_path, demo_book, followup=['channel = "pigeon"'])
     with pytest.raises(ConfigError, match=r"followup.channel='pigeon' is not a channel"):
         run_week(camp, W1)
+
+
+def test_evaluate_finds_a_simulated_effect(two_weeks, demo_book, tmp_path):
+    import numpy as np
+
+    from reactivate.config import load_campaign
+    from reactivate.evaluate import evaluate_campaign
+
+    led = open_ledger(two_weeks["tmp"] / "runs" / "ledger.sqlite")
+    a = led.assignments("wake-weekly").sort_values(["week_start", "grp"], kind="stable").drop_duplicates("customer_id")
+    # after the campaign: 30% of the contacted come back within the window, 10% of the holdout
+    rng = np.random.default_rng(7)
+    back = a[rng.random(len(a)) < np.where(a["grp"] == "contacted", 0.30, 0.10)]
+    new = pd.DataFrame({"customer_id": back["customer_id"], "timestamp": back["week_start"] + pd.Timedelta(days=3),
+                        "amount": 10.0, "initiated_by": "customer"})
+    old = pd.read_csv(demo_book / "transactions.csv")
+    pd.concat([old, new.astype({"timestamp": str})]).to_csv(tmp_path / "t.csv", index=False)
+    spec = load_campaign(two_weeks["camp"])
+    ev = evaluate_campaign(led, spec, transactions=tmp_path / "t.csv", as_of=dt.date(2027, 1, 31))
+    led.close()
+    o = ev.summary["overall"]
+    assert o["n_treated"] == (a["grp"] == "contacted").sum() and o["n_control"] == (a["grp"] == "holdout").sum()
+    assert o["ci_low"] < 0.20 < o["ci_high"] and o["ci_low"] > 0.1
+    assert set(ev.uplift["dimension"]) == {"overall", "segment", "channel", "wave", "theme"}
+    k = ev.at_k.set_index("top_share")
+    assert k.loc[1.0, "uplift"] == pytest.approx(o["uplift"])

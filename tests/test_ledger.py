@@ -184,3 +184,38 @@ def test_history_counts_every_campaign_and_each_touch_once(tmp_path):
         {"customer_id": "C", "date": "2026-12-07", "channel": "phone", "campaign": "other", "outcome": None},
         {"customer_id": "A", "date": "2026-12-17", "channel": "sms", "campaign": "camp", "outcome": "declined"},
     ]
+
+
+def test_concurrent_writers_wait_for_each_other_and_lose_nothing(tmp_path):
+    import threading
+    import time
+
+    open_ledger(tmp_path / "l.sqlite").close()
+    inside = threading.Event()
+    errors = []
+
+    def slow_writer():
+        led = open_ledger(tmp_path / "l.sqlite")
+        try:
+            led.start_run(_meta("slow"))
+            with led.begin() as conn:
+                inside.set()
+                time.sleep(0.5)  # holds the write lock
+                led.write_run(conn, _meta("slow"), _touches(["A", "B"]), pd.DataFrame())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            led.close()
+
+    t = threading.Thread(target=slow_writer)
+    t.start()
+    assert inside.wait(10)
+    led = open_ledger(tmp_path / "l.sqlite")
+    other = {**_meta("fast", week="2026-W51", start=dt.date(2026, 12, 14)), "campaign_id": "camp2"}
+    led.start_run(other)  # waits for the slow writer's transaction, then writes
+    with led.begin() as conn:
+        led.write_run(conn, other, _touches(["C"], start=dt.date(2026, 12, 14)), pd.DataFrame())
+    t.join()
+    assert not errors
+    assert len(led.planned("camp")) == 2 and len(led.planned("camp2")) == 1
+    led.close()
