@@ -120,7 +120,7 @@ def resolve(spec: CampaignSpec, base: Path, value: str, week: str) -> Path | Non
 
 
 def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out: str | Path | None = None,
-             as_of: dt.date | None = None) -> WeekResult:
+             as_of: dt.date | None = None, inputs: dict[str, str | Path | None] | None = None) -> WeekResult:
     """Run one week of a campaign (see the module doc). Nothing is written on bad input or config.
 
     Parameters
@@ -130,6 +130,8 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     ledger : SQLite path or SQLAlchemy URL (default ``[ledger] url``, else ``<out>/ledger.sqlite``).
     out : outputs root (default ``[inputs] out``); the week's outputs go to ``<out>/<campaign>/<week>/``.
     as_of : the day the book was extracted (default: the day before the week starts).
+    inputs : files that replace those of ``[inputs]`` (keys accounts, transactions, contacts,
+        segments, segments_model; None values are ignored).
 
     Raises
     ------
@@ -156,6 +158,11 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
                                               else ledger_url(root / "ledger.sqlite"))
     paths = {k: resolve(spec, base, getattr(inp, k), label)
              for k in ("accounts", "transactions", "contacts", "segments", "segments_model")}
+    for k, v in (inputs or {}).items():
+        if k not in paths:
+            raise ConfigError(f"unknown input {k!r} (known: {', '.join(paths)})")
+        if v is not None:
+            paths[k] = Path(v)
     if paths["accounts"] is None and paths["transactions"] is None:
         raise ConfigError(f"{spec.source}: [inputs] names no accounts nor transactions file")
     fields = {"campaign": camp, "week": label}

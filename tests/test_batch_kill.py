@@ -95,6 +95,8 @@ def test_cli_run_exit_codes_and_messages(demo_book, tmp_path):
     camp = campaign_file(tmp_path, demo_book)
     r = cli("run", "--campaign", camp, "--week", "2026-50")
     assert r.returncode == 2 and r.stderr.strip() == "Error: --week='2026-50' is not an ISO week like 2026-W49"
+    r = cli("run", "--campaign", camp, "--week", W1, "--transactions", tmp_path / "missing.csv")
+    assert r.returncode == 2 and r.stderr.strip() == f"Error: {tmp_path / 'missing.csv'}: file not found"
     bad = tmp_path / "bad.toml"
     bad.write_text('[inputs]\naccounts = "nowhere.csv"\n')
     r = cli("run", "--campaign", bad, "--week", W1, "--log-json")

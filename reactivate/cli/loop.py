@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
                                                  "week goes to <out>/<campaign>/<week>/.")] = None,
         as_of: Annotated[str | None, typer.Option("--as-of", help="Day the book was extracted (default: the "
                                                   "day before the week starts).")] = None,
+        accounts: Annotated[Path | None, typer.Option(help="Accounts table (instead of [inputs] accounts).")] = None,
+        transactions: Annotated[Path | None, typer.Option(help="Transactions (instead of [inputs]).")] = None,
+        contacts: Annotated[Path | None, typer.Option(help="Contact history (instead of [inputs]).")] = None,
         log_json: LogJson = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step as a text line.")] = False,
     ) -> None:
@@ -68,7 +71,8 @@ def register(app: typer.Typer) -> None:
         def go():
             from reactivate.batch import run_week
 
-            return run_week(campaign, week, ledger=ledger, out=out, as_of=day)
+            return run_week(campaign, week, ledger=ledger, out=out, as_of=day,
+                            inputs={"accounts": accounts, "transactions": transactions, "contacts": contacts})
 
         res = _logged(go, log_json)
         p = res.summary.get("plan", {})
