@@ -256,7 +256,10 @@ def plan_week(run, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date)
     # planned touches of this campaign already issued
     n_issued = issued[issued["kind"] == "plan"].groupby("customer_id").size()
     # responders: a follow-up by the RM, unless one was issued since the outcome
+    full = build_plan(sc, run.fit, spec, run.as_of)
     cand = _followup_candidates(run, issued, outcomes[outcomes["campaign_id"] == camp], start)
+    # the holdout is never contacted, not even for a follow-up (an outcome recorded with --accept-unplanned)
+    cand = cand[~cand["customer_id"].isin(full.holdout["customer_id"])].reset_index(drop=True)
 
     resting = ids.isin(rest_until.index)
     limit = ids.isin(n_issued[n_issued >= spec.policy.max_touches].index)
@@ -265,7 +268,6 @@ def plan_week(run, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date)
                        ["follow-up by their RM instead", "resting after declining",
                         f"campaign touch limit reached (policy.max_touches={spec.policy.max_touches})"], default="")
     out = reason != ""
-    full = build_plan(sc, run.fit, spec, run.as_of)
     if out.any():
         keep = np.flatnonzero(~out)
         part = build_plan(sc.iloc[keep], run.fit, spec, run.as_of)

@@ -59,6 +59,19 @@ def two_weeks(demo_book, tmp_path_factory):
          "outcome": "declined"},
     ])
     pd.concat([rows, extra]).to_csv(tmp / "outcomes" / "2026-W50.csv", index=False)
+    # a holdout customer's "response", forced in with --accept-unplanned: still never contacted
+    hold1 = pd.read_csv(r1.out / "holdout.csv", dtype=str)["customer_id"].iloc[:3]
+    pd.DataFrame({"customer_id": hold1, "date": "2026-12-09", "channel": "phone", "outcome": "responded"}).to_csv(
+        tmp / "forced.csv", index=False)
+    from reactivate.config import load_campaign
+    from reactivate.record import record_outcomes
+
+    led = open_ledger(tmp / "runs" / "ledger.sqlite")
+    forced = record_outcomes(led, tmp / "forced.csv", load_campaign(camp), as_of=dt.date(2027, 1, 31),
+                             accept_unplanned=True)
+    led.close()
+    assert forced.accepted_unplanned == 3 and len(forced.holdout_contacted) == 3
+    groups["forced_holdout"] = pd.DataFrame({"customer_id": hold1})
     r2 = run_week(camp, W2)
     first = read_dir(r2.out)
     led = open_ledger(tmp / "runs" / "ledger.sqlite")
@@ -125,6 +138,7 @@ def test_week2_follows_up_week1_responders_by_their_rm(two_weeks, demo_book):
     fu = pd.read_csv(r2.out / "followups.csv", dtype=str)
     responders = set(g["responded"]["customer_id"])
     assert set(fu["customer_id"]) <= responders
+    assert not fu["customer_id"].isin(g["forced_holdout"]["customer_id"]).any()  # the holdout: never
     acc = pd.read_csv(demo_book / "accounts.csv", dtype=str)
     acc = acc[acc["customer_id"].isin(responders)]
     ok = acc.groupby("customer_id").agg(phone=("consent_phone", lambda s: (s == "true").all()),
