@@ -44,7 +44,7 @@ import pandas as pd
 
 from reactivate import __version__
 from reactivate.config import CampaignSpec, load_campaign
-from reactivate.errors import ConfigError, InputDataError
+from reactivate.errors import ConfigError
 from reactivate.schema import CHANNELS, OUTCOMES
 
 log = logging.getLogger("reactivate.batch")
@@ -496,4 +496,4 @@ def configure_logging(json_lines: bool, verbose: bool = False) -> None:
     logger.setLevel(logging.INFO)
 
 
-__all__ = ["InputDataError", "WeekResult", "configure_logging", "parse_week", "run_week", "week_of"]
+__all__ = ["WeekResult", "configure_logging", "parse_week", "run_week", "week_of"]

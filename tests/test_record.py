@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reactivate.cli.app import app
@@ -103,3 +105,31 @@ def test_merge_history_counts_once(tmp_path):
     c = book.contacts
     assert list(c["customer_id"]) == ["A", "B"] and c["outcome"].isna().tolist() == [False, True]
     assert str(c["date"].dtype) == "datetime64[s]" and "ledger" in book.notes[-1]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", "H", "Z"]), st.integers(0, 30),
+                          st.sampled_from(["sms", "phone"]), st.sampled_from(["responded", "declined", "no_answer"])),
+                max_size=25))
+def test_recording_is_idempotent_for_any_file(tmp_path_factory, rows):
+    import datetime as dt
+
+    from reactivate.config import load_campaign
+    from reactivate.record import record_outcomes
+
+    tmp = tmp_path_factory.mktemp("prop")
+    db, _ = setup(tmp)
+    f = tmp / "o.csv"
+    pd.DataFrame([(c, (pd.Timestamp("2026-12-07") + pd.Timedelta(days=d)).date().isoformat(), ch, o)
+                  for c, d, ch, o in rows], columns=["customer_id", "date", "channel", "outcome"]).to_csv(f, index=False)
+    spec = load_campaign(tmp / "c.toml")
+    led = open_ledger(db)
+    first = record_outcomes(led, f, spec, as_of=dt.date(2027, 3, 1))
+    second = record_outcomes(led, f, spec, as_of=dt.date(2027, 3, 1))
+    n = len(led.outcomes("camp"))
+    led.close()
+    # only touches of planned customers on the issued channel within 28 days of their week are recorded
+    ok = {(c, d, ch, o) for c, d, ch, o in rows if c in "ABC" and ch == "sms" and d < 28}
+    assert first.new == n == len(ok)
+    assert second.new == 0 and second.already == first.new + first.already
+    assert len(first.unknown_customer) == sum(c == "Z" for c, *_ in rows)
