@@ -156,6 +156,8 @@ class Ledger:
             finally:
                 conn.close()
             return
+        if self.dialect != "sqlite":
+            raise ConfigError(f"ledger {self!r}: {self.dialect} is not supported (use SQLite or PostgreSQL)")
         from filelock import FileLock, Timeout
 
         db = self.engine.url.database
