@@ -1,6 +1,6 @@
 """The contact ledger: campaigns, weekly runs, planned touches, assignments and outcomes.
 
-An embedded SQLite file by default, or any SQLAlchemy URL (PostgreSQL is
+An embedded SQLite file by default, or a PostgreSQL server by its SQLAlchemy URL (both
 tested). :func:`open_ledger` creates the schema or upgrades an older ledger in
 place (Alembic revisions in ``migrations/versions``), and refuses a ledger
 written by a newer reactivate.
