@@ -163,6 +163,62 @@ class Consent:
 
 
 @dataclass(frozen=True)
+class LedgerSpec:
+    """Where the contact ledger lives (``reactivate run``, ``record``, ``evaluate``)."""
+
+    #: a SQLite file (relative to the campaign file) or an SQLAlchemy URL such as
+    #: postgresql+psycopg://user@host/db; "" = ``ledger.sqlite`` beside the outputs
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Learning:
+    """Learning between waves: Beta-Binomial posteriors of the response rate per segment x channel."""
+
+    #: thompson (a seeded posterior draw), ucb (posterior mean + z * sd) or off
+    method: str = "thompson"
+    #: the Beta prior of a channel's response rate, as pseudo-touches: alpha responses in alpha+beta
+    prior_alpha: float = 1.0
+    prior_beta: float = 19.0
+    #: ucb: how many posterior standard deviations are added to the mean
+    ucb_z: float = 1.0
+    #: evaluate: days after the first contact in which customer-initiated activity counts as reactivation
+    window_days: int = 30
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Follow-ups (回访) of responders by their RM, and rest for those who declined."""
+
+    enabled: bool = True
+    #: outcomes that earn a follow-up call by the customer's RM
+    after: tuple[str, ...] = ("responded", "reactivated")
+    #: outcomes older than this many days get no follow-up any more
+    within_days: int = 28
+    #: the follow-up channel (a human one)
+    channel: str = "phone"
+    #: customers who declined are not contacted again for this many days
+    rest_days: int = 90
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The files ``reactivate run`` reads each week (relative to the campaign file).
+
+    ``{week}`` in a path is replaced by the ISO week (2026-W49)."""
+
+    accounts: str = ""
+    transactions: str = ""
+    contacts: str = ""
+    #: delivered touches and outcomes to record before planning (files or glob patterns)
+    outcomes: tuple[str, ...] = ()
+    segments: str = ""
+    segments_model: str = ""
+    #: outputs go to <out>/<campaign id>/<week>/
+    out: str = "runs"
+
+
+@dataclass(frozen=True)
 class CampaignSpec:
     campaign: CampaignInfo = field(default_factory=CampaignInfo)
     data: DataSpec = field(default_factory=DataSpec)
@@ -174,6 +230,10 @@ class CampaignSpec:
     holdout: Holdout = field(default_factory=Holdout)
     policy: ContactPolicy = field(default_factory=ContactPolicy)
     consent: Consent = field(default_factory=Consent)
+    ledger: LedgerSpec = field(default_factory=LedgerSpec)
+    learning: Learning = field(default_factory=Learning)
+    followup: FollowUp = field(default_factory=FollowUp)
+    inputs: Inputs = field(default_factory=Inputs)
     #: where the spec came from ("<defaults>" when built in code)
     source: str = "<defaults>"
 

@@ -36,3 +36,9 @@ class OutputError(ReactivateError):
     """Outputs could not be written safely (the previous outputs are kept)."""
 
     exit_code = 3
+
+
+class LockedError(ReactivateError):
+    """Another run holds the campaign's lock (nothing was changed; try again when it ends)."""
+
+    exit_code = 3

@@ -231,11 +231,17 @@ def write_ranking(run, out: str | Path) -> list[str]:
     return ["scores.csv", "segments_ranked.csv", "summary.json", "run.json"]
 
 
-def write_run(run, out: str | Path) -> dict[str, str]:
-    """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written."""
+def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None) -> dict[str, str]:
+    """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written.
+
+    ``extra`` maps more relative paths to their bytes (written in the same staging);
+    ``before_commit()`` is called when everything is staged, just before the swap.
+    """
     from reactivate.themes import THEMES
 
     with staged(out) as stage:
+        for rel, data in sorted((extra or {}).items()):
+            stage.write(rel, data)
         sc = run.scores
         scores, ids, seg_name = scores_columns(run)
         stage.write("scores.csv", csv_bytes(scores))
@@ -254,6 +260,8 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         run.summary["outputs"] = {"target_lists": n_lists}
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
+        if before_commit is not None:
+            before_commit()
     return {"out": str(Path(out))}
 
 

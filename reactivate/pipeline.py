@@ -39,6 +39,8 @@ class PlanRun:
     summary: dict
     run: dict
     timings: dict[str, float] = field(default_factory=dict)
+    #: channel fit per segment (segments x channels), as used by the plan
+    fit: pd.DataFrame | None = None
 
 
 class _Clock:
@@ -94,6 +96,7 @@ def load_targets(
     contacts: str | Path | None = None,
     spec: CampaignSpec,
     clock: _Clock | None = None,
+    history: pd.DataFrame | None = None,
 ) -> Targets:
     """Load and check the book, find the dormant, and compute the target customers' features.
 
@@ -104,6 +107,10 @@ def load_targets(
     """
     clock = clock or _Clock()
     book = load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=as_of)
+    if history is not None:  # the ledger's touches and outcomes count like the contact history
+        from reactivate.record import merge_history
+
+        book = merge_history(book, history)
     clock.lap("load")
     customers = build_customers(book, spec, as_of)
     clock.lap("dormancy")
@@ -157,6 +164,8 @@ def run_plan(
     segments: str | Path | SegmentSpec | None = None,
     segments_model: str | Path | None = None,
     plan: bool = True,
+    history: pd.DataFrame | None = None,
+    learned: pd.DataFrame | None = None,
 ) -> PlanRun:
     """Run every stage and return the results (nothing is written).
 
@@ -166,6 +175,11 @@ def run_plan(
     targets are assigned to the saved segments, so ids and names stay the same
     from one weekly run to the next, and ``summary["segments_drift"]`` reports
     how far the segment mix has moved since the fit.
+
+    ``history`` (contacts-table columns, e.g. :meth:`reactivate.ledger.Ledger.history`) is added
+    to the contact history, so earlier touches count for caps, gaps, opt-outs and calibration.
+    ``learned`` (segment_id, channel, successes, trials; see :mod:`reactivate.learn`) updates the
+    channel fit per segment after scoring.
 
     Raises
     ------
@@ -177,7 +191,7 @@ def run_plan(
     warm.start()
     spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
-                     clock=clock)
+                     clock=clock, history=history)
     book, customers, targets, feats = t.book, t.customers, t.targets, t.features
 
     warm.join()
@@ -188,6 +202,10 @@ def run_plan(
 
     scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of,
                                                             customers)
+    if learned is not None:
+        from reactivate.learn import apply_learning
+
+        scores, fit, score_info["learning"] = apply_learning(scores, fit, learned, spec, as_of)
     clock.lap("score")
 
     result = None
@@ -212,7 +230,8 @@ def run_plan(
     if saved is not None:
         summary["segments_drift"] = drift
         run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
-    return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps)
+    return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps,
+                   fit=fit)
 
 
 def _import_models() -> None:

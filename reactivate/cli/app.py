@@ -198,6 +198,10 @@ from reactivate.cli import segments as _segments  # noqa: E402
 
 app.add_typer(_segments.app, name="segments")
 
+from reactivate.cli import loop as _loop  # noqa: E402  (record, evaluate, run)
+
+_loop.register(app)
+
 
 def main() -> None:
     app()
