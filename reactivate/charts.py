@@ -219,7 +219,7 @@ def _week_label(week: str) -> str:
 
 def dormancy_stages(by_stage: pd.Series, targeted=(), lang: str = "en", ax=None):
     """Customers per dormancy stage (``by_stage``: stage -> count, in stage order); targeted stages dark."""
-    ax = _axes(ax, (7, 0.45 * len(by_stage) + 1.4))
+    ax = _axes(ax, (5.4, 0.45 * len(by_stage) + 1.4))
     colors = [ACCENT if s in targeted else MUTED for s in by_stage.index]
     _hbar(ax, [phrase(s, lang) for s in by_stage.index], by_stage.to_numpy(), colors, total=by_stage.sum())
     ax.set_xlabel(t("dormancy_x", lang))
@@ -230,7 +230,7 @@ def dormancy_stages(by_stage: pd.Series, targeted=(), lang: str = "en", ax=None)
 def suppressed_by_reason(by_reason: pd.Series, lang: str = "en", ax=None):
     """Suppressed customers per reason (``by_reason``: reason -> count), largest first."""
     s = by_reason.sort_values(ascending=False, kind="stable")
-    ax = _axes(ax, (7, 0.45 * max(len(s), 1) + 1.4))
+    ax = _axes(ax, (5.4, 0.45 * max(len(s), 1) + 1.4))
     if len(s):
         _hbar(ax, [phrase(r, lang) for r in s.index], s.to_numpy(), WARN, total=s.sum())
     else:
@@ -243,7 +243,7 @@ def suppressed_by_reason(by_reason: pd.Series, lang: str = "en", ax=None):
 
 def funnel(counts: pd.Series, lang: str = "en", ax=None):
     """The funnel: ``counts`` maps i18n keys (``funnel_dormant``, ``funnel_eligible``, ...) to customers."""
-    ax = _axes(ax, (7, 0.55 * len(counts) + 1.4))
+    ax = _axes(ax, (5.4, 0.55 * len(counts) + 1.4))
     values = counts.to_numpy(dtype=float)
     top = values.max() if len(values) else 1.0
     y = np.arange(len(values))

@@ -231,8 +231,13 @@ def write_ranking(run, out: str | Path) -> list[str]:
     return ["scores.csv", "segments_ranked.csv", "summary.json", "run.json"]
 
 
-def write_run(run, out: str | Path) -> dict[str, str]:
-    """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written."""
+def write_run(run, out: str | Path, *, report_lang: str | None = None, progress=None) -> dict[str, str]:
+    """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written.
+
+    With ``report_lang`` ("en" or "zh") the HTML report (``report.html`` and
+    ``charts/*.png``, see :mod:`reactivate.report`) is built from the staged
+    outputs and swapped in with them. ``progress`` is called as steps end.
+    """
     from reactivate.themes import THEMES
 
     with staged(out) as stage:
@@ -254,6 +259,13 @@ def write_run(run, out: str | Path) -> dict[str, str]:
         run.summary["outputs"] = {"target_lists": n_lists}
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
+        if progress is not None:
+            progress("write")
+        if report_lang is not None:
+            from reactivate.report import render_report
+
+            for rel, data in render_report(stage.tmp, report_lang, progress).items():
+                stage.write(rel, data)
     return {"out": str(Path(out))}
 
 

@@ -6,6 +6,6 @@ charts (:mod:`reactivate.charts`) and writes one self-contained HTML file
 """
 
 from reactivate.report.data import RunOutputs, load_run_outputs
-from reactivate.report.render import build_report, render_report
+from reactivate.report.render import build_report, check_fonts, render_report
 
-__all__ = ["RunOutputs", "build_report", "load_run_outputs", "render_report"]
+__all__ = ["RunOutputs", "build_report", "check_fonts", "load_run_outputs", "render_report"]

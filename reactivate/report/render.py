@@ -108,7 +108,10 @@ def _card(r, lang: str, channels: list[str]) -> str:
         f'<span class="chip {"up" if z > 0 else "down"}">{_e(feature(f, lang))} {z:+.1f}σ</span>'
         for f, z in traits(r.apart))
     if not chips and r.apart:
-        chips = f'<span class="chip">{_e(r.apart)}</span>'
+        apart = str(r.apart)
+        if apart.startswith("rule: "):
+            apart = f'{t("rule", lang)}: {apart[6:]}'
+        chips = f'<span class="chip">{_e(apart)}</span>'
     short = [phrase(x, lang) for x in str(r.shortfalls).split("; ") if x]
     reach = "".join(
         f'<div class="reach"><span>{_e(phrase(ch, lang))}</span><span class="bar">'
@@ -267,7 +270,7 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
     title = t("report_title", lang)
     sub = t("report_subtitle", lang, as_of=run.get("as_of", ""), version=run.get("version", __version__),
             seed=run.get("seed", ""))
-    footer = t("footer", lang, version=run.get("version", __version__), run=o.path.name)
+    footer = t("footer", lang, version=run.get("version", __version__), as_of=run.get("as_of", ""))
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -277,6 +280,14 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
 {overview}{profiles}{ranking}{calendar}{capacity}{quality}{uplift}</main>
 <footer>{_e(footer)}</footer></body></html>
 """
+
+
+def check_fonts(lang: str) -> None:
+    """Raise :class:`OutputError` when the charts of ``lang`` cannot be drawn (no Chinese font)."""
+    from reactivate import charts
+
+    with charts.style(lang):
+        pass
 
 
 def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = None) -> dict[str, bytes]:
@@ -336,4 +347,4 @@ def build_report(run_dir: str | Path, lang: str = "en", out: str | Path | None =
     return target
 
 
-__all__ = ["build_report", "render_html", "render_report"]
+__all__ = ["build_report", "check_fonts", "render_html", "render_report"]
