@@ -20,7 +20,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 @dataclass
 class PageLoad:
     url: str
-    seconds: float  # from navigation to the load event (images decoded) and one screenshot taken
+    seconds: float  # from navigation to the load event (every image decoded) and a full-page screenshot
+    load_seconds: float = 0.0  # from navigation to the load event
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     images: list[dict] = field(default_factory=list)  # alt, complete, naturalWidth
@@ -52,6 +53,7 @@ def open_in_chromium(path: Path, screenshot: Path | None = None, width: int = 12
             page.on("pageerror", lambda e: load.console_errors.append(str(e)))
             t0 = time.perf_counter()
             page.goto(url, wait_until="load", timeout=60_000)
+            load.load_seconds = time.perf_counter() - t0
             load.images = page.evaluate(
                 "Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete,"
                 " naturalWidth: i.naturalWidth}))")
