@@ -311,6 +311,31 @@ def capacity_heatmap(share: pd.DataFrame, title: str, ylabel: str, lang: str = "
     return ax
 
 
+def rm_load(bands: pd.DataFrame, lang: str = "en", ax=None):
+    """How many RMs used how much of their weekly call capacity: weeks (rows) x bands (columns), stacked.
+
+    The columns are the bands of :data:`reactivate.report.data.BANDS` (idle ... full); every RM
+    is counted, so this reads the same for 20 RMs or 20,000.
+    """
+    ax = _axes(ax, (max(7.0, 0.32 * len(bands) + 2.5), 4.2))
+    x = np.arange(len(bands))
+    bottom = np.zeros(len(bands))
+    colors = {"idle": "#e6e6e6", "1-25": "#c6dbef", "25-50": "#6baed6", "50-75": "#2171b5", "75-99": "#08306b",
+              "full": WARN}
+    for band in bands.columns:
+        v = bands[band].to_numpy(dtype=float)
+        ax.bar(x, v, bottom=bottom, color=colors.get(band, MUTED), label=t(f"band_{band}", lang), width=0.8)
+        bottom += v
+    step = max(1, int(np.ceil(len(x) / 20)))
+    ax.set_xticks(x[::step], [_week_label(w) for w in bands.index[::step]], rotation=45, ha="right")
+    ax.set_xlabel(t("calendar_x", lang))
+    ax.set_ylabel(t("capacity_y_rm", lang))
+    _thousands(ax, "y")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=t("capacity_cbar", lang))
+    ax.set_title(t("rm_load_title", lang))
+    return ax
+
+
 def ranking(segments: pd.DataFrame, lang: str = "en", ax=None):
     """Segments by expected value of their reactivations, rank 1 on top.
 

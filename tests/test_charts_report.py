@@ -77,6 +77,16 @@ def test_capacity_heatmap_values_and_annotations():
     assert ax.get_title() == "Capacity" and ax.get_ylabel() == "resource"
 
 
+def test_rm_load_counts_rms_per_band_and_week():
+    bands = pd.DataFrame({"idle": [3, 1], "1-25": [2, 0], "full": [0, 4]}, index=["2026-12-07", "2026-12-14"])
+    ax = charts.rm_load(bands)
+    assert [round(p.get_height()) for p in ax.patches] == [3, 1, 2, 0, 0, 4]
+    assert [round(p.get_y()) for p in ax.patches] == [0, 0, 3, 1, 5, 1]
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == ["no calls", "under 25%", "full"]
+    assert ax.get_ylabel() == "relationship manager"
+    assert ax.patches[4].get_facecolor()[:3] == pytest.approx((200 / 255, 85 / 255, 61 / 255))  # full: warning red
+
+
 def test_ranking_in_rank_order_with_expected_value():
     seg = pd.DataFrame({"segment_id": ["S2", "S1"], "segment_name": ["B", "High balance · Older"], "rank": [2, 1],
                         "expected_value": [10.0, 250.0]})

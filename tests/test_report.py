@@ -47,6 +47,9 @@ def test_summaries_agree_with_the_outputs(demo_run):
     assert o.channel_use.loc["phone", week] == pytest.approx(phone["used"].iloc[0] / phone["capacity"].iloc[0])
     assert 0 < len(o.rm_use) <= 25 and o.n_rms == cap[cap["resource"].isin(["rm", "pool"])]["name"].nunique()
     assert int(o.reasons["all"].sum()) == run.summary["targets"]
+    # every RM is in exactly one band each week; the calls add up to the RM rows' use
+    assert (o.rm_bands.sum(axis=1) == o.n_rms).all()
+    assert list(o.rm_bands.columns) == ["idle", "1-25", "25-50", "50-75", "75-99", "full"]
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +61,15 @@ def test_the_report_is_self_contained_and_shows_every_section(demo_run, en_files
     run, out = demo_run
     files = en_files
     page = files["report.html"].decode()
-    assert sorted(files) == ["charts/calendar.png", "charts/capacity_channels.png", "charts/capacity_rms.png",
-                             "charts/dormancy.png", "charts/funnel.png", "charts/ranking.png",
+    assert sorted(files) == ["charts/calendar.png", "charts/capacity_channels.png", "charts/capacity_rm_load.png",
+                             "charts/capacity_rms.png", "charts/dormancy.png", "charts/funnel.png", "charts/ranking.png",
                              "charts/suppressed.png", "report.html"]
     for section in ("overview", "profiles", "ranking", "calendar", "capacity", "quality", "uplift"):
         assert f'<section id="{section}">' in page
     # nothing to fetch: no scripts, stylesheets, fonts or remote URLs; every image is embedded
     assert not re.search(r"<script|<link|@import|url\(|https?://", page)
     srcs = re.findall(r'<img src="([^"]*)"', page)
-    assert len(srcs) == 7 and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert len(srcs) == 8 and all(s.startswith("data:image/png;base64,") for s in srcs)
     # a profile card per segment, with its name, and the book's numbers
     assert page.count('<article class="card">') == len(run.segments)
     for name in run.segments["segment_name"]:
@@ -157,7 +160,7 @@ def test_a_chinese_report_draws_without_missing_glyphs(demo_run):
         files = render_report(out, "zh")
     page = files["report.html"].decode()
     assert '<html lang="zh-CN">' in page and t("report_title", "zh") in page and "客群画像" in page
-    assert len([k for k in files if k.endswith(".png")]) == 7
+    assert len([k for k in files if k.endswith(".png")]) == 8
 
 
 # -- command line ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def test_the_report_opens_offline_with_every_image_and_no_errors(demo_run, tmp_p
     # the file itself is the only request: no fonts, scripts or images fetched from anywhere
     assert [u for u in load.requests if not u.startswith("data:")] == [page.resolve().as_uri()]
     assert load.console_errors == []
-    assert len(load.images) == 7
+    assert len(load.images) == 8
     assert all(img["complete"] and img["naturalWidth"] > 0 for img in load.images), load.images
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
 

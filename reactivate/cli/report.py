@@ -17,7 +17,8 @@ NoReport = Annotated[bool, typer.Option("--no-report", help="Do not write report
 
 # the steps of reactivate.report.render_report, for the progress bar
 REPORT_STEPS = ["read outputs", *(f"chart {c}" for c in ("dormancy", "suppressed", "funnel", "ranking", "calendar",
-                                                          "capacity_channels", "capacity_rms")), "write html"]
+                                                          "capacity_channels", "capacity_rms", "capacity_rm_load")),
+                "write html"]
 PLAN_STEPS = ["load", "dormancy", "features", "segment", "score", "plan", "write"]
 
 

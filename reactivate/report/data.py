@@ -40,6 +40,7 @@ class RunOutputs:
     channel_use: pd.DataFrame  # share of capacity used: channel x week
     channel_totals: pd.DataFrame  # per channel: used, capacity
     rm_use: pd.DataFrame  # share of call capacity used: busiest RMs x week
+    rm_bands: pd.DataFrame  # every RM: how many RMs used how much of their call capacity, week x band
     n_rms: int
     suppressed_by_reason: pd.Series
     unscheduled_by_reason: pd.Series
@@ -137,6 +138,7 @@ def load_run_outputs(run_dir: str | Path) -> RunOutputs:
     busiest = (rm.groupby("name", sort=True)["used"].sum().sort_index(kind="stable")
                .sort_values(ascending=False, kind="stable"))
     rm_use = _share(rm[rm["name"].isin(busiest.index[:TOP_RMS])]).reindex(busiest.index[:TOP_RMS])
+    rm_bands = _bands(rm)
 
     sup = _read_csv(d / "suppressed.csv", ["reason"], optional=True)
     uns = _read_csv(d / "unscheduled.csv", ["reason"], optional=True)
@@ -148,7 +150,7 @@ def load_run_outputs(run_dir: str | Path) -> RunOutputs:
     return RunOutputs(
         path=d, summary=summary, run=run, segments=seg.sort_values("rank", kind="stable").reset_index(drop=True),
         by_week_channel=by_wc, by_wave=by_wave, channel_use=channel_use, channel_totals=channel_totals,
-        rm_use=rm_use, n_rms=int(rm["name"].nunique()), suppressed_by_reason=suppressed,
+        rm_use=rm_use, rm_bands=rm_bands, n_rms=int(rm["name"].nunique()), suppressed_by_reason=suppressed,
         unscheduled_by_reason=unscheduled, holdout_by_segment=_counts(hold, "segment_id"),
         reasons=_reasons(d / "scores.csv"), uplift=read_uplift(d / "uplift.csv"),
     )
@@ -161,6 +163,23 @@ def _share(cap: pd.DataFrame) -> pd.DataFrame:
     used = cap.pivot_table(index="name", columns="week_start", values="used", aggfunc="sum", sort=True)
     capacity = cap.pivot_table(index="name", columns="week_start", values="capacity", aggfunc="sum", sort=True)
     return used / capacity.where(capacity > 0)
+
+
+# bands of the share of an RM's weekly call capacity used (i18n keys band_<name>)
+BANDS = ("idle", "1-25", "25-50", "50-75", "75-99", "full")
+
+
+def _bands(rm: pd.DataFrame) -> pd.DataFrame:
+    """RMs per week (rows) in each band of call capacity used (columns, :data:`BANDS`)."""
+    if rm.empty:
+        return pd.DataFrame(columns=list(BANDS))
+    share = (rm["used"] / rm["capacity"].clip(lower=1)).to_numpy(dtype=float)
+    band = np.select([rm["used"].to_numpy() <= 0, share >= 1, share < 0.25, share < 0.5, share < 0.75],
+                     [0, 5, 1, 2, 3], default=4)
+    t = pd.crosstab(rm["week_start"].to_numpy(), band).reindex(columns=range(len(BANDS)), fill_value=0)
+    t.columns = list(BANDS)
+    t.index.name = "week_start"
+    return t.sort_index()
 
 
 _EVENTS = (("becomes inoperative", "deadline"), ("deposit matures", "maturity"), ("birthday", "birthday"))

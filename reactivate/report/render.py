@@ -65,6 +65,8 @@ def _charts(o: RunOutputs, lang: str, progress: Progress) -> dict[str, bytes]:
                  else t("capacity_rm_title_all", lang))
         jobs.append(("capacity_rms", lambda: charts.capacity_heatmap(
             o.rm_use, title, t("capacity_y_rm", lang), lang)))
+    if len(o.rm_bands):
+        jobs.append(("capacity_rm_load", lambda: charts.rm_load(o.rm_bands, lang)))
     if o.uplift is not None:
         for dim, g in o.uplift.groupby("dimension", sort=True):
             jobs.append((f"uplift_{_slug(dim)}", lambda g=g, dim=dim: charts.uplift(g, dim, lang)))
@@ -235,7 +237,8 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
                  max=rmu.get("max_share", 0)) + f" · {_n(o.n_rms)} {t('rm', lang)}") if rmu else ""
     capacity = f"""<section id="capacity"><h2>{_e(t("capacity", lang))}</h2>
 {_img(pngs.get("capacity_channels"), t("capacity_channel_title", lang))}{ch_table}
-{_img(pngs.get("capacity_rms"), t("capacity_rm_title_all", lang))}<p>{_e(rm_line)}</p></section>"""
+{_img(pngs.get("capacity_rm_load"), t("rm_load_title", lang))}<p>{_e(rm_line)}</p>
+{_img(pngs.get("capacity_rms"), t("capacity_rm_title_all", lang))}</section>"""
 
     notes = s.get("notes", [])
     notes_html = ("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>") if notes else \
