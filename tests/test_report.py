@@ -216,3 +216,8 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch):
         step("a")
         step("chart x")
         step("b")
+
+
+def test_report_help_has_an_example():
+    r = invoke("report", "--help")
+    assert r.exit_code == 0 and "Example:" in r.stdout and "reactivate report --run" in r.stdout
