@@ -74,9 +74,9 @@ def _charts(o: RunOutputs, lang: str, progress: Progress) -> dict[str, bytes]:
     with charts.style(lang), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for name, draw in jobs:
+            out[name] = charts.to_png(draw())
             if progress:
                 progress(f"chart {name}")
-            out[name] = charts.to_png(draw())
     glyphs = sorted({str(w.message) for w in caught if "Glyph" in str(w.message)})
     if glyphs:
         raise OutputError(f"the {lang} charts lack glyphs in the chosen font: {glyphs[0]} "
@@ -306,13 +306,13 @@ def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = No
         ``lang="zh"`` and no installed font has Chinese glyphs.
     """
     check_lang(lang)
-    if progress:
-        progress("read outputs")
     o = load_run_outputs(run_dir)
+    if progress:  # each step is reported as it ends
+        progress("read outputs")
     pngs = _charts(o, lang, progress)
+    files = {"report.html": render_html(o, pngs, lang).encode("utf-8")}
     if progress:
         progress("write html")
-    files = {"report.html": render_html(o, pngs, lang).encode("utf-8")}
     files.update({f"charts/{k}.png": v for k, v in sorted(pngs.items())})
     return files
 
