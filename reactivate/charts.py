@@ -278,7 +278,8 @@ def calendar(by_week: pd.DataFrame, lang: str = "en", ax=None):
     ax.grid(axis="y")
     ax.set_axisbelow(True)
     _thousands(ax, "y")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=t("channel", lang))
+    if len(by_week.columns):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=t("channel", lang))
     ax.set_title(t("calendar_title", lang))
     return ax
 

@@ -221,3 +221,17 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch):
 def test_report_help_has_an_example():
     r = invoke("report", "--help")
     assert r.exit_code == 0 and "Example:" in r.stdout and "reactivate report --run" in r.stdout
+
+
+def test_a_plan_without_touches_or_suppressions_still_renders(run_dir):
+    for name in ("plan.csv", "suppressed.csv"):
+        header = (run_dir / name).read_text().splitlines()[0]
+        (run_dir / name).write_text(header + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        o = load_run_outputs(run_dir)
+        files = render_report(run_dir, "en")
+    # the calendar still has every week of the campaign, with no touch in any
+    assert len(o.by_week_channel) == 12 and int(o.by_week_channel.to_numpy().sum()) == 0
+    assert o.suppressed_by_reason.empty and o.by_wave.empty
+    assert "charts/calendar.png" in files and "charts/suppressed.png" in files

@@ -121,14 +121,15 @@ def load_run_outputs(run_dir: str | Path) -> RunOutputs:
         by_wc = g.pivot(index="week_start", columns="channel", values="wave_count")
     else:
         by_wc = pd.DataFrame()
-    all_weeks = sorted(set(weeks) | set(by_wc.index))
-    chans = channels + sorted(set(by_wc.columns) - set(channels))
-    by_wc = by_wc.reindex(index=all_weeks, columns=chans).fillna(0).astype("int64")
     by_wave = _counts(plan, "wave")
     by_wave.index = by_wave.index.astype(int)
     by_wave = by_wave.sort_index()
 
     cap = pd.read_csv(d / "capacity.csv", dtype={"week_start": str, "resource": str, "name": str})
+    # every week of the campaign (capacity has a row per week), also those without a touch
+    all_weeks = sorted(set(weeks) | set(by_wc.index) | set(cap["week_start"]))
+    chans = channels + sorted(set(by_wc.columns) - set(channels))
+    by_wc = by_wc.reindex(index=all_weeks, columns=chans).fillna(0).astype("int64")
     ch = cap[cap["resource"] == "channel"]
     channel_use = _share(ch)
     order = [c for c in summary.get("channels", []) if c in channel_use.index]

@@ -149,7 +149,7 @@ main{max-width:1180px;margin:0 auto;padding:8px 40px 40px}
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:18px 24px;margin:22px 0}
 h2{margin:0 0 12px;font-size:21px;border-bottom:2px solid var(--accent);padding-bottom:6px;display:inline-block}
 h3{margin:0;font-size:16px}h4{margin:12px 0 4px;font-size:13px;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
-.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:18px 0 0}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(128px,1fr));gap:12px;margin:18px 0 0}
 .kpi{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 14px}
 .kpi b{display:block;font-size:24px;color:var(--accent)}.kpi small{color:var(--muted)}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:16px;align-items:start}
