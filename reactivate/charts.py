@@ -358,7 +358,7 @@ def uplift(table: pd.DataFrame, dimension: str, lang: str = "en", ax=None):
 
     ``table`` has level, uplift, ci_low, ci_high (rates as fractions), one row per level.
     """
-    s = table.reset_index(drop=True)
+    s = table[np.isfinite(table["uplift"].to_numpy(dtype=float))].reset_index(drop=True)  # groups with data
     ax = _axes(ax, (7, 0.42 * len(s) + 1.6))
     y = np.arange(len(s))
     mid = s["uplift"].to_numpy(dtype=float) * 100

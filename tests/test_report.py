@@ -235,3 +235,23 @@ def test_a_plan_without_touches_or_suppressions_still_renders(run_dir):
     assert len(o.by_week_channel) == 12 and int(o.by_week_channel.to_numpy().sum()) == 0
     assert o.suppressed_by_reason.empty and o.by_wave.empty
     assert "charts/calendar.png" in files and "charts/suppressed.png" in files
+
+
+def test_uplift_from_reactivate_evaluate_via_the_option(run_dir, tmp_path):
+    """evaluate names the columns value/n_control/rate_control and leaves groups without data empty."""
+    ev = tmp_path / "eval" / "uplift.csv"
+    ev.parent.mkdir()
+    ev.write_text(
+        "dimension,value,n_treated,n_control,reactivated_treated,reactivated_control,rate_treated,rate_control,"
+        "uplift,ci_low,ci_high\n"
+        "overall,all,1000,120,110,6,0.11,0.05,0.06,0.02,0.09\n"
+        "channel,phone,400,0,50,0,0.125,,,,\n")
+    r = invoke("report", "--run", run_dir, "--uplift", ev, "--quiet")
+    assert r.exit_code == 0, r.output
+    page = (run_dir / "report.html").read_text()
+    assert "+6.0 pp" in page and "+2.0 … +9.0 pp" in page and "<td class=num>–</td>" in page
+    assert (run_dir / "charts" / "uplift_overall.png").is_file() and (run_dir / "charts" / "uplift_channel.png").is_file()
+    r = invoke("report", "--run", run_dir, "--uplift", tmp_path / "none.csv")
+    assert r.exit_code == 2
+    assert r.stderr == (f"Error: {tmp_path / 'none.csv'}: no such file "
+                        "(give an uplift.csv written by reactivate evaluate)\n")

@@ -23,6 +23,8 @@ from reactivate.errors import InputDataError
 REQUIRED = ("summary.json", "run.json", "segments.csv", "plan.csv", "capacity.csv")
 UPLIFT_COLUMNS = ["dimension", "level", "n_treated", "n_holdout", "rate_treated", "rate_holdout", "uplift",
                   "ci_low", "ci_high"]
+# the names ``reactivate evaluate`` writes for the same columns
+UPLIFT_ALIASES = {"value": "level", "n_control": "n_holdout", "rate_control": "rate_holdout"}
 # the RMs shown one by one in the capacity heatmap (the busiest); the rest are summarised in numbers
 TOP_RMS = 25
 
@@ -88,8 +90,11 @@ def _counts(table: pa.Table | None, column: str) -> pd.Series:
     return s.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
 
 
-def load_run_outputs(run_dir: str | Path) -> RunOutputs:
+def load_run_outputs(run_dir: str | Path, uplift: str | Path | None = None) -> RunOutputs:
     """Summarise the outputs of ``reactivate plan`` in ``run_dir`` for a report.
+
+    ``uplift`` is an uplift table (e.g. the ``uplift.csv`` of ``reactivate evaluate``);
+    by default ``run_dir/uplift.csv`` when it exists.
 
     Raises
     ------
@@ -153,7 +158,8 @@ def load_run_outputs(run_dir: str | Path) -> RunOutputs:
         by_week_channel=by_wc, by_wave=by_wave, channel_use=channel_use, channel_totals=channel_totals,
         rm_use=rm_use, rm_bands=rm_bands, n_rms=int(rm["name"].nunique()), suppressed_by_reason=suppressed,
         unscheduled_by_reason=unscheduled, holdout_by_segment=_counts(hold, "segment_id"),
-        reasons=_reasons(d / "scores.csv"), uplift=read_uplift(d / "uplift.csv"),
+        reasons=_reasons(d / "scores.csv"), uplift=read_uplift(Path(uplift) if uplift else d / "uplift.csv",
+                                                               required=uplift is not None),
     )
 
 
@@ -202,26 +208,34 @@ def _reasons(path: Path) -> pd.DataFrame:
     return out.sort_values(["all", "event"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def read_uplift(path: Path) -> pd.DataFrame | None:
-    """``uplift.csv`` (written once outcomes are recorded), or None when there is none.
+def read_uplift(path: Path, required: bool = False) -> pd.DataFrame | None:
+    """An uplift table (written once outcomes are recorded), or None when there is none.
+
+    Takes the columns of :data:`UPLIFT_COLUMNS` or the names ``reactivate evaluate``
+    writes (:data:`UPLIFT_ALIASES`). Empty cells (a group without customers) are NaN.
 
     Raises
     ------
     InputDataError
-        The file lacks a column or holds a value that is not a number.
+        ``required`` and the file is missing; the file lacks a column or holds a
+        value that is not a number.
     """
     if not path.is_file():
+        if required:
+            raise InputDataError(f"{path}: no such file (give an uplift.csv written by reactivate evaluate)")
         return None
     try:
-        u = pd.read_csv(path, dtype={"dimension": str, "level": str}, keep_default_na=False)
+        u = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as exc:
         raise InputDataError(f"{path}: cannot read it ({exc})") from None
+    u = u.rename(columns={k: v for k, v in UPLIFT_ALIASES.items() if v not in u.columns})
     missing = [c for c in UPLIFT_COLUMNS if c not in u.columns]
     if missing:
         raise InputDataError(f"{path}: missing column(s) {', '.join(missing)}")
     for c in UPLIFT_COLUMNS[2:]:
-        num = pd.to_numeric(u[c], errors="coerce")
-        bad = np.flatnonzero(num.isna().to_numpy())
+        text = u[c].str.strip()
+        num = pd.to_numeric(text.where(~text.isin(["", "nan", "NaN"])), errors="coerce")
+        bad = np.flatnonzero((num.isna() & ~text.isin(["", "nan", "NaN"])).to_numpy())
         if len(bad):
             rows = ", ".join(str(i + 2) for i in bad[:5])
             raise InputDataError(f"{path}: column {c}: {len(bad)} value(s) are not numbers "

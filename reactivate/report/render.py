@@ -36,6 +36,17 @@ def _pct(v) -> str:
     return f"{float(v):.0%}" if float(v) >= 0.01 or float(v) == 0 else f"{float(v):.1%}"
 
 
+def _z(v) -> float:
+    return 0.0 if v != v else v  # NaN -> 0
+
+
+def _pp(v, scale: float, unit: str, sign: bool = False) -> str:
+    """A rate or difference for a table; "–" for a group without data (NaN)."""
+    if v != v:
+        return "–"
+    return f"{v * scale:{'+' if sign else ''}.1f}{unit}"
+
+
 def _charts(o: RunOutputs, lang: str, progress: Progress) -> dict[str, bytes]:
     """Every chart of the report as PNG bytes, by file stem."""
     from reactivate import charts
@@ -258,9 +269,10 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
     else:
         parts = []
         for dim, g in o.uplift.groupby("dimension", sort=True):
-            rows = [[phrase(r.level, lang), _n(r.n_treated), _n(r.n_holdout), _pct(r.rate_treated),
-                     _pct(r.rate_holdout), f"{r.uplift * 100:+.1f} pp",
-                     f"{r.ci_low * 100:+.1f} … {r.ci_high * 100:+.1f} pp"] for r in g.itertuples(index=False)]
+            rows = [[phrase(r.level, lang), _n(_z(r.n_treated)), _n(_z(r.n_holdout)), _pp(r.rate_treated, 100, "%"),
+                     _pp(r.rate_holdout, 100, "%"), _pp(r.uplift, 100, " pp", sign=True),
+                     f"{_pp(r.ci_low, 100, '', sign=True)} … {_pp(r.ci_high, 100, ' pp', sign=True)}"]
+                    for r in g.itertuples(index=False)]
             parts.append(_img(pngs.get(f"uplift_{_slug(dim)}"), t("uplift_title", lang, dimension=phrase(dim, lang)))
                          + _table([t("level", lang), t("treated", lang), t("holdout", lang), t("rate_treated", lang),
                                    t("rate_holdout", lang), t("uplift_col", lang), t("ci", lang)],
@@ -293,8 +305,11 @@ def check_fonts(lang: str) -> None:
         pass
 
 
-def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = None) -> dict[str, bytes]:
+def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = None,
+                  uplift: str | Path | None = None) -> dict[str, bytes]:
     """The files of the report of ``run_dir``: ``report.html`` and ``charts/<name>.png``.
+
+    ``uplift``: an uplift table to show (default ``run_dir/uplift.csv`` if present).
 
     Raises
     ------
@@ -306,7 +321,7 @@ def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = No
         ``lang="zh"`` and no installed font has Chinese glyphs.
     """
     check_lang(lang)
-    o = load_run_outputs(run_dir)
+    o = load_run_outputs(run_dir, uplift)
     if progress:  # each step is reported as it ends
         progress("read outputs")
     pngs = _charts(o, lang, progress)
@@ -318,14 +333,14 @@ def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = No
 
 
 def build_report(run_dir: str | Path, lang: str = "en", out: str | Path | None = None,
-                 progress: Progress = None) -> Path:
+                 progress: Progress = None, uplift: str | Path | None = None) -> Path:
     """Write the report of ``run_dir`` to ``out`` (default ``run_dir/report.html``) and its charts
     beside it in ``charts/``; returns the path of the HTML file.
 
     Every file is written to a temporary name first and renamed into place
     once all are written, so a failure leaves the previous report as it was.
     """
-    files = render_report(run_dir, lang, progress)
+    files = render_report(run_dir, lang, progress, uplift)
     target = Path(out) if out is not None else Path(run_dir) / "report.html"
     base = target.parent
     names = {"report.html": target, **{k: base / k for k in files if k != "report.html"}}
