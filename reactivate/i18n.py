@@ -1,10 +1,12 @@
-"""English and Chinese text for the report, segment profiles, themes, openers and RM lists.
+"""English and Chinese text for the report and the segment profiles it shows.
 
 One table per language; :func:`t` looks a key up and formats it. Text that
 reactivate generates from data (segment names such as ``"High balance · Older"``,
 shortfalls, suppression reasons) is translated phrase by phrase with
 :func:`phrase`; a phrase without a translation (an analyst's own segment name)
-is kept as written, never dropped.
+is kept as written, never dropped. Theme names, openers and the headers of
+the RM lists are translated where they are written (:mod:`reactivate.themes`,
+:mod:`reactivate.outputs`).
 """
 
 from __future__ import annotations
@@ -113,17 +115,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "start_dated": "{share:.0%} have a deadline or maturity, most often {event} in week {week}",
         "rank_why": "expected {exp:,.0f} reactivations worth {value:,.0f} from {size:,} customers",
         "top_reasons": "Most common reasons customers are ranked high",
-        # RM list headers (targets/<week>/<rm>.csv)
-        "col_priority": "priority",
-        "col_customer_id": "customer_id",
-        "col_segment_name": "segment_name",
-        "col_channel": "channel",
-        "col_theme": "theme",
-        "col_reason": "reason",
-        "col_p_reactivate": "p_reactivate",
-        "col_expected_value": "expected_value",
-        "col_last_contact": "last_contact",
-        "col_opener": "opener",
     },
     "zh": {
         "report_title": "沉睡客户唤醒计划",
@@ -224,16 +215,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "start_dated": "{share:.0%} 的客户有到期或监管期限，最常见为第 {week} 周的{event}",
         "rank_why": "{size:,} 位客户预计唤醒 {exp:,.0f} 位，价值 {value:,.0f}",
         "top_reasons": "排名靠前的常见原因",
-        "col_priority": "优先级",
-        "col_customer_id": "客户号",
-        "col_segment_name": "客群",
-        "col_channel": "渠道",
-        "col_theme": "主题",
-        "col_reason": "原因",
-        "col_p_reactivate": "唤醒概率",
-        "col_expected_value": "预计价值",
-        "col_last_contact": "上次联系",
-        "col_opener": "开场白",
     },
 }
 
@@ -310,14 +291,6 @@ PHRASES_ZH: dict[str, str] = {
     "deposit matures in the horizon": "计划期内存款到期",
     "term deposit matured and not rolled over": "定期存款到期未续存",
     "near the regulatory dormancy date": "临近监管沉睡期限",
-    # themes (reactivate.themes.THEMES)
-    "care_checkin": "关怀问候",
-    "dormancy_notice": "沉睡提醒",
-    "maturity_reminder": "到期提醒",
-    "birthday_greeting": "生日祝福",
-    "festival_greeting": "节日问候",
-    "savings_security": "储蓄安全",
-    "welcome_back": "欢迎回来",
     # uplift dimensions
     "segment": "客群",
     "channel": "渠道",
@@ -330,10 +303,7 @@ PHRASES_ZH: dict[str, str] = {
 
 # uplift dimensions and the like, in English, when they are shown as words
 PHRASES_EN: dict[str, str] = {"at_risk": "at risk", "long_dormant": "long dormant", "app": "app push",
-                              "branch": "branch invitation", "care_checkin": "care check-in",
-                              "dormancy_notice": "dormancy notice", "maturity_reminder": "maturity reminder",
-                              "birthday_greeting": "birthday greeting", "festival_greeting": "festival greeting",
-                              "savings_security": "savings security", "welcome_back": "welcome back"}
+                              "branch": "branch invitation"}
 
 
 # the model features (reactivate.features.CATALOGUE) as a report names them
@@ -402,19 +372,6 @@ def phrase(text: str, lang: str = "en") -> str:
         core, suffix = (m.group(1), m.group(2).replace(" ", "")) if m else (part, "")
         out.append(table.get(core, core) + suffix)
     return "".join(out)
-
-
-def opener(theme: str, lang: str = "en", **kw) -> str:
-    """The opener line an RM can use for ``theme`` (from :data:`reactivate.themes.THEMES`)."""
-    from reactivate.themes import THEMES
-
-    text = THEMES[theme][lang]
-    return text.format(**kw) if kw else text
-
-
-def rm_list_header(columns: list[str], lang: str = "en") -> list[str]:
-    """The header row of an RM's weekly list in ``lang``."""
-    return [t(f"col_{c}", lang) if f"col_{c}" in STRINGS["en"] else c for c in columns]
 
 
 def wave_name(wave: int, lang: str = "en") -> str:
