@@ -370,7 +370,7 @@ def uplift(table: pd.DataFrame, dimension: str, lang: str = "en", ax=None):
     for yi, m in zip(y, mid, strict=True):
         ax.annotate(f"{m:+.1f}", (m, yi), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=7.5)
     ax.axvline(0, color="#444444", linewidth=0.8)
-    ax.set_yticks(y, [_short(phrase(str(v), lang), 30) for v in s["level"]])
+    ax.set_yticks(y, [_short(phrase(str(v), lang), 40) for v in s["level"]])
     ax.set_ylim(len(s) - 0.5, -0.7)
     ax.grid(axis="x")
     ax.set_axisbelow(True)

@@ -79,7 +79,7 @@ def _charts(o: RunOutputs, lang: str, progress: Progress) -> dict[str, bytes]:
     if len(o.rm_bands):
         jobs.append(("capacity_rm_load", lambda: charts.rm_load(o.rm_bands, lang)))
     if o.uplift is not None:
-        for dim, g in o.uplift.groupby("dimension", sort=True):
+        for dim, g in _uplift_named(o, lang).groupby("dimension", sort=True):
             jobs.append((f"uplift_{_slug(dim)}", lambda g=g, dim=dim: charts.uplift(g, dim, lang)))
     out = {}
     with charts.style(lang), warnings.catch_warnings(record=True) as caught:
@@ -93,6 +93,16 @@ def _charts(o: RunOutputs, lang: str, progress: Progress) -> dict[str, bytes]:
         raise OutputError(f"the {lang} charts lack glyphs in the chosen font: {glyphs[0]} "
                           f"({len(glyphs)} warning(s))")
     return out
+
+
+def _uplift_named(o: RunOutputs, lang: str) -> pd.DataFrame:
+    """The uplift table with segment ids shown as "S01 name" (the segment's name in ``lang``)."""
+    names = {sid: f"{sid} {phrase(n, lang)}" for sid, n in zip(o.segments["segment_id"], o.segments["segment_name"],
+                                                                strict=True)}
+    u = o.uplift.copy()
+    seg = (u["dimension"] == "segment").to_numpy()
+    u.loc[seg, "level"] = u.loc[seg, "level"].map(lambda v: names.get(v, v))
+    return u
 
 
 def _slug(text: str) -> str:
@@ -268,7 +278,7 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
         up_body = f'<p class="muted">{_e(t("uplift_none", lang))}</p>'
     else:
         parts = []
-        for dim, g in o.uplift.groupby("dimension", sort=True):
+        for dim, g in _uplift_named(o, lang).groupby("dimension", sort=True):
             rows = [[phrase(r.level, lang), _n(_z(r.n_treated)), _n(_z(r.n_holdout)), _pp(r.rate_treated, 100, "%"),
                      _pp(r.rate_holdout, 100, "%"), _pp(r.uplift, 100, " pp", sign=True),
                      f"{_pp(r.ci_low, 100, '', sign=True)} … {_pp(r.ci_high, 100, ' pp', sign=True)}"]
