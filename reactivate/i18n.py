@@ -237,6 +237,8 @@ PHRASES_ZH: dict[str, str] = {
     "deadline": "监管期限",
     "maturity": "存款到期",
     "birthday": "生日",
+    "anniversary": "开户周年",
+    "payday": "发薪日",
     "none": "无",
     # suppression reasons
     "deceased": "已故",

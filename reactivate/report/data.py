@@ -189,7 +189,9 @@ def _bands(rm: pd.DataFrame) -> pd.DataFrame:
     return t.sort_index()
 
 
-_EVENTS = (("becomes inoperative", "deadline"), ("deposit matures", "maturity"), ("birthday", "birthday"))
+# the dated event behind a score's reason (the reason texts of reactivate.timing)
+_EVENTS = (("^becomes inoperative", "deadline"), ("^deposit matures", "maturity"), ("^birthday", "birthday"),
+           (r"\d+ years? with the bank on", "anniversary"), ("credited around day", "payday"))
 
 
 def _reasons(path: Path) -> pd.DataFrame:
@@ -199,8 +201,8 @@ def _reasons(path: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=["event", "top_decile", "all"])
     reason = t["reason"]
     event = np.full(t.num_rows, "none", dtype=object)
-    for prefix, name in reversed(_EVENTS):  # the first matching prefix wins
-        event[pc.starts_with(reason, prefix).to_numpy(zero_copy_only=False)] = name
+    for pattern, name in reversed(_EVENTS):  # the first matching pattern wins
+        event[pc.match_substring_regex(reason, pattern).to_numpy(zero_copy_only=False)] = name
     rank = pc.cast(t["priority_rank"], pa.int64()).to_numpy()
     top = rank <= max(1, int(np.ceil(len(rank) * 0.1)))
     out = pd.DataFrame({"event": event, "top": top}).groupby("event", sort=True)["top"].agg(["sum", "size"])
