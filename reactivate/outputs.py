@@ -231,11 +231,15 @@ def write_ranking(run, out: str | Path) -> list[str]:
     return ["scores.csv", "segments_ranked.csv", "summary.json", "run.json"]
 
 
-def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None) -> dict[str, str]:
+def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None, *,
+              report_lang: str | None = None, progress=None) -> dict[str, str]:
     """Write every output of a :class:`~reactivate.pipeline.PlanRun` into ``out``; returns what was written.
 
     ``extra`` maps more relative paths to their bytes (written in the same staging);
     ``before_commit()`` is called when everything is staged, just before the swap.
+    With ``report_lang`` ("en" or "zh") the HTML report (``report.html`` and
+    ``charts/*.png``, see :mod:`reactivate.report`) is built from the staged
+    outputs and swapped in with them. ``progress`` is called as steps end.
     """
     from reactivate.themes import THEMES
 
@@ -260,6 +264,13 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
         run.summary["outputs"] = {"target_lists": n_lists}
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
+        if progress is not None:
+            progress("write")
+        if report_lang is not None:
+            from reactivate.report import render_report
+
+            for rel, data in render_report(stage.tmp, report_lang, progress).items():
+                stage.write(rel, data)
         if before_commit is not None:
             before_commit()
     return {"out": str(Path(out))}

@@ -44,14 +44,17 @@ class PlanRun:
 
 
 class _Clock:
-    def __init__(self):
+    def __init__(self, progress=None):
         self.t = time.perf_counter()
         self.laps: dict[str, float] = {}
+        self.progress = progress  # called with each stage's name as it ends (a progress bar)
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name] = round(now - self.t, 3)
         self.t = now
+        if self.progress is not None:
+            self.progress(name)
 
 
 def load_specs(campaign=None, segments=None, segments_model=None):
@@ -166,10 +169,12 @@ def run_plan(
     plan: bool = True,
     history: pd.DataFrame | None = None,
     learned: pd.DataFrame | None = None,
+    progress=None,
 ) -> PlanRun:
     """Run every stage and return the results (nothing is written).
 
     ``plan=False`` stops after scoring (``reactivate rank``): ``result`` is None.
+    ``progress``, when given, is called with each stage's name as it ends.
 
     With ``segments_model`` (a file written by ``reactivate segments fit``) the
     targets are assigned to the saved segments, so ids and names stay the same
@@ -185,7 +190,7 @@ def run_plan(
     ------
     ConfigError, InputDataError
     """
-    clock = _Clock()
+    clock = _Clock(progress)
     # scikit-learn takes seconds to import: do it while the inputs load
     warm = threading.Thread(target=_import_models, name="reactivate-imports", daemon=True)
     warm.start()

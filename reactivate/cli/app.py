@@ -22,6 +22,8 @@ from reactivate.cli.common import (
     parse_date,
     say,
 )
+from reactivate.cli.progress import bar
+from reactivate.cli.report import PLAN_STEPS, REPORT_STEPS, Lang, NoReport, Quiet, check_lang
 
 app = typer.Typer(
     name="reactivate",
@@ -64,12 +66,15 @@ def plan_cmd(
     segments_model: SegmentsModel = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print stage timings.")] = False,
+    no_report: NoReport = False,
+    lang: Lang = "en",
+    quiet: Quiet = False,
 ) -> None:
     """Find the dormant, profile and rank them, and write a staged contact plan.
 
     Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv, suppressed.csv, holdout.csv,
-    unscheduled.csv, capacity.csv, summary.json and run.json into OUT. Nothing is written when the
-    input is invalid (exit code 2).
+    unscheduled.csv, capacity.csv, summary.json, run.json and (unless --no-report) the HTML report
+    report.html with its charts/*.png into OUT. Nothing is written when the input is invalid (exit code 2).
 
     Example:
 
@@ -77,21 +82,28 @@ def plan_cmd(
         --contacts book/contacts.csv --campaign campaigns/default.toml --out plan-2026-11-30
     """
     day = parse_date(as_of, "--as-of")
+    check_lang(lang)
 
     def go():
         from reactivate.outputs import write_run
         from reactivate.pipeline import run_plan
 
-        run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
-                       campaign=campaign, segments=segments, segments_model=segments_model)
-        write_run(run, out)
+        steps = PLAN_STEPS + ([] if no_report else REPORT_STEPS)
+        with bar("plan", steps, quiet) as step:
+            run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
+                           campaign=campaign, segments=segments, segments_model=segments_model, progress=step)
+            # TODO(issue 5): pass lang=lang to write_run once the target lists take a language
+            write_run(run, out, report_lang=None if no_report else lang, progress=step)
         return run
 
     run = guarded(go)
-    _report(run, out, json_out, verbose)
+    if not quiet:
+        _report(run, out, json_out, verbose, report=not no_report)
+    elif json_out:
+        typer.echo(json.dumps(run.summary, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-def _report(run, out: Path, json_out: bool, verbose: bool) -> None:
+def _report(run, out: Path, json_out: bool, verbose: bool, report: bool = False) -> None:
     s = run.summary
     p = s["plan"]
     lines = [
@@ -109,7 +121,8 @@ def _report(run, out: Path, json_out: bool, verbose: bool) -> None:
         lines.append(f"  note: {note}")
     if verbose:
         lines.append("  stage timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings.items()))
-    lines.append(f"  outputs in {out}/ (scores.csv, segments.csv, plan.csv, targets/, summary.json)")
+    lines.append(f"  outputs in {out}/ (scores.csv, segments.csv, plan.csv, targets/, summary.json"
+                 + (", report.html)" if report else ")"))
     say("\n".join(lines))
     if json_out:
         typer.echo(json.dumps(s, indent=2, sort_keys=True, ensure_ascii=False))
@@ -201,6 +214,9 @@ app.add_typer(_segments.app, name="segments")
 from reactivate.cli import loop as _loop  # noqa: E402  (record, evaluate, run)
 
 _loop.register(app)
+from reactivate.cli import report as _report_cli  # noqa: E402  (registers reactivate report)
+
+_report_cli.register(app)
 
 
 def main() -> None:
