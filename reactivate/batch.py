@@ -120,7 +120,8 @@ def resolve(spec: CampaignSpec, base: Path, value: str, week: str) -> Path | Non
 
 
 def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out: str | Path | None = None,
-             as_of: dt.date | None = None, inputs: dict[str, str | Path | None] | None = None) -> WeekResult:
+             as_of: dt.date | None = None, inputs: dict[str, str | Path | None] | None = None,
+             report_lang: str | None = "en") -> WeekResult:
     """Run one week of a campaign (see the module doc). Nothing is written on bad input or config.
 
     Parameters
@@ -132,6 +133,7 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     as_of : the day the book was extracted (default: the day before the week starts).
     inputs : files that replace those of ``[inputs]`` (keys accounts, transactions, contacts,
         segments, segments_model; None values are ignored).
+    report_lang : "en" or "zh": the week's HTML report (report.html, charts/) in that language; None: none.
 
     Raises
     ------
@@ -172,12 +174,12 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     try:
         with led.lock(camp):  # before anything touches the database: a locked run waits for nothing
             led.migrate()
-            return _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields)
+            return _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang)
     finally:
         led.close()
 
 
-def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields) -> WeekResult:
+def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang=None) -> WeekResult:
     from reactivate.learn import outcome_counts
     from reactivate.outputs import write_run
     from reactivate.pipeline import run_plan
@@ -236,7 +238,8 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields) -
     with led.begin() as conn:
         led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
         _checkpoint("ledger")
-        write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"))
+        write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"),
+                  report_lang=report_lang)
     _event("done", **fields, run_id=run_id, out=str(week_out), seconds=round(time.perf_counter() - t0, 2))
     return WeekResult(camp, label, start, week_out, led.url, run_id, run.summary, recorded)
 

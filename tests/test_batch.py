@@ -96,7 +96,7 @@ def test_week_parsing():
 def test_week_outputs_in_campaign_week_folder(two_weeks):
     r1 = two_weeks["r1"]
     assert r1.out == two_weeks["tmp"] / "runs" / "wake-weekly" / W1
-    for name in ("plan.csv", "holdout.csv", "followups.csv", "run.json", "summary.json"):
+    for name in ("plan.csv", "holdout.csv", "followups.csv", "run.json", "summary.json", "report.html"):
         assert (r1.out / name).is_file(), name
     plan1 = two_weeks["plan1"]
     assert plan1["week_start"].min() == "2026-12-07"

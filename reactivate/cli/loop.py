@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from reactivate.cli.common import fail, guarded, parse_date, say
+from reactivate.cli.report import Lang, NoReport, check_lang
 
 CampaignFile = Annotated[Path, typer.Option("--campaign", help="Campaign spec (TOML) with [inputs] and [ledger].")]
 LedgerOpt = Annotated[
@@ -49,6 +50,8 @@ def register(app: typer.Typer) -> None:
         contacts: Annotated[Path | None, typer.Option(help="Contact history (instead of [inputs]).")] = None,
         log_json: LogJson = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step as a text line.")] = False,
+        no_report: NoReport = False,
+        lang: Lang = "en",
     ) -> None:
         """The weekly batch: record outcomes, learn, plan the week, schedule follow-ups, write, update the ledger.
 
@@ -66,13 +69,15 @@ def register(app: typer.Typer) -> None:
         from reactivate.batch import configure_logging
 
         configure_logging(log_json, verbose)
+        check_lang(lang)
         day = parse_date(as_of, "--as-of") if as_of else None
 
         def go():
             from reactivate.batch import run_week
 
             return run_week(campaign, week, ledger=ledger, out=out, as_of=day,
-                            inputs={"accounts": accounts, "transactions": transactions, "contacts": contacts})
+                            inputs={"accounts": accounts, "transactions": transactions, "contacts": contacts},
+                            report_lang=None if no_report else lang)
 
         res = _logged(go, log_json)
         p = res.summary.get("plan", {})
