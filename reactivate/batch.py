@@ -179,6 +179,43 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
         led.close()
 
 
+def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campaign=None,
+                  accounts=None, transactions=None, contacts=None, segments=None, segments_model=None,
+                  report_lang: str | None = "en") -> WeekResult:
+    """``reactivate plan --ledger``: a plan that reads the ledger's history and records its first week.
+
+    The same as the weekly run (:func:`run_week`) for the campaign's first week
+    after ``as_of``, with the files given here and the outputs written to ``out``
+    itself: earlier touches and outcomes count for caps, gaps, opt-outs and
+    learning; the week's touches and the holdout are recorded under a run id
+    and the config fingerprint; rerunning the same week replaces them.
+
+    Raises
+    ------
+    ConfigError, InputDataError (exit 2), LockedError, OutputError (exit 3)
+    """
+    from reactivate.config import CampaignSpec
+    from reactivate.ledger import ledger_url, open_ledger
+    from reactivate.timing import campaign_start
+
+    spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
+    _check_loop_config(spec)
+    start = campaign_start(spec, as_of)
+    spec = dataclasses.replace(spec, campaign=dataclasses.replace(spec.campaign, start_date=start))
+    label = week_of(start)
+    paths = {"accounts": accounts, "transactions": transactions, "contacts": contacts, "segments": segments,
+             "segments_model": segments_model}
+    camp = spec.campaign.id
+    fields = {"campaign": camp, "week": label}
+    led = open_ledger(ledger_url(ledger), migrate=False)
+    try:
+        with led.lock(camp):
+            led.migrate()
+            return _locked_run(led, spec, Path.cwd(), label, start, as_of, paths, Path(out), fields, report_lang)
+    finally:
+        led.close()
+
+
 def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang=None) -> WeekResult:
     from reactivate.learn import outcome_counts
     from reactivate.outputs import write_run

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from reactivate import __version__
 from reactivate.cli import app
-from tests.conftest import write
+from tests.conftest import ROOT, write
 
 runner = CliRunner()
 COMMANDS = ["plan", "rank", "validate", "demo-data", "demo"]
@@ -158,3 +158,25 @@ def test_demo_runs_end_to_end_and_checks_itself_against_the_truth(tmp_path):
     assert 0.5 < check["auc"] <= 1 and check["customers"] > 1000
     assert "against the demo's ground truth: customer AUC" in r.output
     assert (tmp_path / "d" / "plan" / "plan.csv").is_file()
+
+
+def test_plan_with_a_ledger_records_its_first_week_and_reruns_replace_it(tmp_path, demo_book):
+    from reactivate.ledger import open_ledger
+
+    led_path = tmp_path / "ledger.sqlite"
+    args = ["plan", "--as-of", "2026-11-30", "--accounts", demo_book / "accounts.csv", "--transactions",
+            demo_book / "transactions.csv", "--contacts", demo_book / "contacts.csv", "--no-report",
+            "--campaign", ROOT / "campaigns" / "default.toml", "--ledger", led_path]
+    r = invoke(*args, "--out", tmp_path / "a")
+    assert r.exit_code == 0, r.output
+    assert "recorded in the ledger" in r.output and (tmp_path / "a" / "plan.csv").is_file()
+    led = open_ledger(led_path)
+    try:
+        runs = led.runs("wake-2026q4")
+        planned = led.planned("wake-2026q4")
+        assert len(runs) == 1 and len(planned) > 0
+        r = invoke(*args, "--out", tmp_path / "b")  # the same week again: replaced, not duplicated
+        assert r.exit_code == 0, r.output
+        assert len(led.planned("wake-2026q4")) == len(planned)
+    finally:
+        led.close()

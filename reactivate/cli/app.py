@@ -69,12 +69,18 @@ def plan_cmd(
     no_report: NoReport = False,
     lang: Lang = "en",
     quiet: Quiet = False,
+    ledger: Annotated[str | None, typer.Option(
+        "--ledger", help="Contact ledger (SQLite file or SQLAlchemy URL): plan with its history and record the "
+                         "first week's touches and holdout in it.")] = None,
 ) -> None:
     """Find the dormant, profile and rank them, and write a staged contact plan.
 
     Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv, suppressed.csv, holdout.csv,
     unscheduled.csv, capacity.csv, summary.json, run.json and (unless --no-report) the HTML report
     report.html with its charts/*.png into OUT. Nothing is written when the input is invalid (exit code 2).
+    With --ledger, earlier touches and outcomes in the ledger count (caps, gaps, opt-outs, follow-ups,
+    learning) and the plan's first week is recorded there under a run id (as `reactivate run` does);
+    a ledger locked by another run exits 3.
 
     Example:
 
@@ -83,6 +89,22 @@ def plan_cmd(
     """
     day = parse_date(as_of, "--as-of")
     check_lang(lang)
+
+    if ledger is not None:
+        from reactivate.batch import plan_recorded
+
+        res = guarded(lambda: plan_recorded(
+            as_of=day, ledger=ledger, out=out, campaign=campaign, accounts=accounts, transactions=transactions,
+            contacts=contacts, segments=segments, segments_model=segments_model,
+            report_lang=None if no_report else lang))
+        if json_out:
+            typer.echo(json.dumps(res.summary, indent=2, sort_keys=True, ensure_ascii=False))
+        elif not quiet:
+            p = res.summary.get("plan", {})
+            say(f"reactivate plan: {p.get('touches', 0):,} touches planned "
+                f"({p.get('by_week', {}).get(res.week_start.isoformat(), 0):,} in {res.week}), holdout "
+                f"{p.get('holdout', 0):,}; run {res.run_id} recorded in the ledger; outputs in {out}/")
+        return
 
     def go():
         from reactivate.outputs import write_run
