@@ -65,8 +65,9 @@ def test_rm_capacity_per_week_in_priority_order():
     s = scored(10)
     res = build_plan(s, fit_for(s["segment_id"], spec), spec, AS_OF)
     plan = res.plan
-    # pilot week 1 is empty (no pilot); main waves start in week 2, three calls a week
-    assert plan.groupby("week_start").size().tolist() == [3, 3, 3, 1]
+    # pilot week 1 is empty (no pilot); main waves start in week 2, three calls a week, but the
+    # week of 2026-12-28 has New Year's Day off (4 of 5 call days: 2 calls), so the last one waits
+    assert plan.groupby("week_start", observed=True).size().tolist() == [3, 3, 2, 2]
     assert plan["week_start"].iloc[0] == "2026-12-14"
     assert plan["customer_id"].tolist() == [f"C{i:03d}" for i in range(10)]
     assert set(plan["channel"]) == {"phone"}
@@ -79,14 +80,33 @@ def test_channel_capacity_and_fallback():
     chans = {ch: dataclasses.replace(c, weekly_capacity=0) for ch, c in spec.channels.items()}
     chans["phone"] = dataclasses.replace(chans["phone"], weekly_capacity=2)
     chans["wechat"] = Channel(cost=0.02, weekly_capacity=3, response_prior=0.6)
-    spec = dataclasses.replace(spec, channels=chans)
+    spec = dataclasses.replace(spec, channels=chans, campaign=dataclasses.replace(spec.campaign, horizon_weeks=2))
     s = scored(6)
     fit = fit_for(s["segment_id"], spec)
-    fit["wechat"] = 0.8  # worth more than half of a call: a fallback
+    fit["wechat"] = 0.8
     res = build_plan(s, fit, spec, AS_OF)
+    # one week to work in (main waves start in week 2): the two calls go to the two customers who gain
+    # most from a call over WeChat (the likeliest), three more get WeChat, the last is left over
     week1 = res.plan[res.plan["week_start"] == "2026-12-14"]
-    assert week1.groupby("channel").size().to_dict() == {"phone": 2, "wechat": 3}
+    assert week1.groupby("channel", observed=True).size().to_dict() == {"phone": 2, "wechat": 3}
     assert week1[week1["channel"] == "phone"]["customer_id"].tolist() == ["C000", "C001"]
+    assert res.unscheduled["customer_id"].tolist() == ["C005"]
+    assert res.unscheduled["reason_kind"].tolist() == ["capacity"]
+
+
+def test_waiting_a_week_for_a_call_beats_a_message_now():
+    spec = spec_with(phone_only=False, waves=NO_WAVES, holdout={"share": 0.0})
+    chans = {ch: dataclasses.replace(c, weekly_capacity=0) for ch, c in spec.channels.items()}
+    chans["phone"] = dataclasses.replace(chans["phone"], weekly_capacity=2)
+    chans["wechat"] = Channel(cost=0.02, weekly_capacity=3, response_prior=0.6)
+    spec = dataclasses.replace(spec, channels=chans)
+    s = scored(4)
+    fit = fit_for(s["segment_id"], spec)
+    fit["wechat"] = 0.5
+    res = build_plan(s, fit, spec, AS_OF)
+    # a call is worth far more than the 0.5 a week of waiting costs: everyone is called, two a week
+    assert set(res.plan["channel"]) == {"phone"}
+    assert res.plan["week_start"].astype(str).tolist() == ["2026-12-14"] * 2 + ["2026-12-21"] * 2
 
 
 def test_suppression_is_absolute_and_explained():
