@@ -89,3 +89,26 @@ def test_no_workbooks_when_switched_off(demo_run, tmp_path):
     assert not list((tmp_path / "o" / "targets").glob("*/*.xlsx"))
     with pytest.raises(ValueError, match="lang"):
         write_run(run, tmp_path / "p", lang="fr")
+
+
+def test_the_journeys_campaign_on_the_demo_book(demo_run):
+    from reactivate.config import load_campaign
+    from reactivate.plan import build_plan
+    from tests.conftest import AS_OF, ROOT
+    from tests.test_plan import fit_for
+
+    run, _ = demo_run
+    spec = load_campaign(ROOT / "campaigns" / "journeys.toml")
+    res = build_plan(run.scores, fit_for(run.scores["segment_id"], spec), spec, AS_OF)
+    plan = res.plan
+    assert (plan["step"] >= 2).any() and set(plan["journey"]) >= {"care", "welcome"}
+    assert plan.groupby("customer_id").size().max() <= spec.policy.max_touches
+    # the year-end freeze closes 2026-12-31 for every channel: SMS runs 6 of 7 days that week, calls 3 of 5
+    # (New Year's Day is a holiday too)
+    cap = res.capacity.set_index(["week_start", "resource", "name"])["capacity"]
+    assert cap[("2026-12-28", "channel", "sms")] == 200_000 * 6 // 7
+    assert cap[("2026-12-28", "channel", "phone")] == 100_000 * 3 // 5
+    calls = plan[(plan["channel"] == "phone")]
+    assert not (calls["rm_id"] == "RM0003").any()
+    # never overlapping the plain campaign's holdout
+    assert not set(res.holdout["customer_id"]) & set(run.result.holdout["customer_id"])

@@ -64,12 +64,14 @@ def plan_cmd(
     segments_model: SegmentsModel = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print stage timings.")] = False,
+    exact: Annotated[bool, typer.Option(
+        "--exact", help="Solve the allocation exactly (min-cost flow) instead of the fast default.")] = False,
 ) -> None:
     """Find the dormant, profile and rank them, and write a staged contact plan.
 
-    Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv, suppressed.csv, holdout.csv,
-    unscheduled.csv, capacity.csv, summary.json and run.json into OUT. Nothing is written when the
-    input is invalid (exit code 2).
+    Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv (and an .xlsx workbook per RM
+    for the first weeks), suppressed.csv, holdout.csv, unscheduled.csv, capacity.csv, summary.json and
+    run.json into OUT. Nothing is written when the input is invalid (exit code 2).
 
     Example:
 
@@ -82,8 +84,16 @@ def plan_cmd(
         from reactivate.outputs import write_run
         from reactivate.pipeline import run_plan
 
+        spec = campaign
+        if exact:
+            import dataclasses
+
+            from reactivate.config import load_campaign
+
+            spec = load_campaign(campaign)
+            spec = dataclasses.replace(spec, optimizer=dataclasses.replace(spec.optimizer, method="exact"))
         run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
-                       campaign=campaign, segments=segments, segments_model=segments_model)
+                       campaign=spec, segments=segments, segments_model=segments_model)
         write_run(run, out)
         return run
 
@@ -103,6 +113,12 @@ def _report(run, out: Path, json_out: bool, verbose: bool) -> None:
         f"unscheduled {p['unscheduled']:,}"),
         "  by channel: " + ", ".join(f"{k} {v:,}" for k, v in p["by_channel"].items()),
     ]
+    opt = p.get("optimizer")
+    if opt:
+        gap = f", within {opt['gap']:.2%} of the bound" if opt.get("gap") is not None else ""
+        lines.append(f"  optimizer: {opt['method']}{gap}")
+    for warning in p.get("warnings", []):
+        lines.append(f"  warning: {warning}")
     if "segments_drift" in s:
         lines.append(f"  segment drift: {s['segments_drift']['reason']}")
     for note in s["notes"]:
