@@ -45,6 +45,9 @@ import numpy as np
 METHODS = ("lagrangian", "exact")
 #: the feasibility repair runs at these multiples of the dual prices and keeps the best plan
 REPAIR_SCALES = (1.0,)
+#: below this many candidates the Lagrangian method solves exactly (faster there, and one customer
+#: is a large share of a small objective)
+EXACT_BELOW = 2_000
 #: rounds of the local improvement after the repair
 IMPROVE_ROUNDS = 6
 #: above this many candidates the prices are first learnt on an even sample of this size
@@ -94,6 +97,7 @@ def allocate(
     priority: np.ndarray | None = None,
     method: str = "lagrangian",
     iterations: int = 100,
+    first: np.ndarray | None = None,
 ) -> Allocation:
     """Choose at most one (week, channel) per customer under channel and RM weekly capacities.
 
@@ -119,9 +123,16 @@ def allocate(
     method : "lagrangian" or "exact"
     iterations : int
         Price iterations of the Lagrangian method.
+    first : (n,) bool, optional
+        Customers placed first (care): in the Lagrangian method they are allocated exactly on their
+        own, then everyone else in the capacity left, with the bound of that second stage. (Their
+        values are meant to exceed any other's; the exact method solves everyone at once.)
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} should be one of {', '.join(METHODS)}")
+    if first is not None and method == "lagrangian" and np.any(first):
+        return _staged(util, lo, rm, ch_cap, rm_cap, phone, np.asarray(first, dtype=bool), delay_cost=delay_cost,
+                       priority=priority, iterations=iterations)
     t0 = time.perf_counter()
     util = np.asarray(util, dtype=np.float64)
     n, _C = util.shape
@@ -141,6 +152,8 @@ def allocate(
         return Allocation(week, chan, 0.0, 0.0, method, {**stats, "seconds": 0.0})
     active = active[np.argsort(lo[active], kind="stable")]  # by release week: see _choose
     u_a, loa, rma = u[active], lo[active], rm[active]
+    if len(active) < EXACT_BELOW:
+        method = "exact"  # small: solved exactly in less time than the price iterations take
     if method == "exact":
         ch_a, w_a, bound = _exact(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost)
     else:
@@ -154,6 +167,35 @@ def allocate(
         bound = obj  # the optimum (the solver's own figure differs only by its integer rounding of costs)
     stats["seconds"] = round(time.perf_counter() - t0, 3)
     return Allocation(week, chan, obj, bound, method, stats)
+
+
+def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority, iterations) -> Allocation:
+    """Customers in ``first`` exactly on their own, then the others (Lagrangian) in the capacity left."""
+    t0 = time.perf_counter()
+    util = np.asarray(util, dtype=np.float64)
+    lo = np.asarray(lo, dtype=np.int64)
+    rm = np.asarray(rm, dtype=np.int64)
+    ch_cap = np.asarray(ch_cap, dtype=np.int64)
+    H = ch_cap.shape[1]
+    rm_cap = np.asarray(rm_cap, dtype=np.int64).reshape(-1, H)
+    pr = None if priority is None else np.asarray(priority, dtype=np.float64)
+    a = allocate(np.where(first[:, None], util, -np.inf), lo, rm, ch_cap, rm_cap, phone, delay_cost=delay_cost,
+                 priority=pr, method="exact")
+    on = a.week >= 0
+    left_c = ch_cap.copy()
+    np.subtract.at(left_c, (a.channel[on], a.week[on]), 1)
+    left_r = rm_cap.copy()
+    calls = on & (a.channel == phone)
+    np.subtract.at(left_r, (rm[calls], a.week[calls]), 1)
+    b = allocate(np.where(first[:, None], -np.inf, util), lo, rm, left_c, left_r, phone, delay_cost=delay_cost,
+                 priority=pr, iterations=iterations)
+    week = np.where(on, a.week, b.week)
+    chan = np.where(on, a.channel, b.channel)
+    stats = {"customers": len(util), "candidates": a.stats["candidates"] + b.stats["candidates"],
+             "first": int(first.sum()), "iterations": b.stats.get("iterations", 0),
+             "seconds": round(time.perf_counter() - t0, 3)}
+    bound = None if b.bound is None else a.objective + b.bound
+    return Allocation(week, chan, a.objective + b.objective, bound, "lagrangian", stats)
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -385,7 +427,7 @@ def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, round
         # the holders of each resource, least valuable first
         o = np.lexsort((val, key))  # stable: ties keep the customers' order
         ko = key[o]
-        first = np.flatnonzero(np.r_[True, ko[1:] != ko[:-1]])
+        first = np.flatnonzero(np.r_[True, ko[1:] != ko[:-1]]) if len(ko) else np.zeros(0, dtype=np.int64)
         g_start = np.zeros(C * H + R * H, dtype=np.int64)
         g_start[ko[first]] = first
         g_count = np.zeros(C * H + R * H, dtype=np.int64)

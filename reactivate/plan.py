@@ -227,7 +227,7 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     opt = spec.optimizer
     alloc = allocate(np.where(workable[:, None], util, -np.inf), lo, rm_codes, ch_cap, rm_cap, phone,
                      delay_cost=opt.delay_cost, priority=order_key, method=method or opt.method,
-                     iterations=opt.iterations)
+                     iterations=opt.iterations, first=hardship & workable)
     sched_week, sched_ch = alloc.week, alloc.channel
     done = sched_week >= 0
     used_c = np.zeros((C, H), dtype=np.int64)
