@@ -278,9 +278,9 @@ def _choose(ua, lo, rm, pc, pr, phone, delay_cost):
     blocks = [(week0, cuts[week0], cuts[week0 + 1]) for week0 in range(H + 1) if cuts[week0 + 1] > cuts[week0]]
     if phone >= 0:
         best_p, arg_p, _ = _suffix_min(pc[phone][None, :] + pr, delay_cost)
-    s = np.full(n, -np.inf)
+    s = np.full(n, -np.inf, dtype=ua.dtype)
     c = np.zeros(n, dtype=np.int64)
-    row = np.empty(n)
+    row = np.empty(n, dtype=ua.dtype)
     for j in range(C):  # a few channels: one pass each over contiguous rows
         if j == phone:
             np.subtract(ua[j], best_p[rm, lo], out=row)
@@ -371,7 +371,8 @@ def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
     closed_r = rm_cap <= 0
     zc, zr = np.where(closed_c, np.inf, 0.0), np.where(closed_r, np.inf, 0.0)
     empty = np.full(n, -1, dtype=np.int64)
-    ua = np.ascontiguousarray((u + delay_cost * lo[:, None]).T)
+    # single precision halves the memory traffic of the choices; values and objective stay in double
+    ua = np.ascontiguousarray((u + delay_cost * lo[:, None]).T, dtype=np.float32)
     # the plain greedy (zero prices) is the first primal value, the target of the Polyak steps
     chan, week, lower = empty, empty, -np.inf
     if n > SAMPLE_SIZE:
@@ -493,7 +494,7 @@ def _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, lowe
     for it in range(1, iterations + 1):  # noqa: B007 - the count is returned
         s, c, w = _choose(ua, lo, rm, pc, pr, phone, delay_cost)
         take = s > 0
-        bound = float(s[take].sum() + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
+        bound = float(s[take].sum(dtype=np.float64) + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
         if bound < best_bound:
             best_bound, best, since = bound, (pc, pr), 0
         else:
