@@ -129,25 +129,37 @@ def random_instance(n: int, H: int, C: int, R: int, seed: int, tight: float):
 
 
 def sweep(k: int) -> dict:
-    from reactivate.allocate import allocate
+    """The default's share of the optimum per size; below ``EXACT_BELOW`` candidates the default is
+    exact, so the price iteration is also measured on its own there ("lagrangian_only")."""
+    import reactivate.allocate as mod
 
     out = {}
     for n, R, reps in ((1000, 10, k), (5000, 40, k), (100_000, 500, 1 if k else 0)):
-        shares = []
+        shares: dict[str, list] = {"default": [], "lagrangian_only": []}
         secs = []
         for seed in range(reps):
             rng = np.random.default_rng(1000 + seed)
             inst = random_instance(n, 12, 5, R, seed, tight=float(rng.uniform(0.2, 1.2)))
-            ex = allocate(*inst, phone=0, delay_cost=0.05, method="exact")
+            ex = mod.allocate(*inst, phone=0, delay_cost=0.05, method="exact")
             t = time.perf_counter()
-            fa = allocate(*inst, phone=0, delay_cost=0.05)
+            fa = mod.allocate(*inst, phone=0, delay_cost=0.05)
             secs.append(time.perf_counter() - t)
-            shares.append(fa.objective / ex.objective if ex.objective > 0 else 1.0)
-        if shares:
-            q = np.quantile(shares, [0, 0.1, 0.5, 0.9, 1])
-            out[f"{n}x12x5"] = {"instances": reps, "min": round(q[0], 5), "p10": round(q[1], 5),
-                                "median": round(q[2], 5), "p90": round(q[3], 5), "max": round(q[4], 5),
-                                "default_seconds_median": round(float(np.median(secs)), 3)}
+            shares["default"].append(fa.objective / ex.objective if ex.objective > 0 else 1.0)
+            if n < mod.EXACT_BELOW:
+                keep = mod.EXACT_BELOW
+                mod.EXACT_BELOW = 0
+                try:
+                    pl = mod.allocate(*inst, phone=0, delay_cost=0.05)
+                finally:
+                    mod.EXACT_BELOW = keep
+                shares["lagrangian_only"].append(pl.objective / ex.objective if ex.objective > 0 else 1.0)
+        for name, vals in shares.items():
+            if vals:
+                q = np.quantile(vals, [0, 0.1, 0.5, 0.9, 1])
+                out[f"{n}x12x5 {name}"] = {"instances": reps, "min": round(q[0], 5), "p10": round(q[1], 5),
+                                           "median": round(q[2], 5), "p90": round(q[3], 5), "max": round(q[4], 5)}
+        if secs:
+            out[f"{n}x12x5 default"]["seconds_median"] = round(float(np.median(secs)), 3)
     return out
 
 

@@ -45,9 +45,10 @@ import numpy as np
 METHODS = ("lagrangian", "exact")
 #: the feasibility repair runs at these multiples of the dual prices and keeps the best plan
 REPAIR_SCALES = (1.0,)
-#: below this many candidates the Lagrangian method solves exactly (faster there, and one customer
-#: is a large share of a small objective)
-EXACT_BELOW = 2_000
+#: below this many candidates the Lagrangian method solves exactly: as fast there, and the price
+#: iteration is least reliable on small books with many RMs of a few calls each (it reached 97.7% of
+#: the optimum on one such instance of 2,800 customers; see benchmarks/bench_allocate.py)
+EXACT_BELOW = 20_000
 #: rounds of the local improvement after the repair
 IMPROVE_ROUNDS = 6
 #: above this many candidates the prices are first learnt on an even sample of this size
@@ -403,6 +404,10 @@ def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
         if val > lower:
             chan, week, lower = ch2, wk2, val
     chan, week = _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week)
+    # the bound at the best prices, again in double precision so that it is a true upper bound
+    s, _, _ = _choose(np.ascontiguousarray((u + delay_cost * lo[:, None]).T), lo, rm, pc, pr, phone, delay_cost)
+    fin_c, fin_r = ~closed_c, ~closed_r
+    bound = float(s[s > 0].sum() + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
     return chan, week, bound, it
 
 
