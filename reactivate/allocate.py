@@ -50,11 +50,11 @@ REPAIR_SCALES = (1.0,)
 #: the optimum on one such instance of 2,800 customers; see benchmarks/bench_allocate.py)
 EXACT_BELOW = 20_000
 #: rounds of the local improvement after the repair
-IMPROVE_ROUNDS = 6
+IMPROVE_ROUNDS = 4
 #: above this many candidates the prices are first learnt on an even sample of this size
 SAMPLE_SIZE = 100_000
 #: price iterations on everyone after the sample
-REFINE_ITERATIONS = 8
+REFINE_ITERATIONS = 4
 
 
 @dataclass
@@ -97,7 +97,7 @@ def allocate(
     delay_cost: float = 0.0,
     priority: np.ndarray | None = None,
     method: str = "lagrangian",
-    iterations: int = 100,
+    iterations: int = 50,
     first: np.ndarray | None = None,
 ) -> Allocation:
     """Choose at most one (week, channel) per customer under channel and RM weekly capacities.
