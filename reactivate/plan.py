@@ -253,7 +253,7 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     if phone >= 0:
         R = len(rm_names)
         has = np.bincount(rm_codes, minlength=R) > 0
-        has[:-1] = True  # every RM of the book; the pool only when used
+        has[:-1] = True  # every RM of the book; the pool only when someone has no RM
         ks = np.flatnonzero(has)
         parts.append(pd.DataFrame({
             "week_start": np.repeat(week_arr, len(ks)),
