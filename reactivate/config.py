@@ -161,9 +161,10 @@ class Holdout:
     segment_share: dict[str, float] = field(default_factory=dict)
     #: other campaigns whose holdouts this one must not overlap: campaign id -> its holdout share
     exclusive_with: dict[str, float] = field(default_factory=dict)
-    #: reactivation rate expected without contact; the expected uplift of a segment is its mean
-    #: p_reactivate minus this, and a holdout too small to detect it is warned about
-    baseline_rate: float = 0.02
+    #: without contact a segment reactivates at this share of its expected rate when contacted (its
+    #: mean p_reactivate); the difference is the expected uplift, and a holdout too small to detect it
+    #: is warned about
+    baseline_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -385,7 +386,7 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
     h = spec.holdout
     for key, val in [*(("holdout.segment_share." + k, v) for k, v in h.segment_share.items()),
                      *(("holdout.exclusive_with." + k, v) for k, v in h.exclusive_with.items()),
-                     ("holdout.baseline_rate", h.baseline_rate)]:
+                     ("holdout.baseline_share", h.baseline_share)]:
         if not 0 <= val <= 1:
             problems.append(f"{key}={val} should be between 0 and 1")
     if spec.campaign.id in h.exclusive_with:

@@ -340,7 +340,7 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
             # (no timings here: summary.json must be the same bytes on a rerun)
             **{k: v for k, v in alloc.stats.items() if k in ("iterations", "candidates")},
         },
-        "holdout_mde": holdout_mde(seg_codes, seg_names, done, holdout, p, spec),
+        "holdout_mde": holdout_mde(seg_codes, seg_names, done & ~hardship, holdout, p, spec),
         "weeks": [wk.isoformat() for wk in weeks],
         "festivals": [{"date": d_.isoformat(), "name": nm} for d_, nm in fests],
     }
@@ -373,26 +373,25 @@ def holdout_draw(ids: pd.Index, seg_codes: np.ndarray, seg_names: np.ndarray, sp
 def holdout_mde(seg_codes, seg_names, treated, holdout, p, spec: CampaignSpec) -> list[dict]:
     """Minimum detectable effect per segment (two-sided 5%, power 80%) of the holdout comparison.
 
-    The treated rate is the segment's mean p_reactivate among the scheduled,
-    the control rate ``holdout.baseline_rate``; the expected uplift is their
-    difference. A warning when the MDE exceeds it (or there is no holdout).
+    The treated rate is the segment's mean p_reactivate among the scheduled
+    (care customers left out: they are never held out), the control rate that
+    times ``holdout.baseline_share``; the expected uplift is their difference.
+    A warning when the MDE exceeds it (or there is no holdout).
     """
     z = NormalDist().inv_cdf(1 - MDE_ALPHA / 2) + NormalDist().inv_cdf(MDE_POWER)
     k = len(seg_names)
     n_t = np.bincount(seg_codes[treated], minlength=k)
     n_c = np.bincount(seg_codes[holdout], minlength=k)
     sum_p = np.bincount(seg_codes[treated], weights=p[treated], minlength=k)
-    p0 = spec.holdout.baseline_rate
+    share0 = spec.holdout.baseline_share
     out = []
     for j, name in enumerate(seg_names):  # one row per segment
         if n_t[j] == 0:
             continue
         pt = sum_p[j] / n_t[j]
+        p0 = pt * share0
         uplift = pt - p0
-        if n_c[j] == 0:
-            mde = None
-        else:
-            mde = z * np.sqrt(pt * (1 - pt) / n_t[j] + p0 * (1 - p0) / n_c[j])
+        mde = None if n_c[j] == 0 else z * np.sqrt(pt * (1 - pt) / n_t[j] + p0 * (1 - p0) / n_c[j])
         warn = ""
         if mde is None:
             warn = f"segment {name}: no holdout, the uplift cannot be measured"
@@ -400,7 +399,7 @@ def holdout_mde(seg_codes, seg_names, treated, holdout, p, spec: CampaignSpec) -
             warn = (f"segment {name}: holdout of {int(n_c[j])} can detect an uplift of {mde:.4f} or more, "
                     f"the expected uplift is {uplift:.4f}")
         out.append({"segment_id": str(name), "treated": int(n_t[j]), "holdout": int(n_c[j]),
-                    "expected_rate": round(float(pt), 4), "baseline_rate": p0,
+                    "expected_rate": round(float(pt), 4), "baseline_rate": round(float(p0), 4),
                     "expected_uplift": round(float(uplift), 4),
                     "mde": None if mde is None else round(float(mde), 4), "warning": warn})
     return out

@@ -306,12 +306,13 @@ def test_holdout_share_per_segment_and_the_mde_warning():
     n = 4000
     s = scored(n, segment_id=np.where(np.arange(n) % 2 == 0, "S01", "S02"), p_reactivate=[0.05] * n)
     spec = spec_with(phone_only=False, holdout={"share": 0.3, "segment_share": {"S02": 0.01},
-                                                "baseline_rate": 0.02})
+                                                "baseline_share": 0.4})
     res = build_plan(s, fit_for(s["segment_id"], spec), spec, AS_OF)
     share = res.holdout.groupby("segment_id", observed=True).size() / (n / 2)
     assert 0.27 < share["S01"] < 0.33 and share["S02"] < 0.02
     mde = {m["segment_id"]: m for m in res.stats["holdout_mde"]}
-    # expected uplift 0.05 - 0.02 = 0.03; S01's 600 held out detect about 0.02, S02's 20 only about 0.09
+    # control rate 0.4 x 0.05 = 0.02, expected uplift 0.03; S01's 600 held out detect about 0.02, S02's 20
+    # only about 0.09
     assert mde["S01"]["warning"] == "" and mde["S01"]["mde"] < 0.03
     assert mde["S02"]["mde"] > 0.03 and "S02" in mde["S02"]["warning"]
     assert res.stats["warnings"] == [mde["S02"]["warning"]]
