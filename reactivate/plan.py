@@ -205,12 +205,20 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     target = np.maximum(release, earliest_week)
 
     # -- themes and journeys (a journey's first step the customer can take is its first touch)
-    seg_theme = np.array([spec.themes.segments.get(str(sg), "welcome_back") for sg in seg_names], dtype=object)
-    base_theme = np.select(
-        [hardship, event == "deadline", event == "maturity", event == "birthday"],
-        ["care_checkin", "dormancy_notice", "maturity_reminder", "birthday_greeting"],
-        default=seg_theme[seg_codes] if len(seg_names) else "welcome_back",
-    ).astype(object)
+    # themes as codes into one list: events and care first, then each segment's theme
+    theme_cats = ["care_checkin", "dormancy_notice", "maturity_reminder", "birthday_greeting", "welcome_back",
+                  "festival_greeting"]
+    for sg in seg_names:
+        t_ = spec.themes.segments.get(str(sg), "welcome_back")
+        if t_ not in theme_cats:
+            theme_cats.append(t_)
+    seg_theme = np.array([theme_cats.index(spec.themes.segments.get(str(sg), "welcome_back")) for sg in seg_names]
+                         + [4], dtype=np.int64)
+    base_code = np.select(
+        [hardship, event == "deadline", event == "maturity", event == "birthday"], [0, 1, 2, 3],
+        default=seg_theme[seg_codes] if len(seg_names) else 4,
+    ).astype(np.int64)
+    base_theme = np.asarray(theme_cats, dtype=object)[base_code] if spec.journeys else None
     jr = _journeys(spec, chans, seg_names[seg_codes] if len(seg_names) else np.zeros(n, dtype=object),
                    base_theme, ok)
     in_journey = jr["journey"] >= 0
@@ -271,15 +279,23 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     t_step = np.concatenate([s_[3] for s_ in steps])
     fests = festivals(spec.campaign.country, weeks[0], weeks[-1] + dt.timedelta(days=7))
     week_fest = np.array([festival_ahead(wk, fests) for wk in weeks], dtype=object)  # one per week
+    # one order for every column: (week, priority, step); a customer has at most one touch a week
+    o = np.lexsort((t_step, prio[rows], t_week))
+    rows, t_week, t_ch, t_step = rows[o], t_week[o], t_ch[o], t_step[o]
     fest = week_fest[t_week]
-    theme = base_theme[rows].copy()
     # a festival greeting replaces the plain welcome back
-    theme = np.where((theme == "welcome_back") & (fest != ""), "festival_greeting", theme)
-    why = text_from_keys([c["reason"].to_numpy(dtype=object)[rows], hardship[rows], fest], _touch_reason)
-    jnames = np.array([*jr["names"], ""], dtype=object)
-    journey = jnames[np.where(in_journey[rows], jr["journey"][rows], len(jr["names"]))]
-    cond = np.where(t_step > jr["first_step"][rows], jr["condition"][jr["journey"][rows].clip(0), t_step.clip(0)], "")
-    best_time = np.asarray(best_times(spec, chans, weeks), dtype=object)
+    theme = np.where((base_code[rows] == 4) & (fest != ""), 5, base_code[rows])
+    r_codes, r_uniq = _codes(c["reason"])
+    why = text_from_keys([r_codes[rows], hardship[rows], fest],
+                         lambda r_, h_, f_: _touch_reason(r_uniq[r_], h_, f_))
+    J = len(jr["names"])
+    journey = np.where(in_journey[rows], jr["journey"][rows], J)
+    cond_cats, cond_code = np.unique(jr["condition"].astype(str), return_inverse=True)
+    cond_code = cond_code.reshape(jr["condition"].shape)
+    empty_cond = int(np.searchsorted(cond_cats, ""))
+    cond = np.where(t_step > jr["first_step"][rows], cond_code[jr["journey"][rows].clip(0), t_step.clip(0)],
+                    empty_cond)
+    bt_cats, bt_code = np.unique(np.asarray(best_times(spec, chans, weeks), dtype=str), return_inverse=True)
     plan = pd.DataFrame(
         {
             "customer_id": ids[rows],
@@ -289,18 +305,15 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
             "channel": pd.Categorical.from_codes(t_ch, categories=chans),
             "step": np.where(in_journey[rows], t_step + 1, 1),
             "rm_id": pd.Categorical.from_codes(rm_codes[rows], categories=rm_names),
-            "theme": pd.Categorical(theme),
+            "theme": pd.Categorical.from_codes(theme, categories=theme_cats),
             "reason": why,
-            "journey": pd.Categorical(journey),
-            "condition": pd.Categorical(cond),
-            "best_time": pd.Categorical(best_time[t_ch * H + t_week]),
+            "journey": pd.Categorical.from_codes(journey, categories=[*jr["names"], ""]),
+            "condition": pd.Categorical.from_codes(cond, categories=cond_cats),
+            "best_time": pd.Categorical.from_codes(bt_code[t_ch * H + t_week], categories=bt_cats),
             "priority_rank": prio[rows].astype(int),
             "pos": rows,  # the customer's row in ``scored`` (not written)
         }
     )
-    # (week, priority, step) orders every row: a customer has at most one touch a week
-    plan = plan.iloc[np.lexsort((plan["step"].to_numpy(), plan["priority_rank"].to_numpy(), t_week,
-                                 ))].reset_index(drop=True)
 
     def seg_of(mask):
         return pd.Categorical.from_codes(seg_codes[mask], categories=seg_names)
@@ -558,6 +571,14 @@ def _journey_followups(jr, done, sched_week, c, spec, as_of, weeks, ok, rm_codes
     follow["scheduled"] = int(sum(len(o[0]) for o in out))
     follow["not_scheduled"] = dict(sorted(not_sched.items()))
     return out
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values of a text column (categorical codes when it is one)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return np.asarray(col.cat.codes, dtype=np.int64), np.asarray(col.cat.categories, dtype=object)
+    codes, uniq = pd.factorize(col, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
 
 
 def _touch_reason(reason: str, hardship: bool, festival: str) -> str:
