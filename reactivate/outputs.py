@@ -32,8 +32,8 @@ from reactivate.errors import OutputError
 
 PLAN_COLUMNS = ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id", "theme", "reason",
                 "journey", "condition", "best_time"]
-TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "step", "condition", "theme", "reason",
-                  "p_reactivate", "expected_value", "last_contact", "contacts_30d", "best_time"]
+TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "step", "condition", "theme", "theme_name",
+                  "reason", "p_reactivate", "expected_value", "last_contact", "contacts_30d", "best_time"]
 #: the columns of each RM's weekly workbook (``lang`` sets the language of theme and opener)
 EXCEL_COLUMNS = {
     "en": ["Customer", "Why now", "Theme", "Opener", "Channel", "Last contacts", "Best time"],
@@ -286,7 +286,7 @@ def write_run(run, out: str | Path, *, lang: str = "en", excel_weeks: int | None
         stage.write("holdout.csv", csv_bytes(run.result.holdout))
         stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
         stage.write("capacity.csv", csv_bytes(run.result.capacity))
-        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name)
+        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang)
         n_books = _write_workbooks(stage, plan, sc, ids, spec, lang, n_excel)
         # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
         stage.write("targets/openers.csv", csv_bytes(pd.DataFrame(
@@ -310,8 +310,11 @@ def _target_order(plan: pd.DataFrame):
 
 
 def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array,
-                        seg_name: pa.Array) -> int:
-    """Each RM's weekly list: calls and branch invitations first, then what their clients receive."""
+                        seg_name: pa.Array, lang: str = "en") -> int:
+    """Each RM's weekly list: calls and branch invitations first, then what their clients receive
+    (``theme_name`` in ``lang``)."""
+    from reactivate.themes import theme_name
+
     order, group, w_sorted, r_sorted = _target_order(plan)
     pos = plan["pos"].to_numpy()[order]
     first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
@@ -326,6 +329,7 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
         "step": plan["step"].to_numpy()[order],
         "condition": plan["condition"].array.take(order),
         "theme": plan["theme"].array.take(order),
+        "theme_name": _renamed(plan["theme"].array.take(order), lambda t: theme_name(t, lang)),
         "reason": _neutral_categorical(plan["reason"].array.take(order)),
         "p_reactivate": sc["p_reactivate"].to_numpy()[pos].round(4),
         "expected_value": sc["expected_value"].to_numpy()[pos].round(2),
@@ -337,6 +341,15 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
     rms = [_safe(r) for r in plan["rm_id"].cat.categories]  # one per RM
     return write_grouped_csv(stage, columns, group,
                              lambda i: f"targets/{weeks[w_sorted[i]]}/{rms[r_sorted[i]]}.csv")
+
+
+def _renamed(cat: pd.Categorical, name) -> pd.Categorical:
+    """A categorical with each category replaced by ``name(category)`` (names may repeat)."""
+    names = np.array([name(str(c)) for c in cat.categories], dtype=object)  # one per category
+    uniq, inverse = np.unique(names.astype(str), return_inverse=True) if len(names) else (names, names)
+    codes = np.asarray(cat.codes)
+    return pd.Categorical.from_codes(np.where(codes >= 0, np.asarray(inverse)[np.maximum(codes, 0)], -1)
+                                     if len(names) else codes, categories=uniq)
 
 
 def _write_workbooks(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array, spec, lang: str,

@@ -73,6 +73,9 @@ def test_chinese_workbooks(books):
     rows = list(openpyxl.load_workbook(path, read_only=True).worksheets[0].values)
     assert list(rows[0]) == EXCEL_COLUMNS["zh"]
     assert all("您好" in r[3] for r in rows[1:])
+    lst = pd.read_csv(path.with_suffix(".csv"), dtype=str)
+    assert [r[2] for r in rows[1:]] == lst["theme_name"].tolist()
+    assert lst["theme_name"].isin(["关怀问候", "不动户提醒", "到期提醒", "生日祝福", "节日问候", "储蓄安心", "欢迎回来"]).all()
 
 
 def test_workbooks_are_the_same_bytes_on_a_rerun(books, tmp_path):
