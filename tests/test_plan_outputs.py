@@ -115,3 +115,24 @@ def test_the_journeys_campaign_on_the_demo_book(demo_run):
     assert not (calls["rm_id"] == "RM0003").any()
     # never overlapping the plain campaign's holdout
     assert not set(res.holdout["customer_id"]) & set(run.result.holdout["customer_id"])
+
+
+def test_plan_exact_from_the_command_line(demo_book, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from reactivate.cli import app
+    from tests.conftest import ROOT
+
+    out = tmp_path / "exact"
+    r = CliRunner().invoke(app, ["plan", "--as-of", "2026-11-30", "--accounts", str(demo_book / "accounts.csv"),
+                                 "--transactions", str(demo_book / "transactions.csv"),
+                                 "--contacts", str(demo_book / "contacts.csv"),
+                                 "--campaign", str(ROOT / "campaigns" / "default.toml"), "--out", str(out), "--exact"])
+    assert r.exit_code == 0, r.output
+    assert "optimizer: exact, within 0.00% of the bound" in r.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["plan"]["optimizer"]["method"] == "exact" and summary["plan"]["optimizer"]["gap"] == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["campaign"]["optimizer"]["method"] == "exact"  # the resolved config says how it was planned
