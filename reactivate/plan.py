@@ -15,7 +15,8 @@ Steps, all vectorized over customers:
    ``max_release_share`` of a segment each; a customer with a deadline or a
    maturity is released for their best week.
 4. **Contact policy**: the history sets the earliest week (minimum gap, recent
-   contacts, 30-day cap).
+   contacts, 30-day cap); touches this campaign already made (``touches_campaign``,
+   on a rerun mid-campaign) count against ``policy.max_touches``.
 5. **Capacity**: each channel's weekly capacity, scaled by the days it is
    open that week (its weekdays, public holidays, ``campaign.blackout_dates``);
    each RM's weekly calls (``rm.overrides`` per RM), the pool's for customers
@@ -56,6 +57,7 @@ UNSCHEDULED = {
     "no open channel the customer consented to": "consent",
     "no channel worth its cost": "value",
     "contact policy: contacted too recently": "policy",
+    "contact policy: touches per campaign used": "policy",
     "released in a wave after the horizon": "policy",
     "no capacity left": "capacity",
 }
@@ -171,9 +173,13 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
     gap = max(pol.min_gap_days, pol.skip_contacted_within_days)
     earliest = last + pd.Timedelta(days=gap)
     capped = (c["contacts_30d"].to_numpy(dtype=float) >= pol.max_touches_30d)
+    # touches this campaign already made (a rerun mid-campaign) count against max_touches
+    used_touches = (c["touches_campaign"].to_numpy(dtype=float) if "touches_campaign" in c.columns
+                    else np.zeros(n))
     earliest = earliest.where(~capped, np.maximum(earliest, last + pd.Timedelta(days=30)))
     ew = np.ceil((earliest - pd.Timestamp(start)).dt.days.to_numpy(dtype=float) / 7.0)
     earliest_week = np.clip(np.nan_to_num(ew, nan=0.0), 0, None).astype(int)
+    earliest_week = np.where(used_touches >= pol.max_touches, H, earliest_week)
 
     # -- waves
     wv = spec.waves
@@ -322,8 +328,10 @@ def build_plan(scored: pd.DataFrame, fit: pd.DataFrame, spec: CampaignSpec, as_o
                         "reason": reason[suppressed]})
     hold = pd.DataFrame({"customer_id": ids[holdout], "segment_id": seg_of(holdout)})
     un_reason = np.select(
-        [~np.isfinite(best_u), ~(best_u > 0), earliest_week >= H, target >= H],
-        list(UNSCHEDULED)[:4],
+        [~np.isfinite(best_u), ~(best_u > 0), used_touches >= pol.max_touches, earliest_week >= H, target >= H],
+        ["no open channel the customer consented to", "no channel worth its cost",
+         "contact policy: touches per campaign used", "contact policy: contacted too recently",
+         "released in a wave after the horizon"],
         default="no capacity left",
     )
     un = pool & ~done
@@ -517,7 +525,8 @@ def _journey_followups(jr, done, sched_week, c, spec, as_of, weeks, ok, rm_codes
     journey = jr["journey"]
     alive = done & (journey >= 0)
     last_w = np.where(alive, sched_week, -1)
-    touches = alive.astype(np.int64)
+    touches = alive.astype(np.int64) + (c["touches_campaign"].to_numpy(dtype=float).astype(np.int64)
+                                        if "touches_campaign" in c.columns else 0)
     hist30 = c["contacts_30d"].to_numpy(dtype=float)
     # weeks of the touches so far, for the 30-day window (four week starts = 28 days back)
     placed = np.full((len(journey), K), -99, dtype=np.int64)

@@ -344,3 +344,19 @@ def test_exact_mode_meets_the_same_rules_and_reports_no_gap():
     assert fast.stats["optimizer"]["bound"] >= exact.stats["optimizer"]["objective"] - 1e-6
     cap = exact.capacity
     assert (cap["used"] <= cap["capacity"]).all()
+
+
+def test_touches_already_made_in_this_campaign_count_against_the_cap():
+    from reactivate.customers import contact_features
+
+    spec = spec_with(waves=NO_WAVES, holdout={"share": 0.0}, policy={"max_touches": 1})
+    contacts = pd.DataFrame({"customer_id": ["C000", "C001"], "date": pd.to_datetime(["2026-10-01", "2026-10-01"]),
+                             "channel": ["phone", "phone"], "campaign": [spec.campaign.id, "another"]})
+    feats = contact_features(contacts, pd.Index(["C000", "C001"]), pd.Timestamp(AS_OF), spec)
+    assert feats["touches_campaign"].tolist() == [1.0, 0.0]
+    s = scored(2, touches_campaign=feats["touches_campaign"].to_numpy())
+    res = build_plan(s, fit_for(s["segment_id"], spec), spec, AS_OF)
+    assert res.plan["customer_id"].tolist() == ["C001"]
+    assert res.unscheduled.set_index("customer_id")["reason"].to_dict() == {
+        "C000": "contact policy: touches per campaign used"}
+    assert res.unscheduled["reason_kind"].tolist() == ["policy"]
