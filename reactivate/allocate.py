@@ -18,20 +18,29 @@ phone channel's weekly capacity. Its LP relaxation is integral.
 Two methods:
 
 ``"lagrangian"`` (default)
-    Prices on every capacity (channel x week, RM x week) are adjusted
-    (projected subgradient steps); at given prices each customer picks its
-    best (channel, week) in O(channels), because the best week of a channel
-    for a release week is a suffix minimum of the prices, shared by all
-    customers. Every price vector gives an upper bound (the Lagrangian dual);
-    the best one is reported with the gap. A feasibility repair then lets
-    customers, highest value first, take their price-adjusted best option
-    among those with room, and finally fills what is left at zero prices.
+    Prices on every capacity (channel x week, RM x week) are adjusted by
+    projected subgradient steps (Polyak step sizes towards the plain greedy's
+    value); at given prices each customer picks its best (channel, week) in
+    O(channels), because the best week of a channel for a release week is a
+    suffix minimum of the prices, shared by all customers. Above
+    ``SAMPLE_SIZE`` candidates the prices are learnt on an even sample with
+    scaled capacities and refined on everyone for a few steps. Every price
+    vector gives an upper bound (the Lagrangian dual); the best one is
+    reported. A feasibility repair then lets customers take their
+    price-adjusted best option among those with room (the most valuable
+    proposals first), fills what is left at zero prices, and a local
+    improvement lets customers left out take a slot with room or evict a
+    less valuable holder. Below ``EXACT_BELOW`` candidates the exact method is
+    used instead (as fast there, and more reliable on small books).
 ``"exact"``
     The min-cost flow above, solved by OR-Tools' ``SimpleMinCostFlow`` on
     integer costs (values scaled to about 1e-7 of the largest).
 
-In both, the weeks within one resource (a channel, or one RM's calls) are
-finally handed out so that the most valuable customers go first
+With ``first`` (care first), those customers are placed exactly on their
+own, and the others by the chosen method in the capacity left.
+
+In all cases, the weeks within one resource (a channel, or one RM's calls)
+are finally handed out so that the most urgent customers go first
 (:func:`assign_weeks`); that does not change the objective.
 """
 
@@ -43,8 +52,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 METHODS = ("lagrangian", "exact")
-#: the feasibility repair runs at these multiples of the dual prices and keeps the best plan
-REPAIR_SCALES = (1.0,)
 #: below this many candidates the Lagrangian method solves exactly: as fast there, and the price
 #: iteration is least reliable on small books with many RMs of a few calls each (it reached 97.7% of
 #: the optimum on one such instance of 2,800 customers; see benchmarks/bench_allocate.py)
@@ -396,13 +403,11 @@ def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
                                   empty.copy())
         lower = objective(u, lo, week, chan, delay_cost)
         pc, pr, bound, it = _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, lower)
-    for f in REPAIR_SCALES:  # a few repairs at scaled prices; the best one is kept
-        ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc * f, pr * f,
-                                empty.copy(), empty.copy())
-        ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, ch2, wk2)
-        val = objective(u, lo, wk2, ch2, delay_cost)
-        if val > lower:
-            chan, week, lower = ch2, wk2, val
+    # repair at the prices, then fill what is left at zero prices; keep it unless the greedy was better
+    ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, empty.copy(), empty.copy())
+    ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, ch2, wk2)
+    if objective(u, lo, wk2, ch2, delay_cost) > lower:
+        chan, week = ch2, wk2
     chan, week = _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week)
     # the bound at the best prices, again in double precision so that it is a true upper bound
     s, _, _ = _choose(np.ascontiguousarray((u + delay_cost * lo[:, None]).T), lo, rm, pc, pr, phone, delay_cost)
