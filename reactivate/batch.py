@@ -276,7 +276,7 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, r
         led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
         _checkpoint("ledger")
         write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"),
-                  report_lang=report_lang)
+                  lang=report_lang or "en", report_lang=report_lang)
     _event("done", **fields, run_id=run_id, out=str(week_out), seconds=round(time.perf_counter() - t0, 2))
     return WeekResult(camp, label, start, week_out, led.url, run_id, run.summary, recorded)
 

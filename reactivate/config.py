@@ -35,6 +35,8 @@ class CampaignInfo:
     #: ISO country code for public holidays and festivals (``holidays`` package)
     country: str = "CN"
     currency: str = "CNY"
+    #: days on which no channel runs (e.g. a system freeze); channels also close on their own days off
+    blackout_dates: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,17 +98,29 @@ class Channel:
     human: bool = False
     #: relative effectiveness when the history has no evidence (phone = 1.0)
     response_prior: float = 0.5
+    #: weekdays the channel works; a week's capacity is scaled by its open days
+    days: tuple[str, ...] = WEEKDAYS
+    #: closed on the country's public holidays (and always on ``campaign.blackout_dates``)
+    closed_on_holidays: bool = False
+    #: the best time of day to reach a customer on this channel, shown in the RM lists
+    hours: str = ""
+
+
+WORKDAYS = WEEKDAYS[:5]
 
 
 def _default_channels() -> dict[str, Channel]:
     return {
-        "phone": Channel(cost=6.0, weekly_capacity=100_000, human=True, response_prior=1.0),
-        "sms": Channel(cost=0.05, weekly_capacity=200_000, response_prior=0.35),
-        "wechat": Channel(cost=0.02, weekly_capacity=200_000, response_prior=0.6),
+        "phone": Channel(cost=6.0, weekly_capacity=100_000, human=True, response_prior=1.0, days=WORKDAYS,
+                         closed_on_holidays=True, hours="10:00-12:00, 14:00-17:00"),
+        "sms": Channel(cost=0.05, weekly_capacity=200_000, response_prior=0.35, hours="10:00-20:00"),
+        "wechat": Channel(cost=0.02, weekly_capacity=200_000, response_prior=0.6, hours="10:00-21:00"),
         "email": Channel(cost=0.01, weekly_capacity=200_000, response_prior=0.25),
-        "app": Channel(cost=0.0, weekly_capacity=200_000, response_prior=0.45),
-        "branch": Channel(cost=12.0, weekly_capacity=5_000, human=True, response_prior=0.8),
-        "mail": Channel(cost=1.2, weekly_capacity=20_000, response_prior=0.3),
+        "app": Channel(cost=0.0, weekly_capacity=200_000, response_prior=0.45, hours="10:00-20:00"),
+        "branch": Channel(cost=12.0, weekly_capacity=5_000, human=True, response_prior=0.8,
+                          days=WEEKDAYS[:6], closed_on_holidays=True, hours="10:00-16:00"),
+        "mail": Channel(cost=1.2, weekly_capacity=20_000, response_prior=0.3, days=WORKDAYS,
+                        closed_on_holidays=True),
     }
 
 
@@ -116,6 +130,11 @@ class RMCapacity:
     calls_per_week: int = 60
     #: weekly calls of the pool that serves customers without an RM
     pool_calls_per_week: int = 300
+    #: calls per week of named RMs (part time, new joiners...): rm_id -> calls
+    overrides: dict[str, int] = field(default_factory=dict)
+    #: a CSV with columns rm_id, calls_per_week (path relative to the campaign file); its rows are
+    #: read into ``overrides`` (keys given in ``overrides`` win)
+    overrides_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,14 @@ class Waves:
 class Holdout:
     #: share of each segment kept as an uncontacted control group
     share: float = 0.1
+    #: a different share for named segments: segment_id -> share
+    segment_share: dict[str, float] = field(default_factory=dict)
+    #: other campaigns whose holdouts this one must not overlap: campaign id -> its holdout share
+    exclusive_with: dict[str, float] = field(default_factory=dict)
+    #: without contact a segment reactivates at this share of its expected rate when contacted (its
+    #: mean p_reactivate); the difference is the expected uplift, and a holdout too small to detect it
+    #: is warned about
+    baseline_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -154,6 +181,54 @@ class ContactPolicy:
     complaint_suppress_days: int = 365
     #: customers younger than this are never contacted
     min_age: int = 18
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    channel: str
+    #: days after the previous step (the contact policy's minimum gap still applies)
+    gap_days: int = 0
+    #: when the step goes ahead, shown in the plan and the RM lists
+    condition: str = "if no response"
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A sequence of touches for the customers of some segments or themes.
+
+    A step is scheduled only if the customer may be reached on its channel;
+    the first step the customer can take is the touch the optimizer places.
+    """
+
+    steps: tuple[JourneyStep, ...] = ()
+    #: segment ids the journey is for (empty: any)
+    segments: tuple[str, ...] = ()
+    #: themes the journey is for (empty: any)
+    themes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Themes:
+    #: the message theme of a segment's touches when no dated event or care need sets one
+    segments: dict[str, str] = field(default_factory=dict)
+    #: extra themes with their opener lines: name -> {"en": ..., "zh": ...}
+    text: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    #: "lagrangian" (fast, within about 1% of the optimum) or "exact" (min-cost flow)
+    method: str = "lagrangian"
+    #: cost of each week a touch waits after the customer is released (currency), so earlier is better
+    delay_cost: float = 0.5
+    #: price iterations of the Lagrangian method
+    iterations: int = 50
+
+
+@dataclass(frozen=True)
+class Targets:
+    #: Excel workbooks (one per RM per week) for the first N weeks; 0 = none, horizon_weeks = all
+    excel_weeks: int = 1
 
 
 @dataclass(frozen=True)
@@ -234,6 +309,10 @@ class CampaignSpec:
     learning: Learning = field(default_factory=Learning)
     followup: FollowUp = field(default_factory=FollowUp)
     inputs: Inputs = field(default_factory=Inputs)
+    journeys: dict[str, Journey] = field(default_factory=dict)
+    themes: Themes = field(default_factory=Themes)
+    optimizer: Optimizer = field(default_factory=Optimizer)
+    targets: Targets = field(default_factory=Targets)
     #: where the spec came from ("<defaults>" when built in code)
     source: str = "<defaults>"
 
@@ -272,7 +351,36 @@ def load_campaign(path: str | Path | None) -> CampaignSpec:
         }
     spec = _build(CampaignSpec, raw, str(path), "")
     spec = dataclasses.replace(spec, source=str(path))
+    if spec.rm.overrides_file:
+        from_file = read_rm_overrides(Path(path).parent / spec.rm.overrides_file, str(path))
+        spec = dataclasses.replace(spec, rm=dataclasses.replace(spec.rm, overrides={**from_file, **spec.rm.overrides}))
     return _check(spec)
+
+
+def read_rm_overrides(path: Path, where: str) -> dict[str, int]:
+    """RM capacity overrides from a CSV with columns rm_id, calls_per_week."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise ConfigError(f"{where}: rm.overrides_file: {path}: file not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
+    missing = [c for c in ("rm_id", "calls_per_week") if c not in df.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)} (need rm_id, calls_per_week)")
+    calls = pd.to_numeric(df["calls_per_week"], errors="coerce")
+    bad = calls.isna() | (calls < 0) | (calls != calls.round())
+    if bad.any():
+        rows = (df.index[bad] + 2).tolist()[:5]  # +2: the header line and 1-based rows
+        raise ConfigError(f"{path}: column calls_per_week: {int(bad.sum())} value(s) not a whole number >= 0, "
+                          f"first at line(s) {rows}")
+    dup = df["rm_id"].duplicated()
+    if dup.any():
+        raise ConfigError(f"{path}: column rm_id: {int(dup.sum())} repeated RM(s), first at line(s) "
+                          f"{(df.index[dup] + 2).tolist()[:5]}")
+    return dict(zip(df["rm_id"].astype(str), calls.astype(int).tolist(), strict=True))
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -328,6 +436,52 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
         problems.append("rm.calls_per_week and rm.pool_calls_per_week must be >= 0")
     if spec.policy.max_touches < 1:
         problems.append("policy.max_touches must be >= 1")
+    for name, ch in spec.channels.items():
+        for day in ch.days:
+            if day not in WEEKDAYS:
+                problems.append(f"channels.{name}.days: {day!r} is not a weekday ({', '.join(WEEKDAYS)})")
+    for rm_id, calls in spec.rm.overrides.items():
+        if calls < 0:
+            problems.append(f"rm.overrides.{rm_id}={calls} should be >= 0")
+    h = spec.holdout
+    for key, val in [*(("holdout.segment_share." + k, v) for k, v in h.segment_share.items()),
+                     *(("holdout.exclusive_with." + k, v) for k, v in h.exclusive_with.items()),
+                     ("holdout.baseline_share", h.baseline_share)]:
+        if not 0 <= val <= 1:
+            problems.append(f"{key}={val} should be between 0 and 1")
+    if spec.campaign.id in h.exclusive_with:
+        problems.append(f"holdout.exclusive_with: names this campaign ({spec.campaign.id!r}) itself")
+    from reactivate.themes import THEMES
+
+    known_themes = set(THEMES) | set(spec.themes.text)
+    for seg, theme in spec.themes.segments.items():
+        if theme not in known_themes:
+            problems.append(f"themes.segments.{seg}: unknown theme {theme!r} (known: {', '.join(sorted(known_themes))})")
+    for name, text in spec.themes.text.items():
+        for lang in text:
+            if lang not in ("en", "zh"):
+                problems.append(f"themes.text.{name}: unknown language {lang!r} (en, zh)")
+        if "en" not in text:
+            problems.append(f"themes.text.{name}: needs an 'en' opener")
+    for name, j in spec.journeys.items():
+        if not j.steps:
+            problems.append(f"journeys.{name}: needs at least one step")
+        for k, step in enumerate(j.steps, 1):
+            if step.channel not in spec.channels:
+                problems.append(f"journeys.{name}.steps[{k}]: unknown channel {step.channel!r}")
+            if step.gap_days < 0:
+                problems.append(f"journeys.{name}.steps[{k}].gap_days must be >= 0")
+        for theme in j.themes:
+            if theme not in known_themes:
+                problems.append(f"journeys.{name}.themes: unknown theme {theme!r}")
+    from reactivate.allocate import METHODS
+
+    if spec.optimizer.method not in METHODS:
+        problems.append(f"optimizer.method={spec.optimizer.method!r} should be one of {', '.join(METHODS)}")
+    if spec.optimizer.delay_cost < 0 or spec.optimizer.iterations < 1:
+        problems.append("optimizer.delay_cost must be >= 0 and optimizer.iterations >= 1")
+    if spec.targets.excel_weeks < 0:
+        problems.append("targets.excel_weeks must be >= 0")
     for ch in spec.consent.assume_when_missing:
         if ch not in CHANNELS:
             problems.append(f"consent.assume_when_missing: unknown channel {ch!r}")
@@ -376,7 +530,7 @@ def _convert(tp: Any, v: Any, where: str, key: str) -> Any:
             raise ConfigError(f"{where}: {key} should be a table")
         return {str(k): _convert(args[1], x, where, f"{key}.{k}") for k, x in v.items()}
     if origin is tuple:
-        if not isinstance(v, list):
+        if not isinstance(v, (list, tuple)):  # tuples come from the built-in channel settings
             raise ConfigError(f"{where}: {key} should be a list, got {v!r}")
         return tuple(_convert(args[0], x, where, key) for x in v)
     if tp is dt.date:

@@ -423,7 +423,8 @@ def contact_features(contacts: pd.DataFrame | None, index: pd.Index, asof: pd.Ti
     """Contact-history features and policy inputs per customer.
 
     Columns: contacts_12m, last_contact (date), contacts_30d, prior_responses,
-    complaint_recent (bool), opted_out_all (bool), opted_out_<channel> (bool).
+    complaint_recent (bool), opted_out_all (bool), opted_out_<channel> (bool),
+    touches_campaign (contacts already made in this campaign, ``campaign.id``).
     """
     n = len(index)
     f = pd.DataFrame(index=index)
@@ -435,6 +436,7 @@ def contact_features(contacts: pd.DataFrame | None, index: pd.Index, asof: pd.Ti
         f["complaint_recent"] = False
         for ch in CHANNELS:
             f[f"opted_out_{ch}"] = False
+        f["touches_campaign"] = 0.0
         return f
     c = codes_for(contacts["customer_id"], index)
     d = contacts["date"]
@@ -443,6 +445,11 @@ def contact_features(contacts: pd.DataFrame | None, index: pd.Index, asof: pd.Ti
     m30 = (d >= asof - pd.Timedelta(days=30)).to_numpy()
     f["contacts_30d"] = np.bincount(c[(c >= 0) & m30], minlength=n).astype(float)
     f["last_contact"] = _group(d, c, n, "max")
+    if "campaign" in contacts.columns:
+        mine = (contacts["campaign"] == spec.campaign.id).to_numpy(dtype=bool, na_value=False) & (c >= 0)
+        f["touches_campaign"] = np.bincount(c[mine], minlength=n).astype(float)
+    else:
+        f["touches_campaign"] = 0.0
     if "outcome" in contacts.columns:
         out = contacts["outcome"]
         pos = out.isin(["responded", "reactivated"]).to_numpy()

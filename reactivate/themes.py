@@ -41,3 +41,42 @@ THEMES: dict[str, dict[str, str]] = {
         "zh": "您好，好久没见到您了，特地来问候一下。您的账户使用上有什么我们可以为您做得更方便的吗？",
     },
 }
+
+#: the theme's name as shown in the RM lists
+THEME_NAMES: dict[str, dict[str, str]] = {
+    "care_checkin": {"en": "Care check-in", "zh": "关怀问候"},
+    "dormancy_notice": {"en": "Dormancy notice", "zh": "不动户提醒"},
+    "maturity_reminder": {"en": "Maturity reminder", "zh": "到期提醒"},
+    "birthday_greeting": {"en": "Birthday greeting", "zh": "生日祝福"},
+    "festival_greeting": {"en": "Festival greeting", "zh": "节日问候"},
+    "savings_security": {"en": "Savings security", "zh": "储蓄安心"},
+    "welcome_back": {"en": "Welcome back", "zh": "欢迎回来"},
+}
+
+LANGS = ("en", "zh")
+#: what fills the opener's placeholders in the lists ({rm}: the RM says their own name)
+_FILL = {"en": {"rm": "[your name]", "festival": "festival"}, "zh": {"rm": "[您的姓名]", "festival": "节日"}}
+
+
+def theme_text(extra: dict[str, dict[str, str]] | None = None) -> dict[str, dict[str, str]]:
+    """Every theme's opener per language: the built-in ones and a campaign's own (``themes.text``)."""
+    out = {k: dict(v) for k, v in THEMES.items()}
+    for name, text in (extra or {}).items():
+        out[name] = {"en": text.get("en", ""), "zh": text.get("zh", text.get("en", ""))}
+    return out
+
+
+def theme_name(theme: str, lang: str = "en") -> str:
+    """The display name of a theme (a campaign's own themes show their key)."""
+    return THEME_NAMES.get(theme, {}).get(lang, theme.replace("_", " ").capitalize())
+
+
+def opener(theme: str, lang: str = "en", festival: str = "", extra: dict[str, dict[str, str]] | None = None) -> str:
+    """The opener line of a theme in ``lang`` ("en" or "zh"), placeholders filled for the RM."""
+    if lang not in LANGS:
+        raise ValueError(f"lang={lang!r} should be one of {', '.join(LANGS)}")
+    text = theme_text(extra).get(theme, {}).get(lang, "")
+    fill = dict(_FILL[lang])
+    if festival:
+        fill["festival"] = festival
+    return text.replace("{rm}", fill["rm"]).replace("{festival}", fill["festival"])

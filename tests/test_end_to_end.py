@@ -32,7 +32,7 @@ def test_writes_every_output(outputs):
                                          "segment_name", "p_reactivate", "expected_value", "priority_rank",
                                          "best_week", "reason"]
     assert list(plan.columns) == ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id",
-                                  "theme", "reason"]
+                                  "theme", "reason", "journey", "condition", "best_time"]
     assert scores["priority_rank"].tolist() == list(range(1, len(scores) + 1))
     assert set(scores["dormancy_stage"]) <= {"dormant", "long_dormant"}
     lists = list((out / "targets").glob("*/*.csv"))

@@ -72,12 +72,16 @@ def plan_cmd(
     ledger: Annotated[str | None, typer.Option(
         "--ledger", help="Contact ledger (SQLite file or SQLAlchemy URL): plan with its history and record the "
                          "first week's touches and holdout in it.")] = None,
+    exact: Annotated[bool, typer.Option(
+        "--exact", help="Solve the allocation exactly (min-cost flow) instead of the fast default.")] = False,
 ) -> None:
     """Find the dormant, profile and rank them, and write a staged contact plan.
 
-    Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv, suppressed.csv, holdout.csv,
-    unscheduled.csv, capacity.csv, summary.json, run.json and (unless --no-report) the HTML report
-    report.html with its charts/*.png into OUT. Nothing is written when the input is invalid (exit code 2).
+    Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv (and an .xlsx workbook per RM
+    for the first weeks), suppressed.csv, holdout.csv, unscheduled.csv, capacity.csv, summary.json,
+    run.json and (unless --no-report) the HTML report report.html with its charts/*.png into OUT.
+    Nothing is written when the input is invalid (exit code 2). --lang sets the language of the report,
+    the theme names and openers in the RM lists and workbooks.
     With --ledger, earlier touches and outcomes in the ledger count (caps, gaps, opt-outs, follow-ups,
     learning) and the plan's first week is recorded there under a run id (as `reactivate run` does);
     a ledger locked by another run exits 3.
@@ -89,12 +93,20 @@ def plan_cmd(
     """
     day = parse_date(as_of, "--as-of")
     check_lang(lang)
+    spec = campaign
+    if exact:
+        import dataclasses
+
+        from reactivate.config import load_campaign
+
+        spec = guarded(lambda: load_campaign(campaign))
+        spec = dataclasses.replace(spec, optimizer=dataclasses.replace(spec.optimizer, method="exact"))
 
     if ledger is not None:
         from reactivate.batch import plan_recorded
 
         res = guarded(lambda: plan_recorded(
-            as_of=day, ledger=ledger, out=out, campaign=campaign, accounts=accounts, transactions=transactions,
+            as_of=day, ledger=ledger, out=out, campaign=spec, accounts=accounts, transactions=transactions,
             contacts=contacts, segments=segments, segments_model=segments_model,
             report_lang=None if no_report else lang))
         if json_out:
@@ -113,9 +125,8 @@ def plan_cmd(
         steps = PLAN_STEPS + ([] if no_report else REPORT_STEPS)
         with bar("plan", steps, quiet) as step:
             run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
-                           campaign=campaign, segments=segments, segments_model=segments_model, progress=step)
-            # TODO(issue 5): pass lang=lang to write_run once the target lists take a language
-            write_run(run, out, report_lang=None if no_report else lang, progress=step)
+                           campaign=spec, segments=segments, segments_model=segments_model, progress=step)
+            write_run(run, out, lang=lang, report_lang=None if no_report else lang, progress=step)
         return run
 
     run = guarded(go)
@@ -137,6 +148,12 @@ def _report(run, out: Path, json_out: bool, verbose: bool, report: bool = False)
         f"unscheduled {p['unscheduled']:,}"),
         "  by channel: " + ", ".join(f"{k} {v:,}" for k, v in p["by_channel"].items()),
     ]
+    opt = p.get("optimizer")
+    if opt:
+        gap = f", within {opt['gap']:.2%} of the bound" if opt.get("gap") is not None else ""
+        lines.append(f"  optimizer: {opt['method']}{gap}")
+    for warning in p.get("warnings", []):
+        lines.append(f"  warning: {warning}")
     if "segments_drift" in s:
         lines.append(f"  segment drift: {s['segments_drift']['reason']}")
     for note in s["notes"]:

@@ -1,0 +1,626 @@
+"""The optimizer behind the staged plan: who gets which week and channel.
+
+The problem (one first touch per customer):
+
+    maximize   sum_i  util[i, c] - delay_cost * (w - lo[i])      over chosen (i, c, w)
+    subject to at most one (c, w) per customer, w >= lo[i] (release and contact policy),
+               touches on channel c in week w        <= ch_cap[c, w]
+               calls by RM r (or the pool) in week w  <= rm_cap[r, w]   (channel ``phone`` only)
+
+``util[i, c]`` is the expected reactivation value on channel c minus its cost
+(-inf where the customer may not be reached on c). Because every customer's
+window is a suffix of the weeks and the delay cost is linear, the problem is a
+min-cost flow on a small network: customer -> (channel, release week), a chain
+of weeks per channel (moving one week later costs ``delay_cost``), and for
+calls a chain per RM whose weekly arcs carry the RM's capacity into the
+phone channel's weekly capacity. Its LP relaxation is integral.
+
+Two methods:
+
+``"lagrangian"`` (default)
+    Prices on every capacity (channel x week, RM x week) are adjusted by
+    projected subgradient steps (Polyak step sizes towards the plain greedy's
+    value); at given prices each customer picks its best (channel, week) in
+    O(channels), because the best week of a channel for a release week is a
+    suffix minimum of the prices, shared by all customers. Above
+    ``SAMPLE_SIZE`` candidates the prices are learnt on an even sample with
+    scaled capacities and refined on everyone for a few steps. Every price
+    vector gives an upper bound (the Lagrangian dual); the best one is
+    reported. A feasibility repair then lets customers take their
+    price-adjusted best option among those with room (the most valuable
+    proposals first), fills what is left at zero prices, and a local
+    improvement lets customers left out take a slot with room or evict a
+    less valuable holder. Below ``EXACT_BELOW`` candidates the exact method is
+    used instead (as fast there, and more reliable on small books).
+``"exact"``
+    The min-cost flow above, solved by OR-Tools' ``SimpleMinCostFlow`` on
+    integer costs (values scaled to about 1e-7 of the largest).
+
+With ``first`` (care first), those customers are placed exactly on their
+own, and the others by the chosen method in the capacity left.
+
+In all cases, the weeks within one resource (a channel, or one RM's calls)
+are finally handed out so that the most urgent customers go first
+(:func:`assign_weeks`); that does not change the objective.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+METHODS = ("lagrangian", "exact")
+#: below this many candidates the Lagrangian method solves exactly: as fast there, and the price
+#: iteration is least reliable on small books with many RMs of a few calls each (it reached 97.7% of
+#: the optimum on one such instance of 2,800 customers; see benchmarks/bench_allocate.py)
+EXACT_BELOW = 20_000
+#: rounds of the local improvement after the repair
+IMPROVE_ROUNDS = 4
+#: above this many candidates the prices are first learnt on an even sample of this size
+SAMPLE_SIZE = 100_000
+#: price iterations on everyone after the sample
+REFINE_ITERATIONS = 4
+
+
+@dataclass
+class Allocation:
+    """Result of :func:`allocate`: ``week`` and ``channel`` per customer (-1 = none)."""
+
+    week: np.ndarray
+    channel: np.ndarray
+    objective: float
+    #: an upper bound on the optimum (the exact optimum in exact mode), None when unknown
+    bound: float | None
+    method: str
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap to the bound, (bound - objective) / bound."""
+        if self.bound is None or self.bound <= 0:
+            return None
+        return max(0.0, (self.bound - self.objective) / self.bound)
+
+
+def objective(util: np.ndarray, lo: np.ndarray, week: np.ndarray, channel: np.ndarray, delay_cost: float) -> float:
+    """The value of an allocation: sum of util minus the delay cost of the weeks waited."""
+    on = week >= 0
+    if not on.any():
+        return 0.0
+    rows = np.flatnonzero(on)
+    return float(util[rows, channel[rows]].sum() - delay_cost * (week[rows] - lo[rows]).sum())
+
+
+def allocate(
+    util: np.ndarray,
+    lo: np.ndarray,
+    rm: np.ndarray,
+    ch_cap: np.ndarray,
+    rm_cap: np.ndarray,
+    phone: int = -1,
+    *,
+    delay_cost: float = 0.0,
+    priority: np.ndarray | None = None,
+    method: str = "lagrangian",
+    iterations: int = 50,
+    first: np.ndarray | None = None,
+) -> Allocation:
+    """Choose at most one (week, channel) per customer under channel and RM weekly capacities.
+
+    Parameters
+    ----------
+    util : (n, C) float
+        Net value of reaching customer i on channel c; ``-inf`` (or NaN) where not allowed.
+        Only positive values are ever taken.
+    lo : (n,) int
+        First allowed week (0-based); ``>= H`` means none.
+    rm : (n,) int
+        The customer's RM (an index into ``rm_cap`` rows; the pool is one of them).
+    ch_cap : (C, H) int
+        Touches per channel per week.
+    rm_cap : (R, H) int
+        Calls per RM per week (used by channel ``phone`` only).
+    phone : int
+        Column of the phone channel in ``util`` (-1: none).
+    delay_cost : float
+        Cost of each week a touch waits after ``lo`` (makes earlier weeks preferred).
+    priority : (n,) float, optional
+        Lower is more urgent; orders customers within a resource's weeks (default: by value).
+    method : "lagrangian" or "exact"
+    iterations : int
+        Price iterations of the Lagrangian method.
+    first : (n,) bool, optional
+        Customers placed first (care): in the Lagrangian method they are allocated exactly on their
+        own, then everyone else in the capacity left, with the bound of that second stage. (Their
+        values are meant to exceed any other's; the exact method solves everyone at once.)
+    """
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} should be one of {', '.join(METHODS)}")
+    if first is not None and method == "lagrangian" and np.any(first):
+        return _staged(util, lo, rm, ch_cap, rm_cap, phone, np.asarray(first, dtype=bool), delay_cost=delay_cost,
+                       priority=priority, iterations=iterations)
+    t0 = time.perf_counter()
+    util = np.asarray(util, dtype=np.float64)
+    n, _C = util.shape
+    ch_cap = np.asarray(ch_cap, dtype=np.int64)
+    H = ch_cap.shape[1]
+    rm_cap = np.asarray(rm_cap, dtype=np.int64).reshape(-1, H)
+    lo = np.asarray(lo, dtype=np.int64)
+    rm = np.asarray(rm, dtype=np.int64)
+    u = np.where(np.isfinite(util) & (util > 0), util, -np.inf)
+    # closed resources: a channel with no capacity in any week is simply not an option
+    u[:, ch_cap.sum(axis=1) == 0] = -np.inf
+    active = np.flatnonzero((lo < H) & np.isfinite(u).any(axis=1))
+    week = np.full(n, -1, dtype=np.int64)
+    chan = np.full(n, -1, dtype=np.int64)
+    stats: dict = {"customers": int(n), "candidates": len(active)}
+    if len(active) == 0:
+        return Allocation(week, chan, 0.0, 0.0, method, {**stats, "seconds": 0.0})
+    active = active[np.argsort(lo[active], kind="stable")]  # by release week: see _choose
+    u_a, loa, rma = u[active], lo[active], rm[active]
+    if len(active) < EXACT_BELOW:
+        method = "exact"  # small: solved exactly in less time than the price iterations take
+    if method == "exact":
+        ch_a, w_a, bound = _exact(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost)
+    else:
+        ch_a, w_a, bound, it = _lagrangian(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost, iterations)
+        stats["iterations"] = it
+    prio = -u_a.max(axis=1) if priority is None else np.asarray(priority, dtype=np.float64)[active]
+    w_a = assign_weeks(ch_a, w_a, loa, rma, prio, phone)
+    week[active], chan[active] = w_a, ch_a
+    obj = objective(u, lo, week, chan, delay_cost)
+    if method == "exact":
+        bound = obj  # the optimum (the solver's own figure differs only by its integer rounding of costs)
+    stats["seconds"] = round(time.perf_counter() - t0, 3)
+    return Allocation(week, chan, obj, bound, method, stats)
+
+
+def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority, iterations) -> Allocation:
+    """Customers in ``first`` exactly on their own, then the others (Lagrangian) in the capacity left."""
+    t0 = time.perf_counter()
+    util = np.asarray(util, dtype=np.float64)
+    lo = np.asarray(lo, dtype=np.int64)
+    rm = np.asarray(rm, dtype=np.int64)
+    ch_cap = np.asarray(ch_cap, dtype=np.int64)
+    H = ch_cap.shape[1]
+    rm_cap = np.asarray(rm_cap, dtype=np.int64).reshape(-1, H)
+    pr = None if priority is None else np.asarray(priority, dtype=np.float64)
+    a = allocate(np.where(first[:, None], util, -np.inf), lo, rm, ch_cap, rm_cap, phone, delay_cost=delay_cost,
+                 priority=pr, method="exact")
+    on = a.week >= 0
+    left_c = ch_cap.copy()
+    np.subtract.at(left_c, (a.channel[on], a.week[on]), 1)
+    left_r = rm_cap.copy()
+    calls = on & (a.channel == phone)
+    np.subtract.at(left_r, (rm[calls], a.week[calls]), 1)
+    b = allocate(np.where(first[:, None], -np.inf, util), lo, rm, left_c, left_r, phone, delay_cost=delay_cost,
+                 priority=pr, iterations=iterations)
+    week = np.where(on, a.week, b.week)
+    chan = np.where(on, a.channel, b.channel)
+    stats = {"customers": len(util), "candidates": a.stats["candidates"] + b.stats["candidates"],
+             "first": int(first.sum()), "iterations": b.stats.get("iterations", 0),
+             "seconds": round(time.perf_counter() - t0, 3)}
+    bound = None if b.bound is None else a.objective + b.bound
+    return Allocation(week, chan, a.objective + b.objective, bound, "lagrangian", stats)
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def _suffix_min(price: np.ndarray, delay_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For rows of weekly prices (k, H): min over w >= lo of price + delay * w, its (earliest) argmin,
+    and the second smallest value over the other weeks.
+
+    Returns arrays of shape (k, H + 1); column H (no week left) is +inf / -1.
+    """
+    k, H = price.shape
+    eff = price + delay_cost * np.arange(H)[None, :]
+    best = np.full((k, H + 1), np.inf)
+    second = np.full((k, H + 1), np.inf)
+    arg = np.full((k, H + 1), -1, dtype=np.int64)
+    for w in range(H - 1, -1, -1):  # H <= 104 steps over (k,) vectors
+        e = eff[:, w]
+        take = e <= best[:, w + 1]
+        best[:, w] = np.where(take, e, best[:, w + 1])
+        arg[:, w] = np.where(take, w, arg[:, w + 1])
+        second[:, w] = np.where(take, best[:, w + 1], np.minimum(second[:, w + 1], e))
+    return best, arg, second
+
+
+def assign_weeks(chan: np.ndarray, week: np.ndarray, lo: np.ndarray, rm: np.ndarray, prio: np.ndarray,
+                 phone: int) -> np.ndarray:
+    """Hand the weeks used by each resource to its customers, most urgent (lowest ``prio``) first.
+
+    A resource is a channel, or one RM's calls. The number of touches per
+    resource and week stays the same, so every capacity still holds and the
+    objective does not change (windows are suffixes: whoever could take an
+    earlier week can take a later one). Week by week, the week's touches go
+    to the most urgent customers already released.
+    """
+    on = np.flatnonzero(chan >= 0)
+    if len(on) == 0:
+        return week.copy()
+    C = int(chan[on].max()) + 1
+    group = np.where(chan[on] == phone, C + rm[on], chan[on])
+    H = int(max(week[on].max(), lo[on].max())) + 1
+    slots = np.zeros((int(group.max()) + 1, H), dtype=np.int64)
+    np.add.at(slots, (group, week[on]), 1)
+    out = week.copy()
+    out[on] = _hand_out(group, lo[on], prio[on], on, slots)
+    return out
+
+
+def _hand_out(group: np.ndarray, lo: np.ndarray, prio: np.ndarray, tie: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Weeks for customers of each group: ``slots[g, w]`` of them in week w, lowest ``prio`` first among
+    those with ``lo <= w`` (a loop over weeks, vectorized over customers)."""
+    order = np.lexsort((tie, prio, group))
+    g, lo_s = group[order], lo[order]
+    starts = np.searchsorted(g, np.arange(slots.shape[0]))
+    placed = np.zeros(len(order), dtype=bool)
+    new_week = np.full(len(order), -1, dtype=np.int64)
+    for w in range(slots.shape[1]):
+        cand = ~placed & (lo_s <= w)
+        csum = np.r_[0, np.cumsum(cand)]
+        rank = csum[1:] - 1 - csum[starts][g]
+        take = cand & (rank < slots[g, w])
+        new_week[take] = w
+        placed |= take
+    res = np.empty(len(order), dtype=np.int64)
+    res[order] = new_week
+    return res
+
+
+def _choose(ua, lo, rm, pc, pr, phone, delay_cost):
+    """Each customer's best (channel, week) at prices ``pc`` (C, H) and ``pr`` (R, H).
+
+    ``ua`` is (util + delay_cost * lo).T, shape (C, n), and ``lo`` is sorted ascending, so the price
+    of a release week is subtracted from a whole block of customers at once. Returns the score
+    (value minus price), channel and week.
+    """
+    C, n = ua.shape
+    H = pc.shape[1]
+    best_c, arg_c, _ = _suffix_min(pc, delay_cost)
+    cuts = np.searchsorted(lo, np.arange(H + 2))
+    blocks = [(week0, cuts[week0], cuts[week0 + 1]) for week0 in range(H + 1) if cuts[week0 + 1] > cuts[week0]]
+    if phone >= 0:
+        best_p, arg_p, _ = _suffix_min(pc[phone][None, :] + pr, delay_cost)
+    s = np.full(n, -np.inf, dtype=ua.dtype)
+    c = np.zeros(n, dtype=np.int64)
+    row = np.empty(n, dtype=ua.dtype)
+    for j in range(C):  # a few channels: one pass each over contiguous rows
+        if j == phone:
+            np.subtract(ua[j], best_p[rm, lo], out=row)
+        else:
+            for week0, a, b in blocks:
+                np.subtract(ua[j, a:b], best_c[j, week0], out=row[a:b])
+        better = row > s
+        np.copyto(s, row, where=better)
+        np.copyto(c, j, where=better)
+    w = arg_c[c, lo]
+    if phone >= 0:
+        call = c == phone
+        w[call] = arg_p[rm[call], lo[call]]
+    return s, c, w
+
+
+def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan, week, rounds=200):
+    """Feasibility repair: customers propose their best option among those with room (at prices
+    ``pc``/``pr``); each resource accepts the most valuable proposals up to what is left."""
+    H = ch_cap.shape[1]
+    ch_left = ch_cap.copy()
+    rm_left = rm_cap.copy()
+    on = chan >= 0
+    if on.any():
+        np.subtract.at(ch_left, (chan[on], week[on]), 1)
+        ph = on & (chan == phone)
+        np.subtract.at(rm_left, (rm[ph], week[ph]), 1)
+    todo = np.flatnonzero(~on)
+    for _ in range(rounds):
+        if len(todo) == 0:
+            break
+        pcm = np.where(ch_left > 0, pc, np.inf)
+        prm = np.where(rm_left > 0, pr, np.inf)
+        s, c, w = _choose(ua[:, todo], lo[todo], rm[todo], pcm, prm, phone, delay_cost)
+        raw = u[todo, c] - delay_cost * (w - lo[todo])
+        want = np.isfinite(s) & (s > 0) & (raw > 0) & (w >= 0)
+        if not want.any():
+            break
+        # prices only rise within a fill (full resources close), so who wants nothing now never will
+        todo, s, c, w, raw = todo[want], s[want], c[want], w[want], raw[want]
+        want = np.ones(len(todo), dtype=bool)
+        idx = np.flatnonzero(want)
+        # most valuable proposals first
+        idx = idx[np.lexsort((todo[idx], -s[idx]))]
+        ci, wi = c[idx], w[idx]
+        ok = np.ones(len(idx), dtype=bool)
+        is_call = ci == phone
+        if is_call.any():
+            key = rm[todo[idx[is_call]]] * H + wi[is_call]
+            ok[is_call] = _cumcount(key) < rm_left.ravel()[key]
+        key = ci * H + wi
+        rank = np.full(len(idx), np.iinfo(np.int64).max)
+        rank[ok] = _cumcount(key[ok])
+        ok &= rank < ch_left.ravel()[key]
+        if not ok.any():
+            break
+        took = todo[idx[ok]]
+        chan[took], week[took] = ci[ok], wi[ok]
+        np.subtract.at(ch_left, (ci[ok], wi[ok]), 1)
+        cl = ok & is_call
+        np.subtract.at(rm_left, (rm[todo[idx[cl]]], wi[cl]), 1)
+        done = np.zeros(len(todo), dtype=bool)
+        done[idx[ok]] = True
+        todo = todo[~done]
+    return chan, week
+
+
+def _cumcount(codes: np.ndarray) -> np.ndarray:
+    """0, 1, 2... within each code, in the given order."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    o = np.argsort(codes, kind="stable")
+    sc = codes[o]
+    first = np.r_[True, sc[1:] != sc[:-1]]
+    idx = np.arange(len(sc))
+    start = np.maximum.accumulate(np.where(first, idx, 0))
+    out = np.empty(len(codes), dtype=np.int64)
+    out[o] = idx - start
+    return out
+
+
+# --------------------------------------------------------------------------- Lagrangian
+
+
+def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
+    n, _C = u.shape
+    closed_c = ch_cap <= 0
+    closed_r = rm_cap <= 0
+    zc, zr = np.where(closed_c, np.inf, 0.0), np.where(closed_r, np.inf, 0.0)
+    empty = np.full(n, -1, dtype=np.int64)
+    # single precision halves the memory traffic of the choices; values and objective stay in double
+    ua = np.ascontiguousarray((u + delay_cost * lo[:, None]).T, dtype=np.float32)
+    # the plain greedy (zero prices) is the first primal value, the target of the Polyak steps
+    chan, week, lower = empty, empty, -np.inf
+    if n > SAMPLE_SIZE:
+        # prices learnt on an even sample (every k-th customer by release week) with capacities scaled
+        # to it, then refined for a few iterations on everyone
+        k = -(-n // SAMPLE_SIZE)
+        sm = np.arange(0, n, k)
+        f = len(sm) / n
+        su, sua, slo, srm = u[sm], ua[:, sm], lo[sm], rm[sm]
+        scc, src = ch_cap * f, rm_cap * f
+        sch, swk = _greedy_fill(su, sua, slo, srm, np.floor(scc).astype(np.int64), np.floor(src).astype(np.int64),
+                                phone, delay_cost, zc, zr, np.full(len(sm), -1), np.full(len(sm), -1))
+        slower = objective(su, slo, swk, sch, delay_cost)
+        pc, pr, _, it = _dual_prices(sua, slo, srm, scc, src, phone, delay_cost, iterations, slower)
+        pc, pr, bound, it2 = _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, REFINE_ITERATIONS,
+                                          slower / f, start=(pc, pr), theta=0.25)
+        it += it2
+    else:
+        chan, week = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, empty.copy(),
+                                  empty.copy())
+        lower = objective(u, lo, week, chan, delay_cost)
+        pc, pr, bound, it = _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, lower)
+    # repair at the prices, then fill what is left at zero prices; keep it unless the greedy was better
+    ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, empty.copy(), empty.copy())
+    ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, ch2, wk2)
+    if objective(u, lo, wk2, ch2, delay_cost) > lower:
+        chan, week = ch2, wk2
+    chan, week = _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week)
+    # the bound at the best prices, again in double precision so that it is a true upper bound
+    s, _, _ = _choose(np.ascontiguousarray((u + delay_cost * lo[:, None]).T), lo, rm, pc, pr, phone, delay_cost)
+    fin_c, fin_r = ~closed_c, ~closed_r
+    bound = float(s[s > 0].sum() + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
+    return chan, week, bound, it
+
+
+def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, rounds=IMPROVE_ROUNDS):
+    """Local improvement: a customer left out takes a slot with room or evicts the least valuable holder
+    of a full one (same channel and week; for calls, the same RM and week) when that gains value.
+    Every move raises the objective; the evicted may come back elsewhere in the next round."""
+    _n, C = u.shape
+    H = ch_cap.shape[1]
+    R = rm_cap.shape[0]
+    big = np.iinfo(np.int64).max
+    for _ in range(rounds):
+        on = np.flatnonzero(chan >= 0)
+        val = u[on, chan[on]] - delay_cost * (week[on] - lo[on])
+        call = chan[on] == phone
+        key = np.where(call, C * H + rm[on] * H + week[on], chan[on] * H + week[on])
+        used = np.bincount(key, minlength=C * H + R * H)
+        used_c = used[:C * H].reshape(C, H).copy()
+        if phone >= 0:
+            used_c[phone] = np.bincount(week[on][call], minlength=H)
+        left_c = ch_cap - used_c
+        left_r = rm_cap - used[C * H:].reshape(R, H)
+        # the holders of each resource, least valuable first
+        o = np.lexsort((val, key))  # stable: ties keep the customers' order
+        ko = key[o]
+        first = np.flatnonzero(np.r_[True, ko[1:] != ko[:-1]]) if len(ko) else np.zeros(0, dtype=np.int64)
+        g_start = np.zeros(C * H + R * H, dtype=np.int64)
+        g_start[ko[first]] = first
+        g_count = np.zeros(C * H + R * H, dtype=np.int64)
+        g_count[ko[first]] = np.diff(np.r_[first, len(ko)])
+        minval = np.full(C * H + R * H, np.inf)
+        minval[ko[first]] = val[o][first]
+        pc = np.where(left_c > 0, 0.0, minval[:C * H].reshape(C, H))
+        pc[ch_cap <= 0] = np.inf
+        pr = np.where(left_r > 0, 0.0, minval[C * H:].reshape(R, H))
+        if phone >= 0:
+            # a call needs room (or an eviction) at the RM and room on the phone channel that week
+            pr = np.where((left_r > 0) & (left_c[phone][None, :] <= 0), np.inf, pr)
+            pc[phone] = 0.0
+        todo = np.flatnonzero(chan < 0)
+        if len(todo) == 0:
+            break
+        s, c, w = _choose(ua[:, todo], lo[todo], rm[todo], pc, pr, phone, delay_cost)
+        want = (s > 1e-9) & (w >= 0)
+        if not want.any():
+            break
+        idx = np.flatnonzero(want)
+        ci, wi = c[idx], w[idx]
+        is_call = ci == phone
+        k = np.where(is_call, C * H + rm[todo[idx]] * H + wi, ci * H + wi)
+        room = np.where(is_call, left_r.ravel()[np.maximum(k - C * H, 0)], left_c.ravel()[np.minimum(k, C * H - 1)])
+        order = np.lexsort((todo[idx], -s[idx], k))
+        rank = np.empty(len(idx), dtype=np.int64)
+        rank[order] = _cumcount_sorted(k[order])
+        # into free room: up to the room left; into a full resource: the r-th best proposal evicts the
+        # r-th least valuable holder while that still gains
+        full = room <= 0
+        pos = g_start[k] + np.minimum(rank, np.maximum(g_count[k] - 1, 0))
+        gain = s[idx] + minval[k] - np.where(full, val[o][np.minimum(pos, len(o) - 1)], 0.0)
+        ok = np.where(full, (rank < g_count[k]) & (gain > 1e-9), rank < room)
+        # calls into free room also need room on the phone channel that week, across RMs
+        free_call = ok & is_call & (room > 0)
+        if free_call.any():
+            r2 = np.full(len(idx), big)
+            sel = np.flatnonzero(free_call)
+            sel = sel[np.lexsort((todo[idx[sel]], -s[idx[sel]]))]
+            r2[sel] = _cumcount(wi[sel])
+            ok &= ~free_call | (r2 < left_c[phone][wi])
+        if not ok.any():
+            break
+        evict = ok & full
+        out_who = on[o][pos[evict]]
+        chan[out_who], week[out_who] = -1, -1
+        took = todo[idx[ok]]
+        chan[took], week[took] = ci[ok], wi[ok]
+    return chan, week
+
+
+def _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, lower, start=None, theta=1.0):
+    """Projected subgradient steps on the capacity prices (Polyak step towards ``lower``, a primal
+    value); returns the prices of the best (lowest) dual bound, the bound and the iterations run."""
+    C, H = ch_cap.shape
+    R = rm_cap.shape[0]
+    fin_c, fin_r = ch_cap > 0, rm_cap > 0
+    pc = np.where(fin_c, 0.0, np.inf) if start is None else start[0]
+    pr = np.where(fin_r, 0.0, np.inf) if start is None else start[1]
+    best_bound, best = np.inf, (pc, pr)
+    since, it = 0, 0
+    for it in range(1, iterations + 1):  # noqa: B007 - the count is returned
+        s, c, w = _choose(ua, lo, rm, pc, pr, phone, delay_cost)
+        take = s > 0
+        bound = float(s[take].sum(dtype=np.float64) + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
+        if bound < best_bound:
+            best_bound, best, since = bound, (pc, pr), 0
+        else:
+            since += 1
+            if since >= 5:
+                theta, since = theta / 2, 0
+        key = c[take] * H + w[take]
+        gc = np.bincount(key, minlength=C * H).reshape(C, H) - ch_cap
+        call = take & (c == phone)
+        gr = np.bincount(rm[call] * H + w[call], minlength=R * H).reshape(R, H) - rm_cap
+        # projected: a price at zero cannot go lower; closed resources keep their infinite price
+        gc = np.where(fin_c & ((pc > 0) | (gc > 0)), gc, 0)
+        gr = np.where(fin_r & ((pr > 0) | (gr > 0)), gr, 0)
+        norm = float((gc.astype(float) ** 2).sum() + (gr.astype(float) ** 2).sum())
+        if norm == 0 or best_bound - lower <= 1e-9 * max(abs(lower), 1.0):
+            break  # the prices are optimal (or the greedy is provably optimal)
+        t = theta * (bound - lower) / norm
+        pc = np.where(fin_c, np.maximum(0.0, pc + t * gc), np.inf)
+        pr = np.where(fin_r, np.maximum(0.0, pr + t * gr), np.inf)
+    return best[0], best[1], best_bound, it
+
+
+def _clearing(key: np.ndarray, margin: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Per resource: the margin of the (cap + 1)-th largest-margin customer asking for it (0 if fewer)."""
+    out = np.zeros(len(cap))
+    if len(key) == 0:
+        return out
+    o = np.lexsort((-margin, key))
+    k = key[o]
+    rank = _cumcount_sorted(k)
+    hit = rank == cap[k]
+    out[k[hit]] = margin[o][hit]
+    return out
+
+
+def _cumcount_sorted(k: np.ndarray) -> np.ndarray:
+    first = np.r_[True, k[1:] != k[:-1]]
+    idx = np.arange(len(k))
+    return idx - np.maximum.accumulate(np.where(first, idx, 0))
+
+
+# --------------------------------------------------------------------------- exact
+
+
+def _exact(u, lo, rm, ch_cap, rm_cap, phone, delay_cost):
+    """Min-cost flow (OR-Tools) on the week-chain network; returns channel, week and the optimum."""
+    from ortools.graph.python import min_cost_flow
+
+    n, C = u.shape
+    H = ch_cap.shape[1]
+    R = rm_cap.shape[0]
+    fin = np.isfinite(u)
+    big = float(np.abs(u[fin]).max()) if fin.any() else 1.0
+    unit = big / 1e7  # integer costs: value units of about 1e-7 of the largest value
+    kappa = round(delay_cost / unit)
+    # nodes: customers, T[c, w] (non-phone chains), TR[r, w] (RM call chains), P[w] (phone weeks), sink
+    t0 = n
+    tr0 = t0 + C * H
+    p0 = tr0 + R * H
+    sink = p0 + H
+    parts: dict[str, tuple] = {}
+
+    def arcs(name, s, e, cap, cost):
+        s = np.asarray(s, dtype=np.int64)
+        parts[name] = (s, *(np.broadcast_to(np.asarray(x, dtype=np.int64), s.shape) for x in (e, cap, cost)))
+
+    i_idx, c_idx = np.nonzero(fin)
+    val = np.rint(u[i_idx, c_idx] / unit).astype(np.int64)
+    call = c_idx == phone
+    entry = np.where(call, tr0 + rm[i_idx] * H, t0 + c_idx * H) + lo[i_idx]
+    arcs("choice", i_idx, entry, 1, -val)
+    arcs("none", np.arange(n), sink, 1, 0)  # not contacted
+    cw = np.arange(C * H)
+    later = cw % H < H - 1
+    arcs("wait", t0 + cw[later], t0 + cw[later] + 1, n, kappa)  # a week later
+    not_phone = cw // H != phone
+    arcs("channel", t0 + cw[not_phone], sink, ch_cap.ravel()[not_phone], 0)
+    rw = np.arange(R * H)
+    later_r = rw % H < H - 1
+    arcs("rm_wait", tr0 + rw[later_r], tr0 + rw[later_r] + 1, n, kappa)
+    arcs("rm", tr0 + rw, p0 + rw % H, rm_cap.ravel(), 0)
+    if phone >= 0:
+        arcs("phone", p0 + np.arange(H), sink, ch_cap[phone], 0)
+    names = list(parts)
+    S, E, K, W = (np.concatenate([parts[k][j] for k in names]) for j in range(4))
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arc_ids = flow.add_arcs_with_capacity_and_unit_cost(S, E, K, W)
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n] = 1
+    supplies[sink] = -n
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:  # pragma: no cover - the network always has a feasible flow
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    f = np.asarray(flow.flows(arc_ids))
+    bounds = np.cumsum([0, *(len(parts[k][0]) for k in names)])
+    seg = {k: f[bounds[j]:bounds[j + 1]] for j, k in enumerate(names)}
+    used = seg["choice"] > 0
+    chan = np.full(n, -1, dtype=np.int64)
+    chan[i_idx[used]] = c_idx[used]
+    ch_counts = np.zeros(C * H, dtype=np.int64)
+    ch_counts[cw[not_phone]] = seg["channel"]
+    if phone >= 0:
+        ch_counts.reshape(C, H)[phone] = seg["phone"]
+    week = _weeks_from_counts(chan, lo, rm, ch_counts.reshape(C, H), seg["rm"].reshape(R, H), phone)
+    opt = -float(flow.optimal_cost()) * unit
+    return chan, week, opt
+
+
+def _weeks_from_counts(chan, lo, rm, ch_counts, rm_counts, phone):
+    """Give each chosen customer a week so that each resource's weekly counts match the flow."""
+    week = np.full(len(chan), -1, dtype=np.int64)
+    on = np.flatnonzero(chan >= 0)
+    if len(on) == 0:
+        return week
+    C = ch_counts.shape[0]
+    group = np.where(chan[on] == phone, C + rm[on], chan[on])
+    week[on] = _hand_out(group, lo[on], lo[on], on, np.vstack([ch_counts, rm_counts]))
+    return week
