@@ -621,6 +621,6 @@ def _rank_within(groups: np.ndarray, score: np.ndarray, mask: np.ndarray) -> np.
     n = len(groups)
     out = np.full(n, n, dtype=np.int64)
     sel = np.flatnonzero(mask)
-    o = sel[np.lexsort((sel, score[sel], groups[sel]))]
+    o = sel[np.lexsort((score[sel], groups[sel]))]  # lexsort is stable: ties keep the row order
     out[o] = _cumcount(groups[o])
     return out
