@@ -114,6 +114,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "pilot_week1": "pilot in week 1, then waves by priority",
         "start_dated": "{share:.0%} have a deadline or maturity, most often {event} in week {week}",
         "rank_why": "expected {exp:,.0f} reactivations worth {value:,.0f} from {size:,} customers",
+        "urgency": "urgency",
+        "urgency_why": "waiting a week costs about {value:,.0f} of expected value",
         "top_reasons": "Most common reasons customers are ranked high",
     },
     "zh": {
@@ -214,6 +216,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "pilot_week1": "第 1 周试点，之后按优先级分波",
         "start_dated": "{share:.0%} 的客户有到期或监管期限，最常见为第 {week} 周的{event}",
         "rank_why": "{size:,} 位客户预计唤醒 {exp:,.0f} 位，价值 {value:,.0f}",
+        "urgency": "紧迫性",
+        "urgency_why": "每多等一周，预期价值约损失 {value:,.0f}",
         "top_reasons": "排名靠前的常见原因",
     },
 }

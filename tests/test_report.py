@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import warnings
@@ -77,6 +78,9 @@ def test_the_report_is_self_contained_and_shows_every_section(demo_run, en_files
     for name in run.segments["segment_name"]:
         assert name.replace("·", "&middot;") in page or name in page
     assert f"<b>{run.summary['customers']:,}</b>" in page
+    # each card says what waiting a week costs
+    assert page.count("<h4>urgency</h4>") == len(run.segments)
+    assert all(html.escape(r) in page for r in run.segments["urgency_reason"])
     # counts only: no customer id reaches the report
     ids = pd.read_csv(out / "plan.csv", usecols=["customer_id"])["customer_id"]
     assert not any(cid in page for cid in ids.head(200))

@@ -143,6 +143,11 @@ def _card(r, lang: str, channels: list[str]) -> str:
         for ch in channels if hasattr(r, f"reach_{ch}"))
     why = t("rank_why", lang, exp=r.expected_reactivations, value=r.expected_value, size=int(r.size))
     note = f'<p class="note">{_e(t("note", lang))}: {_e(r.note)}</p>' if str(getattr(r, "note", "")) else ""
+    u = getattr(r, "urgency", None)
+    urgency = "" if u is None or pd.isna(u) else (
+        f'<h4>{_e(t("urgency", lang))}</h4><p>'
+        + _e(str(r.urgency_reason) if lang == "en" and str(getattr(r, "urgency_reason", "")) else
+             t("urgency_why", lang, value=float(u))) + "</p>")
     return f"""<article class="card">
 <header><span class="rank">#{int(r.rank)}</span><h3>{_e(name)}</h3><span class="badge">{_e(r.segment_id)} · {_e(kind)}</span></header>
 <div class="stats"><div><b>{_n(r.size)}</b><small>{_e(t("size", lang))} ({_pct(r.share)})</small></div>
@@ -152,7 +157,7 @@ def _card(r, lang: str, channels: list[str]) -> str:
 <h4>{_e(t("traits", lang))}</h4><div class="chips">{chips}</div>
 <h4>{_e(t("shortfalls", lang))}</h4><ul>{"".join(f"<li>{_e(x)}</li>" for x in short)}</ul>
 <h4>{_e(t("best_timing", lang))}</h4><p>{_e(r.start_week)}: {_e(start_reason(r.start_reason, lang))}</p>
-<h4>{_e(t("ranking_reason", lang))}</h4><p>{_e(why)}</p>
+<h4>{_e(t("ranking_reason", lang))}</h4><p>{_e(why)}</p>{urgency}
 <div class="reachbox">{reach}</div>{note}
 </article>"""
 
