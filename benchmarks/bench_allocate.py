@@ -23,10 +23,15 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.test_allocate import random_instance  # the tests' family of random instances
 
 AS_OF = dt.date(2026, 11, 30)
 CHANNELS6 = ("phone", "sms", "wechat", "email", "app", "branch")
@@ -107,25 +112,6 @@ def plan_once(n: int, n_rm: int, methods: list[str]) -> dict:
     if "exact" in out and "lagrangian" in out:
         out["default_share_of_optimum"] = round(out["lagrangian"]["objective"] / out["exact"]["objective"], 5)
     return out
-
-
-def random_instance(n: int, H: int, C: int, R: int, seed: int, tight: float):
-    """The same family as tests/test_allocate.py's random instances."""
-    rng = np.random.default_rng(seed)
-    p = rng.beta(1.2, 8, n)
-    v = rng.lognormal(5, 1, n)
-    fit = rng.uniform(0.2, 1.0, C)
-    fit[0] = 1.0
-    cost = np.r_[6.0, rng.uniform(0, 2, C - 1)]
-    util = (p * v)[:, None] * fit[None, :] * rng.uniform(0.7, 1.3, (n, C)) - cost
-    util[rng.random((n, C)) < 0.3] = -np.inf
-    lo = rng.integers(0, H + 1, n)
-    lo[rng.random(n) < 0.5] = 0
-    rm = rng.integers(0, R, n)
-    per = max(1, int(tight * n / C / H))
-    ch_cap = np.maximum(per + rng.integers(-per // 2 - 1, per // 2 + 2, (C, H)), 0)
-    rm_cap = np.maximum(rng.integers(0, max(2, int(tight * n * 0.6 / R / H)), (R, H)), 0)
-    return util, lo, rm, ch_cap, rm_cap
 
 
 def sweep(k: int) -> dict:

@@ -68,7 +68,9 @@ def test_lift():
     assert top_decile_lift(np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), np.arange(10)[::-1]) == pytest.approx(10.0)
 
 
-def test_backtest_on_a_demo_book_beats_recency_alone(demo_book):
+@pytest.fixture(scope="module")
+def demo_customers(demo_book):
+    """The demo book's transactions and customer table."""
     from reactivate.config import load_campaign
     from reactivate.customers import build_customers
     from reactivate.load import load_book
@@ -77,21 +79,19 @@ def test_backtest_on_a_demo_book_beats_recency_alone(demo_book):
     b = load_book(accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv", spec=spec,
                   as_of=AS_OF)
     c = build_customers(b, spec, AS_OF)
+    return b, c
+
+
+def test_backtest_on_a_demo_book_beats_recency_alone(demo_customers):
+    b, c = demo_customers
     ex = build_examples(b.transactions, c.index, AS_OF, 84, 365)
     assert ex.y.sum() > 0 and (ex.X["recency_days"] >= 365).all()
     v = validate(ex)
     assert v["usable"] and v["auc"] > v["baseline_auc"] and v["auc"] >= 0.7
 
 
-def test_features_for_pairs_equal_the_snapshot_features(demo_book):
-    from reactivate.config import load_campaign
-    from reactivate.customers import build_customers
-    from reactivate.load import load_book
-
-    spec = load_campaign(None)
-    b = load_book(accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv", spec=spec,
-                  as_of=AS_OF)
-    c = build_customers(b, spec, AS_OF)
+def test_features_for_pairs_equal_the_snapshot_features(demo_customers):
+    b, c = demo_customers
     lg = _Log(b.transactions, c.index)
     for snap in (pd.Timestamp("2025-03-03"), pd.Timestamp(AS_OF)):
         day = np.full(len(c), int(np.datetime64(snap.date(), "D").astype(np.int64)))
@@ -107,15 +107,8 @@ def test_pair_features_ignore_everything_on_or_after_their_day():
     assert later.loc[0, "n_txn"] == 3 and later.loc[0, "recency_days"] == 60 - (pd.Timestamp("2025-08-01") - SNAP).days
 
 
-def test_the_fast_examples_match_the_full_ones(demo_book):
-    from reactivate.config import load_campaign
-    from reactivate.customers import build_customers
-    from reactivate.load import load_book
-
-    spec = load_campaign(None)
-    b = load_book(accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv", spec=spec,
-                  as_of=AS_OF)
-    c = build_customers(b, spec, AS_OF)
+def test_the_fast_examples_match_the_full_ones(demo_customers):
+    b, c = demo_customers
     full = build_examples(b.transactions, c.index, AS_OF, 84, 365)
     fast = build_examples(b.transactions, c.index, AS_OF, 84, 365, features=False)
     assert fast.dates == full.dates and len(full.y) > 1000
