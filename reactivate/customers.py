@@ -357,7 +357,8 @@ def _transaction_features(txn: pd.DataFrame, c: np.ndarray, index: pd.Index, aso
             feats["digital_share"] = np.where(count > 0, np.bincount(cc, digital[cust], n) / count, np.nan)
         else:
             feats["digital_share"] = np.nan
-    standing = txn["channel"].to_numpy()[ok] == "auto" if "channel" in txn.columns else np.ones(len(c), bool)
+    standing = (txn["channel"] == "auto").to_numpy(dtype=bool)[ok] if "channel" in txn.columns \
+        else np.ones(len(c), bool)
     credit = standing & (np.nan_to_num(amount) > 0) if amount is not None else np.zeros(len(c), bool)
     feats["payday"], feats["payday_last"] = paydays(c[credit], day[credit], n)
     return feats
@@ -387,21 +388,26 @@ def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
     first = np.ones(len(key), bool)
     first[1:] = (key[1:] >> 5) != (key[:-1] >> 5)
     key = key[first]
-    kc, kdom = key >> 24, key & 31
+    kc, km, kdom = key >> 24, (key >> 5) & ((1 << 19) - 1), key & 31
+    # monthly, not yearly: credits in at least ``min_months`` months, and in at least half of
+    # the months between the first and the last (decided before the day-of-month grid is built)
+    months = np.bincount(kc, minlength=n)
+    lo = np.full(n, np.iinfo(np.int64).max)
+    hi = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(lo, kc, km)
+    np.maximum.at(hi, kc, km)
+    cand = (months >= min_months) & (2 * months >= hi - lo + 1)
+    keep = cand[kc]
+    if not keep.any():
+        return payday, last
+    kc, kdom = kc[keep], kdom[keep]
     cust, comp = np.unique(kc, return_inverse=True)
     grid = np.zeros((len(cust), 31))
     np.add.at(grid, (comp, kdom), 1.0)
     win = sum(np.roll(grid, s, axis=1) for s in (-2, -1, 0, 1, 2))
     best = win.argmax(axis=1)
     total = grid.sum(axis=1)
-    # monthly, not yearly: credits in at least half of the months between the first and the last
-    km = key >> 5 & ((1 << 19) - 1)
-    lo = np.full(len(cust), np.iinfo(np.int64).max)
-    hi = np.full(len(cust), np.iinfo(np.int64).min)
-    np.minimum.at(lo, comp, km)
-    np.maximum.at(hi, comp, km)
-    span = hi - lo + 1
-    ok = (total >= min_months) & (win.max(axis=1) >= min_share * total) & (2 * total >= span)
+    ok = win.max(axis=1) >= min_share * total
     # the modal day itself within the best window
     cols = (best[:, None] + np.arange(-2, 3)[None, :]) % 31
     mode = cols[np.arange(len(cust)), np.take_along_axis(grid, cols, axis=1).argmax(axis=1)]
