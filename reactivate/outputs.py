@@ -380,8 +380,6 @@ def _write_workbooks(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: 
     """
     import datetime as dt
 
-    import xlsxwriter
-
     from reactivate.labels import text_from_keys
     from reactivate.themes import opener, theme_name
     from reactivate.timing import festival_ahead, festivals
@@ -426,23 +424,61 @@ def _write_workbooks(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: 
     widths = [14, 48, 18, 60, 9, 24, 30]
     cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     bounds = np.r_[cuts, len(group)]
-    for a, b in itertools.pairwise(bounds):  # one iteration per workbook
+    books = [(f"targets/{weeks[w_sorted[a]]}/{rms[r_sorted[a]]}.xlsx", str(weeks[w_sorted[a]]), rows[a:b])
+             for a, b in itertools.pairwise(bounds)]
+    for path, data in _workbooks(books, header, widths, created):
+        stage.write(path, data)
+    return len(cuts)
+
+
+#: below this many workbooks they are written here; above, by a pool of processes (one per core)
+POOL_WORKBOOKS = 300
+
+
+def _workbooks(books: list[tuple[str, str, list[tuple]]], header, widths, created):
+    """(path, bytes) of each workbook, in order; a pool of processes shares the work for thousands of them
+    (XlsxWriter is pure Python: threads would not help). The bytes do not depend on who wrote them."""
+    import os
+
+    jobs = max(1, min(os.cpu_count() or 1, 4))
+    if len(books) < POOL_WORKBOOKS or jobs == 1:
+        yield from _workbook_batch(books, header, widths, created)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, len(books) // (jobs * 8))
+    batches = [books[i:i + size] for i in range(0, len(books), size)]
+    # forkserver: never fork a process that holds OpenMP or Arrow threads
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("forkserver")) as pool:
+        for out in pool.map(_workbook_batch_list, batches, *([x] * len(batches) for x in (header, widths,
+                                                                                             created))):
+            yield from out
+
+
+def _workbook_batch_list(books, header, widths, created) -> list[tuple[str, bytes]]:
+    return list(_workbook_batch(books, header, widths, created))
+
+
+def _workbook_batch(books, header, widths, created):
+    import xlsxwriter
+
+    for path, sheet, rows in books:  # one iteration per workbook
         buf = io.BytesIO()
         wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True,
                                        "strings_to_formulas": False, "strings_to_numbers": False,
                                        "strings_to_urls": False})
         wb.set_properties({"created": created})
-        ws = wb.add_worksheet(str(weeks[w_sorted[a]]))
+        ws = wb.add_worksheet(sheet)
         bold = wb.add_format({"bold": True})
         for j, wdt in enumerate(widths):
             ws.set_column(j, j, wdt)
         ws.write_row(0, 0, header, bold)
-        for k in range(a, b):  # the rows of one RM's week
-            ws.write_row(k - a + 1, 0, rows[k])
+        for k, row in enumerate(rows, start=1):  # the rows of one RM's week
+            ws.write_row(k, 0, row)
         ws.freeze_panes(1, 0)
         wb.close()
-        stage.write(f"targets/{weeks[w_sorted[a]]}/{rms[r_sorted[a]]}.xlsx", buf.getvalue())
-    return len(cuts)
+        yield path, buf.getvalue()
 
 
 def _safe(name: str) -> str:

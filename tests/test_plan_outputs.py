@@ -136,3 +136,18 @@ def test_plan_exact_from_the_command_line(demo_book, tmp_path):
     assert summary["plan"]["optimizer"]["method"] == "exact" and summary["plan"]["optimizer"]["gap"] == 0
     run = json.loads((out / "run.json").read_text())
     assert run["campaign"]["optimizer"]["method"] == "exact"  # the resolved config says how it was planned
+
+
+def test_workbooks_written_by_a_pool_are_the_same_bytes():
+    import datetime as dt
+
+    from reactivate import outputs
+
+    books = [(f"targets/2026-12-07/RM{i:04d}.xlsx", "2026-12-07",
+              [(f"C{i}-{k}", "why", "theme", "=opener", "phone", "none", "Mon-Fri") for k in range(3)])
+             for i in range(outputs.POOL_WORKBOOKS + 10)]
+    args = (["Customer"] * 7, [10] * 7, dt.datetime(2026, 12, 7))
+    pooled = list(outputs._workbooks(books, *args))
+    serial = list(outputs._workbook_batch(books, *args))
+    assert [p for p, _ in pooled] == [b[0] for b in books]
+    assert pooled == serial
