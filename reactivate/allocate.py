@@ -104,7 +104,7 @@ def allocate(
     delay_cost: float = 0.0,
     priority: np.ndarray | None = None,
     method: str = "lagrangian",
-    iterations: int = 50,
+    iterations: int = 35,
     first: np.ndarray | None = None,
 ) -> Allocation:
     """Choose at most one (week, channel) per customer under channel and RM weekly capacities.

@@ -222,7 +222,7 @@ class Optimizer:
     #: cost of each week a touch waits after the customer is released (currency), so earlier is better
     delay_cost: float = 0.5
     #: price iterations of the Lagrangian method
-    iterations: int = 50
+    iterations: int = 35
 
 
 @dataclass(frozen=True)
