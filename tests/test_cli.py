@@ -146,6 +146,16 @@ def test_rank_writes_the_same_scores_as_plan(demo_book, tmp_path):
     assert ranked[0].startswith("segment_id,segment_name,kind,rank,")
     assert [line.split(",")[3] for line in ranked[1:]] == [str(i) for i in range(1, len(ranked))]
     assert not (tmp_path / "rank" / "plan.csv").exists()
+    # both say which propensity source was used and how it did on the held-out slice
+    import json
+    import re
+
+    info = json.loads((tmp_path / "rank" / "summary.json").read_text())["scoring"]
+    line = next(x for x in r1.output.splitlines() if "scoring:" in x)
+    assert info["note"] in line
+    assert re.search(rf"AUC {info['auc']:.3f}.* on [\d,]+ held-out (contacts|customers) from {info['held_out']['from']}",
+                     line), line
+    assert line.split("scoring: ")[1] in r2.output
 
 
 def test_demo_runs_end_to_end_and_checks_itself_against_the_truth(tmp_path):

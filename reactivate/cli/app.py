@@ -136,13 +136,25 @@ def plan_cmd(
         typer.echo(json.dumps(run.summary, indent=2, sort_keys=True, ensure_ascii=False))
 
 
+def _scoring_text(info: dict) -> str:
+    """The propensity source and how it did on the held-out slice, in one line."""
+    text = info["note"]
+    held = info.get("held_out")
+    if held and info.get("auc") is not None:
+        lift = info.get("top_decile_lift")
+        text += (f" (AUC {info['auc']:.3f}" + (f", top-decile lift {lift:.1f}" if lift else "")
+                 + f" on {held['rows']:,} held-out {'contacts' if held['kind'] == 'contacts' else 'customers'}"
+                 f" from {held['from']})")
+    return text
+
+
 def _report(run, out: Path, json_out: bool, verbose: bool, report: bool = False) -> None:
     s = run.summary
     p = s["plan"]
     lines = [
         (f"reactivate {__version__}: {s['customers']:,} customers on {run.as_of.isoformat()}, "
         f"{s['targets']:,} targeted ({', '.join(f'{k} {v:,}' for k, v in s['by_stage'].items())})"),
-        f"  {len(s['segments'])} segments; scoring: {s['scoring']['note']}",
+        f"  {len(s['segments'])} segments; scoring: {_scoring_text(s['scoring'])}",
         (f"  plan: {p['touches']:,} touches over {len(run.result.stats['weeks'])} weeks "
         f"(pilot {p['pilot']:,}); holdout {p['holdout']:,}; suppressed {p['suppressed']:,}; "
         f"unscheduled {p['unscheduled']:,}"),
@@ -203,7 +215,7 @@ def rank_cmd(
     run = guarded(go)
     s = run.summary
     lines = [f"reactivate {__version__}: {s['targets']:,} dormant customers ranked in {len(s['segments'])} segments",
-             f"  scoring: {s['scoring']['note']}"]
+             f"  scoring: {_scoring_text(s['scoring'])}"]
     for r in run.segments.sort_values("rank", kind="stable").itertuples():
         lines.append(f"  #{r.rank} {r.segment_id} {r.segment_name}: {r.rank_reason}; start {r.start_week}")
     lines.append(f"  outputs in {out}/ (scores.csv, segments_ranked.csv, summary.json)")
