@@ -325,8 +325,10 @@ def _choose(ctx: Context, target_pos: np.ndarray) -> tuple[np.ndarray, dict]:
         best = max(slice_scores, key=lambda k: (candidates[k]["auc"], -SOURCES.index(k)))
         chosen, weights = [best], None
         if len(slice_scores) > 1:
-            blend_auc, w = _blend(sl, slice_scores, ctx.seed)
-            candidates["blend"] = {"usable": True, "auc": round(blend_auc, 4), "of": list(slice_scores),
+            blend_auc, blend_lift, w = _blend(sl, slice_scores, ctx.seed)
+            candidates["blend"] = {"usable": True, "auc": round(blend_auc, 4),
+                                   "top_decile_lift": round(blend_lift, 3) if np.isfinite(blend_lift) else None,
+                                   "of": list(slice_scores),
                                    "weights": {k: round(v, 4) for k, v in w.items()}}
             if blend_auc >= candidates[best]["auc"] + BLEND_MARGIN:
                 chosen, weights = list(slice_scores), w
@@ -350,7 +352,7 @@ def _choose(ctx: Context, target_pos: np.ndarray) -> tuple[np.ndarray, dict]:
         info["auc"] = candidates[info["source"]]["auc"]
     if info["source"] == "blend":
         info["auc"] = candidates["blend"]["auc"]
-        info["top_decile_lift"] = None
+        info["top_decile_lift"] = candidates["blend"]["top_decile_lift"]
     elif "top_decile_lift" in candidates.get(info["source"], {}):
         info["top_decile_lift"] = candidates[info["source"]]["top_decile_lift"]
     return np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0), info
@@ -398,8 +400,9 @@ def _missing_reason(name: str) -> str:
             "bgnbd": "no transaction log"}.get(name, "")
 
 
-def _blend(sl: Slice, scores: dict[str, np.ndarray], seed: int) -> tuple[float, dict[str, float]]:
-    """Cross-validated AUC of a logistic blend of the sources' logits on the slice, and its weights on all of it."""
+def _blend(sl: Slice, scores: dict[str, np.ndarray], seed: int) -> tuple[float, float, dict[str, float]]:
+    """Cross-validated AUC and top-decile lift of a logistic blend of the sources' logits on the slice,
+    and its weights fitted on all of it."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
@@ -410,11 +413,12 @@ def _blend(sl: Slice, scores: dict[str, np.ndarray], seed: int) -> tuple[float, 
     pred = np.zeros(len(y))
     for f in (fold, ~fold):
         if len(np.unique(y[~f])) < 2:
-            return 0.0, {}
+            return 0.0, float("nan"), {}
         m = LogisticRegression(C=1.0).fit(X[~f], y[~f])
         pred[f] = m.decision_function(X[f])
     auc = float(roc_auc_score(y, pred))
+    lift = top_decile_lift(y.astype(float), pred)
     m = LogisticRegression(C=1.0).fit(X, y)
     w = {k: float(c) for k, c in zip(names, m.coef_[0], strict=True)}
     w["intercept"] = float(m.intercept_[0])
-    return auc, w
+    return auc, lift, w

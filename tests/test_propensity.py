@@ -30,9 +30,10 @@ def test_with_campaign_outcomes_the_held_out_slice_is_the_latest_contacts(demo_r
     singles = {k: v["auc"] for k, v in cand.items() if k != "blend" and v.get("usable")}
     if info["source"] == "blend":
         assert cand["blend"]["auc"] >= max(singles.values()) + 0.005
+        assert info["top_decile_lift"] == cand["blend"]["top_decile_lift"] > 1.0
     else:
         assert singles[info["source"]] == max(singles.values())
-    assert info["auc"] >= 0.7
+    assert info["auc"] >= 0.7 and info["top_decile_lift"] > 1.0
     # p_reactivate is on the scale of contact outcomes: learned from them, or calibrated to them
     assert info["learned_from_contacts"] == (info["source"] in ("campaigns", "blend"))
     if not info["learned_from_contacts"]:
