@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -90,7 +91,7 @@ def register(app: typer.Typer) -> None:
         ex = loop.get("excluded", {})
         if any(ex.values()):
             lines.append("  held back: " + ", ".join(f"{k} {v:,}" for k, v in ex.items()))
-        lines.append(f"  outputs in {res.out}/; run {res.run_id} recorded in the ledger")
+        lines.append(f"  outputs in {os.path.normpath(res.out)}/; run {res.run_id} recorded in the ledger")
         if not log_json:
             say("\n".join(lines))
 
