@@ -78,6 +78,14 @@ def test_the_report_is_self_contained_and_shows_every_section(demo_run, en_files
     for name in run.segments["segment_name"]:
         assert name.replace("·", "&middot;") in page or name in page
     assert f"<b>{run.summary['customers']:,}</b>" in page
+    # which propensity source was used, with every candidate's figures on the held-out slice
+    info = run.summary["scoring"]
+    assert "<h3>Who will come back: the propensity source</h3>" in page
+    for name, c in info["candidates"].items():
+        if "auc" in c:
+            assert f"<td class=num>{c['auc']:.3f}</td>" in page, name
+    assert f"the {info['held_out']['rows']:,} " in page and info["held_out"]["from"] in page
+    assert f"{info['decay']['per_week']:.1%} of the chance" in page
     # each card says what waiting a week costs
     assert page.count("<h4>urgency</h4>") == len(run.segments)
     assert all(html.escape(r) in page for r in run.segments["urgency_reason"])

@@ -124,6 +124,40 @@ def _table(header: list[str], rows: list[list], num: set[int] = frozenset()) -> 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _scoring_block(info: dict, lang: str) -> str:
+    """Which propensity source was used, every candidate's figures on the held-out slice, and the decay."""
+    if not info:
+        return ""
+    cand = info.get("candidates", {})
+    rows = []
+    for name in ("campaigns", "backtest", "bgnbd", "prior", "blend"):
+        c = cand.get(name)
+        if not c or "auc" not in c:
+            continue
+        lift = c.get("top_decile_lift")
+        rows.append([t(f"src_{name}", lang), f"{c['auc']:.3f}", "" if lift is None else f"{lift:.2f}",
+                     "✓" if info.get("source") == name else ""])
+    held = info.get("held_out")
+    lines = [f"<h3>{_e(t('scoring_title', lang))}</h3>"]
+    if held and rows:
+        kind = "contacts" if held.get("kind") == "contacts" else "snapshot"
+        lines.append(f"<p>{_e(t('scoring_slice_' + kind, lang, rows=int(held['rows']), day=held['from']))}</p>")
+        lines.append(_table([t("scoring_source", lang), t("scoring_auc", lang), t("scoring_lift", lang),
+                             t("scoring_used", lang)], rows, num={1, 2}))
+    else:
+        src = info.get("source", "prior")
+        lines.append(f"<p>{_e(t(f'src_{src}', lang) if src in SOURCES_SHOWN else info.get('note', ''))}. "
+                     f"{_e(t('scoring_none', lang))}</p>")
+    decay = info.get("decay")
+    if decay:
+        text = t("scoring_decay", lang, per_week=decay["per_week"], source=t("src_" + decay["source"], lang))
+        lines.append(f"<p>{_e(text)}</p>")
+    return "".join(lines)
+
+
+SOURCES_SHOWN = ("campaigns", "backtest", "bgnbd", "prior", "blend")
+
+
 def _card(r, lang: str, channels: list[str]) -> str:
     name = phrase(r.segment_name, lang)
     kind = t(f"kind_{r.kind}", lang) if r.kind in ("carve-out", "cluster") else str(r.kind)
@@ -273,10 +307,9 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
     in_table = _table([t("inputs", lang), t("file", lang), t("rows", lang)],
                       [[k, os.path.basename(str(v.get("path", ""))), _n(v.get("rows", 0))]
                        for k, v in sorted(inputs.items())], num={2})
-    scoring = s.get("scoring", {}).get("note", "")
     k_reason = s.get("k_choice", {}).get("reason", "")
     drift = s.get("segments_drift", {}).get("reason", "")
-    extra = "".join(f"<p>{_e(x)}</p>" for x in (scoring, k_reason, drift) if x)
+    extra = _scoring_block(s.get("scoring", {}), lang) + "".join(f"<p>{_e(x)}</p>" for x in (k_reason, drift) if x)
     quality = f"""<section id="quality"><h2>{_e(t("quality", lang))}</h2>{notes_html}{in_table}{extra}</section>"""
 
     if o.uplift is None:
