@@ -42,7 +42,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from reactivate.allocate import allocate
+from reactivate.allocate import _cumcount, _cumcount_sorted, allocate
 from reactivate.config import WEEKDAYS, CampaignSpec
 from reactivate.labels import text_from_keys
 from reactivate.schema import CHANNELS
@@ -609,18 +609,13 @@ def rm_positions(rm_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(codes >= 0, remap[np.maximum(codes, 0)], len(cats)), names
 
 
-def _cumcount(codes: np.ndarray) -> np.ndarray:
-    """0, 1, 2... within each code, in the given order."""
-    if len(codes) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()
-
-
 def _rank_within(groups: np.ndarray, score: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Rank (0-based) of ``score`` within each group, among rows where ``mask``; others get n."""
     n = len(groups)
     out = np.full(n, n, dtype=np.int64)
     sel = np.flatnonzero(mask)
-    o = sel[np.lexsort((score[sel], groups[sel]))]  # lexsort is stable: ties keep the row order
-    out[o] = _cumcount(groups[o])
+    # two stable sorts (score, then group): ties keep the row order, as a lexsort would
+    by_score = np.argsort(score[sel], kind="stable")
+    o = sel[by_score[np.argsort(groups[sel][by_score], kind="stable")]]
+    out[o] = _cumcount_sorted(groups[o])
     return out
