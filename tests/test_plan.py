@@ -360,3 +360,15 @@ def test_touches_already_made_in_this_campaign_count_against_the_cap():
     assert res.unscheduled.set_index("customer_id")["reason"].to_dict() == {
         "C000": "contact policy: touches per campaign used"}
     assert res.unscheduled["reason_kind"].tolist() == ["policy"]
+
+
+def test_rank_within_groups_by_score_then_row():
+    import numpy as np
+
+    from reactivate.plan import _rank_within
+
+    g = np.array([1, 0, 1, 1, 0, 2, 1])
+    s = np.array([0.5, 0.2, 0.1, 0.5, 0.2, 0.9, 0.3])
+    m = np.array([True, True, True, True, True, True, False])
+    # group 1: rows 2 (0.1), 0 (0.5), 3 (0.5, after row 0); group 0: rows 1, 4; group 2: row 5; row 6 masked
+    assert _rank_within(g, s, m).tolist() == [1, 0, 0, 2, 1, 0, 7]
