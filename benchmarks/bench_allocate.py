@@ -83,7 +83,7 @@ def synthetic_scored(n: int, n_rm: int, seed: int = 0) -> tuple[pd.DataFrame, pd
 
 def spec_for(n: int, n_rm: int):
     """The default spec cut to 6 channels with capacity for about 60% of ``n`` over 12 weeks."""
-    from reactivate.config import load_campaign
+    from reactivate.config.campaign import load_campaign
 
     spec = load_campaign(None)
     per_week = 0.6 * n / 12
@@ -97,7 +97,7 @@ def spec_for(n: int, n_rm: int):
 
 
 def plan_once(n: int, n_rm: int, methods: list[str]) -> dict:
-    from reactivate.plan import build_plan
+    from reactivate.planning.plan import build_plan
 
     scored, fit = synthetic_scored(n, n_rm)
     spec = spec_for(n, n_rm)
@@ -117,7 +117,7 @@ def plan_once(n: int, n_rm: int, methods: list[str]) -> dict:
 def sweep(k: int) -> dict:
     """The default's share of the optimum per size; below ``EXACT_BELOW`` candidates the default is
     exact, so the price iteration is also measured on its own there ("lagrangian_only")."""
-    import reactivate.allocate as mod
+    import reactivate.planning.optimizer as mod
 
     out = {}
     for n, R, reps in ((1000, 10, k), (5000, 40, k), (100_000, 500, 1 if k else 0)):

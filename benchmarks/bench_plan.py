@@ -29,7 +29,7 @@ AS_OF = dt.date(2026, 11, 30)
 def ensure_book(n: int, fmt: str, seed: int = 0) -> Path:
     out = DATA / f"book-{n}-{seed}-{fmt.replace('.', '')}"
     if not (out / "done").is_file():
-        from reactivate.demo import generate_book, write_book
+        from reactivate.demo.book import generate_book, write_book
 
         t = time.perf_counter()
         book = generate_book(n, seed=seed, as_of=AS_OF)
@@ -44,8 +44,8 @@ def ensure_book(n: int, fmt: str, seed: int = 0) -> Path:
 
 def run_one(book: Path, fmt: str, out: Path) -> None:
     """Child process: run the plan, print timings as JSON."""
-    from reactivate.outputs import write_run
-    from reactivate.pipeline import run_plan
+    from reactivate.outputs.writer import write_run
+    from reactivate.jobs.pipeline import run_plan
 
     ext = {"csv": "csv", "csv.gz": "csv.gz", "parquet": "parquet"}[fmt]
     t0 = time.perf_counter()

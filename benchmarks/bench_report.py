@@ -25,7 +25,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from reactivate.outputs import csv_bytes, json_bytes  # noqa: E402
+from reactivate.outputs.writer import csv_bytes, json_bytes  # noqa: E402
 from reactivate.schema import CHANNELS  # noqa: E402
 
 WEEKS = [d.date().isoformat() for d in pd.date_range("2026-12-07", periods=12, freq="7D")]
@@ -147,7 +147,7 @@ def main() -> None:
         info = synthesise(args.customers, run_dir)
         t_syn = time.perf_counter() - t
         t = time.perf_counter()
-        from reactivate.report import build_report
+        from reactivate.outputs.report import build_report
 
         page = build_report(run_dir, lang=args.lang)
         t_build = time.perf_counter() - t

@@ -26,10 +26,10 @@ def main() -> None:
         synthetic(args.synthetic)
     book = ensure_book(args.customers, "parquet")
 
-    from reactivate.config import load_campaign
-    from reactivate.pipeline import load_targets
-    from reactivate.segment import Segmenter
-    from reactivate.segspec import SegmentSpec
+    from reactivate.config.campaign import load_campaign
+    from reactivate.jobs.pipeline import load_targets
+    from reactivate.segmentation.cluster import Segmenter
+    from reactivate.segmentation.spec import SegmentSpec
 
     t = load_targets(as_of=AS_OF, accounts=book / "accounts.parquet", transactions=book / "transactions.parquet",
                      contacts=book / "contacts.parquet", spec=load_campaign(None))
@@ -49,8 +49,8 @@ def synthetic(sizes: list[int]) -> None:
     import numpy as np
     import pandas as pd
 
-    from reactivate.segment import Segmenter
-    from reactivate.segspec import FeatureSpec
+    from reactivate.segmentation.cluster import Segmenter
+    from reactivate.segmentation.spec import FeatureSpec
 
     rng = np.random.default_rng(0)
     centers = rng.normal(0, 3, size=(6, 15))

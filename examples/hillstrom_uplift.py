@@ -3,7 +3,7 @@
 64,000 customers who bought in the last 12 months were split at random into a
 men's e-mail, a women's e-mail and no e-mail, and followed for two weeks. Each
 e-mail arm is compared with the no-e-mail control by the same function that
-measures a campaign against its holdout (reactivate.evaluate.compare_rates),
+measures a campaign against its holdout (reactivate.loop.evaluate.compare_rates),
 on all customers and on the lapsed ones (no purchase for 7+ months).
 
     python examples/hillstrom_uplift.py [path/to/hillstrom.csv.gz] [--out DIR]
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reactivate.evaluate import compare_arms
+from reactivate.loop.evaluate import compare_arms
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hillstrom" / "hillstrom.csv.gz"
 CONTROL = "No E-Mail"
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r.customers:>22}  {r.arm:<14} {r.outcome:<10} {r.rate_treated:7.2%} vs {r.rate_control:6.2%}:"
                   f" uplift {r.uplift * 100:+.2f} pp (95% CI {r.ci_low * 100:+.2f} to {r.ci_high * 100:+.2f})")
     if args.out:
-        from reactivate.evalcharts import arms_chart, figure_bytes
-        from reactivate.outputs import csv_bytes, staged
+        from reactivate.outputs.evalcharts import arms_chart, figure_bytes
+        from reactivate.outputs.writer import csv_bytes, staged
 
         with staged(args.out) as stage:
             stage.write("hillstrom_uplift.csv", csv_bytes(res.round(6)))

@@ -10,9 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reactivate.demo import generate_book, write_book
-from reactivate.outputs import write_run
-from reactivate.pipeline import run_plan
+from reactivate.demo.book import generate_book, write_book
+from reactivate.outputs.writer import write_run
+from reactivate.jobs.pipeline import run_plan
 
 AS_OF = dt.date(2026, 11, 30)
 

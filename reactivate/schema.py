@@ -1,7 +1,7 @@
 """The data contract: the tables reactivate reads, their columns and types.
 
 This module is the single source of truth for ``docs/data.md``; the loader
-(:mod:`reactivate.io`) and the validator (:mod:`reactivate.validate`) are
+(:mod:`reactivate.data.io`) and the validator (:mod:`reactivate.data.validate`) are
 driven by it, and the demo generator writes exactly these columns.
 
 Kinds: ``id`` (text key), ``str`` (text), ``date`` (calendar day),

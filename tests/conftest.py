@@ -51,7 +51,7 @@ def tiny_accounts(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def demo_book(tmp_path_factory) -> Path:
     """A 6,000-customer demo book written as CSV (shared, read-only)."""
-    from reactivate.demo import generate_book, write_book
+    from reactivate.demo.book import generate_book, write_book
 
     out = tmp_path_factory.mktemp("book")
     write_book(generate_book(6000, seed=3, as_of=AS_OF), out, fmt="csv")
@@ -61,8 +61,8 @@ def demo_book(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_run(demo_book, tmp_path_factory):
     """The plan run on the demo book, and its written outputs."""
-    from reactivate.outputs import write_run
-    from reactivate.pipeline import run_plan
+    from reactivate.outputs.writer import write_run
+    from reactivate.jobs.pipeline import run_plan
 
     run = run_plan(
         as_of=AS_OF,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reactivate.allocate import allocate, assign_weeks
+from reactivate.planning.optimizer import allocate, assign_weeks
 
 NEG = -np.inf
 
@@ -86,7 +86,7 @@ def test_weeks_go_to_the_most_urgent_first():
 @pytest.fixture
 def pure_lagrangian(monkeypatch):
     """The price iterations even on small instances (which the default solves exactly)."""
-    import reactivate.allocate as mod
+    import reactivate.planning.optimizer as mod
 
     monkeypatch.setattr(mod, "EXACT_BELOW", 0)
     monkeypatch.setattr(mod, "SAMPLE_SIZE", 2_000)  # and the sampled start on the larger ones

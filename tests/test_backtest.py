@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.backtest import (
+from reactivate.scoring.backtest import (
     _Log,
     build_examples,
     came_back,
@@ -71,9 +71,9 @@ def test_lift():
 @pytest.fixture(scope="module")
 def demo_customers(demo_book):
     """The demo book's transactions and customer table."""
-    from reactivate.config import load_campaign
-    from reactivate.customers import build_customers
-    from reactivate.load import load_book
+    from reactivate.config.campaign import load_campaign
+    from reactivate.dormancy.customers import build_customers
+    from reactivate.data.load import load_book
 
     spec = load_campaign(None)
     b = load_book(accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv", spec=spec,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactivate.batch import parse_week, run_week, week_of
+from reactivate.jobs.weekly import parse_week, run_week, week_of
 from reactivate.errors import ConfigError
-from reactivate.ledger import open_ledger
+from reactivate.loop.ledger import open_ledger
 
 W1, W2 = "2026-W50", "2026-W51"
 START1, START2 = pd.Timestamp("2026-12-07"), pd.Timestamp("2026-12-14")
@@ -63,8 +63,8 @@ def two_weeks(demo_book, tmp_path_factory):
     hold1 = pd.read_csv(r1.out / "holdout.csv", dtype=str)["customer_id"].iloc[:3]
     pd.DataFrame({"customer_id": hold1, "date": "2026-12-09", "channel": "phone", "outcome": "responded"}).to_csv(
         tmp / "forced.csv", index=False)
-    from reactivate.config import load_campaign
-    from reactivate.record import record_outcomes
+    from reactivate.config.campaign import load_campaign
+    from reactivate.loop.record import record_outcomes
 
     led = open_ledger(tmp / "runs" / "ledger.sqlite")
     forced = record_outcomes(led, tmp / "forced.csv", load_campaign(camp), as_of=dt.date(2027, 1, 31),
@@ -197,8 +197,8 @@ def test_bad_config_is_one_error_line(tmp_path, demo_book):
 def test_evaluate_finds_a_simulated_effect(two_weeks, demo_book, tmp_path):
     import numpy as np
 
-    from reactivate.config import load_campaign
-    from reactivate.evaluate import evaluate_campaign
+    from reactivate.config.campaign import load_campaign
+    from reactivate.loop.evaluate import evaluate_campaign
 
     led = open_ledger(two_weeks["tmp"] / "runs" / "ledger.sqlite")
     a = led.assignments("wake-weekly").sort_values(["week_start", "grp"], kind="stable").drop_duplicates("customer_id")

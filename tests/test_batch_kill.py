@@ -14,8 +14,8 @@ import time
 import pandas as pd
 import pytest
 
-from reactivate.batch import run_week
-from reactivate.ledger import open_ledger
+from reactivate.jobs.weekly import run_week
+from reactivate.loop.ledger import open_ledger
 from tests.conftest import ROOT
 from tests.test_batch import W1, campaign_file, read_dir
 

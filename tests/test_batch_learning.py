@@ -8,9 +8,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from reactivate.config import load_campaign
+from reactivate.config.campaign import load_campaign
 from reactivate.errors import ConfigError
-from reactivate.learn import apply_learning, outcome_counts, posteriors
+from reactivate.scoring.learn import apply_learning, outcome_counts, posteriors
 from tests.conftest import AS_OF, ROOT
 
 FIT = pd.DataFrame({"phone": [1.0, 1.0], "sms": [0.5, 0.5]}, index=pd.Index(["S1", "S2"], name="segment_id"))
@@ -80,7 +80,7 @@ def test_outcome_counts_use_the_segment_at_planning():
 
 
 def test_learning_leaves_the_holdout_alone(demo_book, demo_run):
-    from reactivate.pipeline import run_plan
+    from reactivate.jobs.pipeline import run_plan
 
     run0, _ = demo_run
     segs = run0.scores["segment_id"].cat.categories

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.bgnbd import BGNBD, log_likelihood, rfm_from_events
+from reactivate.scoring.bgnbd import BGNBD, log_likelihood, rfm_from_events
 from reactivate.errors import InputDataError, NotFittedError
 from tests.conftest import SHARED_DATA
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate import charts
-from reactivate.i18n import t
+from reactivate.outputs import charts
+from reactivate.outputs.i18n import t
 
 
 @pytest.fixture(autouse=True)

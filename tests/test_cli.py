@@ -171,7 +171,7 @@ def test_demo_runs_end_to_end_and_checks_itself_against_the_truth(tmp_path):
 
 
 def test_plan_with_a_ledger_records_its_first_week_and_reruns_replace_it(tmp_path, demo_book):
-    from reactivate.ledger import open_ledger
+    from reactivate.loop.ledger import open_ledger
 
     led_path = tmp_path / "ledger.sqlite"
     args = ["plan", "--as-of", "2026-11-30", "--accounts", demo_book / "accounts.csv", "--transactions",

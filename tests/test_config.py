@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from reactivate.config import CampaignSpec, load_campaign
+from reactivate.config.campaign import CampaignSpec, load_campaign
 from reactivate.errors import ConfigError
-from reactivate.segspec import SegmentSpec, load_segment_spec
+from reactivate.segmentation.spec import SegmentSpec, load_segment_spec
 from tests.conftest import ROOT, write
 
 

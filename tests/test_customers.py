@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reactivate.config import load_campaign
-from reactivate.customers import build_customers
-from reactivate.load import load_book
+from reactivate.config.campaign import load_campaign
+from reactivate.dormancy.customers import build_customers
+from reactivate.data.load import load_book
 from tests.conftest import AS_OF, write
 
 

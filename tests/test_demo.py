@@ -1,4 +1,4 @@
-"""Tests of the synthetic bank book (reactivate.demo)."""
+"""Tests of the synthetic bank book (reactivate.demo.book)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate import demo
-from reactivate.demo import ACTIVITY_STATES, PERSONA_BASE_RATE, PERSONAS, DemoBook, generate_book, write_book
+from reactivate.demo import book as demo
+from reactivate.demo.book import ACTIVITY_STATES, PERSONA_BASE_RATE, PERSONAS, DemoBook, generate_book, write_book
 from reactivate.errors import ConfigError, OutputError
 from reactivate.schema import (
     ACCOUNTS,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.outputs import write_run
-from reactivate.pipeline import run_plan
+from reactivate.outputs.writer import write_run
+from reactivate.jobs.pipeline import run_plan
 from reactivate.schema import CHANNELS
 from tests.conftest import AS_OF, ROOT
 
@@ -128,7 +128,7 @@ def test_segments_recover_the_planted_personas(demo_book, outputs):
 
 
 def test_customer_level_auc_against_the_ground_truth(demo_book, outputs):
-    from reactivate.truthcheck import check_against_truth
+    from reactivate.demo.truth import check_against_truth
 
     _, out, _, _ = outputs
     check = check_against_truth(pd.read_csv(out / "scores.csv"), pd.read_csv(demo_book / "truth.csv"))

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.config import load_campaign
-from reactivate.evaluate import compare_arms, compare_rates, evaluate_campaign, write_evaluation
-from reactivate.ledger import open_ledger
+from reactivate.config.campaign import load_campaign
+from reactivate.loop.evaluate import compare_arms, compare_rates, evaluate_campaign, write_evaluation
+from reactivate.loop.ledger import open_ledger
 from tests.conftest import ROOT, SHARED_DATA
 
 HILLSTROM = SHARED_DATA / "hillstrom" / "hillstrom.csv.gz"
@@ -131,7 +131,7 @@ def test_open_window_is_left_out(tmp_path):
 
 
 def test_charts_label_and_values(tmp_path):
-    from reactivate.evalcharts import uplift_at_k_chart, uplift_chart
+    from reactivate.outputs.evalcharts import uplift_at_k_chart, uplift_chart
 
     led, spec = _campaign(tmp_path)
     ev = evaluate_campaign(led, spec, transactions=tmp_path / "transactions.csv", as_of=dt.date(2027, 1, 31))

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from reactivate.errors import ConfigError, LockedError
-from reactivate.ledger import HEAD, Ledger, ledger_url, open_ledger
-from reactivate.ledger.models import Base
+from reactivate.loop.ledger import HEAD, Ledger, ledger_url, open_ledger
+from reactivate.loop.ledger.models import Base
 
 PG_URL = os.environ.get("REACTIVATE_TEST_POSTGRES_URL")
 START = dt.date(2026, 12, 7)
@@ -144,7 +144,7 @@ def test_ledger_url():
 
 @pytest.mark.skipif(not PG_URL and not os.environ.get("CI"), reason="REACTIVATE_TEST_POSTGRES_URL not set")
 def test_weekly_run_on_postgres(demo_book, tmp_path):
-    from reactivate.batch import run_week
+    from reactivate.jobs.weekly import run_week
     from tests.test_batch import W1, campaign_file
 
     assert PG_URL

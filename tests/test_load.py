@@ -7,9 +7,9 @@ import gzip
 import pandas as pd
 import pytest
 
-from reactivate.config import load_campaign
+from reactivate.config.campaign import load_campaign
 from reactivate.errors import InputDataError
-from reactivate.load import load_book
+from reactivate.data.load import load_book
 from tests.conftest import AS_OF, write
 
 HEADER = "customer_id,account_id,product,open_date,last_activity_date,balance"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reactivate.outputs import Staging, csv_bytes, write_grouped_csv
+from reactivate.outputs.writer import Staging, csv_bytes, write_grouped_csv
 
 
 def test_csv_is_plain_unless_a_value_needs_quotes():

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.config import CampaignSpec, Channel, load_campaign
-from reactivate.plan import build_plan, hash01
+from reactivate.config.campaign import CampaignSpec, Channel, load_campaign
+from reactivate.planning.plan import build_plan, hash01
 from reactivate.schema import CHANNELS
 from tests.conftest import AS_OF
 
@@ -208,7 +208,7 @@ def test_a_wave_is_spread_over_its_weeks_in_priority_order():
 
 
 def test_journey_steps_follow_with_their_gaps_only_on_eligible_channels():
-    from reactivate.config import Journey, JourneyStep
+    from reactivate.config.campaign import Journey, JourneyStep
 
     journey = Journey(steps=(JourneyStep("wechat"), JourneyStep("phone", gap_days=7),
                              JourneyStep("branch", gap_days=7)))
@@ -229,7 +229,7 @@ def test_journey_steps_follow_with_their_gaps_only_on_eligible_channels():
 
 
 def test_journey_respects_the_contact_policy():
-    from reactivate.config import Journey, JourneyStep
+    from reactivate.config.campaign import Journey, JourneyStep
 
     journey = Journey(steps=(JourneyStep("wechat"), JourneyStep("phone", gap_days=3), JourneyStep("branch")))
     spec = spec_with(phone_only=False, waves=NO_WAVES, holdout={"share": 0.0},
@@ -347,7 +347,7 @@ def test_exact_mode_meets_the_same_rules_and_reports_no_gap():
 
 
 def test_touches_already_made_in_this_campaign_count_against_the_cap():
-    from reactivate.customers import contact_features
+    from reactivate.dormancy.customers import contact_features
 
     spec = spec_with(waves=NO_WAVES, holdout={"share": 0.0}, policy={"max_touches": 1})
     contacts = pd.DataFrame({"customer_id": ["C000", "C001"], "date": pd.to_datetime(["2026-10-01", "2026-10-01"]),
@@ -365,7 +365,7 @@ def test_touches_already_made_in_this_campaign_count_against_the_cap():
 def test_rank_within_groups_by_score_then_row():
     import numpy as np
 
-    from reactivate.plan import _rank_within
+    from reactivate.planning.plan import _rank_within
 
     g = np.array([1, 0, 1, 1, 0, 2, 1])
     s = np.array([0.5, 0.2, 0.1, 0.5, 0.2, 0.9, 0.3])

@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reactivate.outputs import EXCEL_COLUMNS, neutralise, write_run
+from reactivate.outputs.writer import EXCEL_COLUMNS, neutralise, write_run
 
 
 def test_neutralise_defuses_formulas_only():
@@ -95,8 +95,8 @@ def test_no_workbooks_when_switched_off(demo_run, tmp_path):
 
 
 def test_the_journeys_campaign_on_the_demo_book(demo_run):
-    from reactivate.config import load_campaign
-    from reactivate.plan import build_plan
+    from reactivate.config.campaign import load_campaign
+    from reactivate.planning.plan import build_plan
     from tests.conftest import AS_OF, ROOT
     from tests.test_plan import fit_for
 
@@ -141,7 +141,7 @@ def test_plan_exact_from_the_command_line(demo_book, tmp_path):
 def test_workbooks_written_by_a_pool_are_the_same_bytes():
     import datetime as dt
 
-    from reactivate import outputs
+    from reactivate.outputs import writer as outputs
 
     books = [(f"targets/2026-12-07/RM{i:04d}.xlsx", "2026-12-07",
               [(f"C{i}-{k}", "why", "theme", "=opener", "phone", "none", "Mon-Fri") for k in range(3)])

@@ -10,9 +10,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reactivate.config import Journey, JourneyStep, load_campaign
-from reactivate.outputs import csv_bytes
-from reactivate.plan import build_plan
+from reactivate.config.campaign import Journey, JourneyStep, load_campaign
+from reactivate.outputs.writer import csv_bytes
+from reactivate.planning.plan import build_plan
 from reactivate.schema import CHANNELS
 from tests.conftest import AS_OF
 from tests.test_plan import fit_for, scored
@@ -72,7 +72,7 @@ def books_and_specs(draw):
 def test_plan_rules_hold_for_any_book(case):
     s, spec = case
     # the price iteration even on these small books (the default solves them exactly)
-    with mock.patch("reactivate.allocate.EXACT_BELOW", 0):
+    with mock.patch("reactivate.planning.optimizer.EXACT_BELOW", 0):
         res = build_plan(s, fit_for(s["segment_id"], spec), spec, AS_OF)
     plan = res.plan.set_index("customer_id")
     c = s.loc[plan.index]
@@ -132,7 +132,7 @@ def test_plan_rules_hold_for_any_book(case):
         size = (seg_pool["segment_id"] == sg).sum()
         assert k <= max(np.ceil(size * spec.waves.pilot_share), np.floor(size * spec.waves.max_release_share), 1)
     # same inputs, same bytes
-    with mock.patch("reactivate.allocate.EXACT_BELOW", 0):
+    with mock.patch("reactivate.planning.optimizer.EXACT_BELOW", 0):
         again = build_plan(s, fit_for(s["segment_id"], spec), spec, AS_OF)
     cols = [c_ for c_ in res.plan.columns if c_ != "pos"]
     assert csv_bytes(again.plan[cols]) == csv_bytes(res.plan[cols])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.pipeline import run_plan
+from reactivate.jobs.pipeline import run_plan
 from tests.conftest import AS_OF
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reactivate.cli.app import app
-from reactivate.ledger import open_ledger
+from reactivate.loop.ledger import open_ledger
 from tests.test_ledger import _meta, _touches, _write
 
 
@@ -94,8 +94,8 @@ def test_bad_outcomes_file_is_one_error_and_records_nothing(tmp_path):
 
 
 def test_merge_history_counts_once(tmp_path):
-    from reactivate.load import Book
-    from reactivate.record import merge_history
+    from reactivate.data.load import Book
+    from reactivate.loop.record import merge_history
 
     old = pd.DataFrame({"customer_id": pd.Categorical(["A"]), "date": pd.to_datetime(["2026-12-08"]),
                         "channel": pd.Categorical(["sms"]), "campaign": ["x"], "outcome": pd.Categorical(["responded"])})
@@ -114,8 +114,8 @@ def test_merge_history_counts_once(tmp_path):
 def test_recording_is_idempotent_for_any_file(tmp_path_factory, rows):
     import datetime as dt
 
-    from reactivate.config import load_campaign
-    from reactivate.record import record_outcomes
+    from reactivate.config.campaign import load_campaign
+    from reactivate.loop.record import record_outcomes
 
     tmp = tmp_path_factory.mktemp("prop")
     db, _ = setup(tmp)

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from reactivate.cli import app
 from reactivate.errors import InputDataError
-from reactivate.i18n import FEATURES, PHRASES_ZH, STRINGS, phrase, t
-from reactivate.report import load_run_outputs, render_report
+from reactivate.outputs.i18n import FEATURES, PHRASES_ZH, STRINGS, phrase, t
+from reactivate.outputs.report import load_run_outputs, render_report
 
 runner = CliRunner()
 
@@ -147,7 +147,7 @@ def test_generated_names_are_translated_part_by_part():
 
 
 def test_the_chosen_font_covers_every_chinese_string():
-    from reactivate import charts
+    from reactivate.outputs import charts
 
     font = charts.cjk_font()
     if font is None:
@@ -164,7 +164,7 @@ def test_the_chosen_font_covers_every_chinese_string():
 
 
 def test_a_chinese_report_draws_without_missing_glyphs(demo_run):
-    from reactivate import charts
+    from reactivate.outputs import charts
 
     if charts.cjk_font() is None:
         pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
@@ -270,7 +270,7 @@ def test_uplift_from_reactivate_evaluate_via_the_option(run_dir, tmp_path):
 
 
 def test_reasons_are_grouped_by_their_dated_event(tmp_path):
-    from reactivate.report.data import _reasons
+    from reactivate.outputs.report.data import _reasons
 
     (tmp_path / "scores.csv").write_text(
         "priority_rank,reason\n1,deposit matures 2027-01-15\n2,becomes inoperative 2027-02-01\n"

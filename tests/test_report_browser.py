@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from reactivate.report import build_report
+from reactivate.outputs.report import build_report
 from tests.browser import have_chromium, open_in_chromium
 
 pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium (apt-get install chromium)")
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chro
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_report_opens_offline_with_every_image_and_no_errors(demo_run, tmp_path, lang):
     if lang == "zh":
-        from reactivate import charts
+        from reactivate.outputs import charts
 
         if charts.cjk_font() is None:
             pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")

@@ -19,7 +19,7 @@ def _bench():
 
 @pytest.mark.slow
 def test_the_report_of_a_million_customers_is_under_5_mb_and_opens_in_under_5_s(tmp_path):
-    from reactivate.report import build_report
+    from reactivate.outputs.report import build_report
 
     info = _bench().synthesise(1_000_000, tmp_path / "run")
     assert info["targets"] > 500_000 and info["touches"] > 500_000

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.config import load_campaign
+from reactivate.config.campaign import load_campaign
 from reactivate.errors import ConfigError, NotFittedError
-from reactivate.score import calibrate, channel_fit, customer_value, prior_propensity
-from reactivate.segment import Segmenter, carve_out_mask, describe_segments, segment_customers
-from reactivate.segspec import FeatureSpec, SegmentSpec
+from reactivate.scoring.priors import calibrate, channel_fit, customer_value, prior_propensity
+from reactivate.segmentation.cluster import Segmenter, carve_out_mask, describe_segments, segment_customers
+from reactivate.segmentation.spec import FeatureSpec, SegmentSpec
 
 
 def blobs(n_per: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -130,8 +130,8 @@ def test_gaussian_mixture_option_finds_the_groups(covariance_type):
 
 
 def test_gaussian_mixture_model_saves_and_reloads(tmp_path):
-    from reactivate.segmodel import load_model, save_model
-    from reactivate.segspec import Algorithm
+    from reactivate.segmentation.store import load_model, save_model
+    from reactivate.segmentation.spec import Algorithm
 
     X = blobs()
     cust = pd.DataFrame({"hardship": np.zeros(len(X), dtype=bool)})
@@ -145,8 +145,8 @@ def test_gaussian_mixture_model_saves_and_reloads(tmp_path):
 
 
 def test_carve_outs_for_deadline_and_private_banking_on_a_demo_book(demo_book):
-    from reactivate.pipeline import load_targets
-    from reactivate.segspec import CarveOut
+    from reactivate.jobs.pipeline import load_targets
+    from reactivate.segmentation.spec import CarveOut
     from tests.conftest import AS_OF
 
     t = load_targets(as_of=AS_OF, accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv",

@@ -6,7 +6,7 @@ import warnings
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from reactivate.segment import Segmenter
+from reactivate.segmentation.cluster import Segmenter
 
 
 @parametrize_with_checks([Segmenter(n_clusters=3, k_range=(2, 4)), Segmenter(k_range=(2, 4)),

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from typer.testing import CliRunner
 
-from reactivate.charts import k_scores
+from reactivate.outputs.charts import k_scores
 from reactivate.cli import app
 
 runner = CliRunner()
@@ -58,7 +58,7 @@ def test_describe_draws_sizes_and_traits(demo_book, tmp_path):
 
 
 def test_segment_charts_labels_and_values():
-    from reactivate.charts import segment_sizes, trait_heatmap
+    from reactivate.outputs.charts import segment_sizes, trait_heatmap
 
     seg = pd.DataFrame({"segment_id": ["S01", "S02"], "segment_name": ["Young", "Older"], "rank": [2, 1],
                         "size": [30, 10]})

@@ -10,11 +10,11 @@ import pytest
 
 from reactivate import __version__
 from reactivate.errors import ConfigError
-from reactivate.pipeline import run_plan
-from reactivate.segjobs import fit_segments
-from reactivate.segment import segment_customers
-from reactivate.segmodel import load_model, read_model, save_model, segment_drift
-from reactivate.segspec import FeatureSpec, SegmentSpec
+from reactivate.jobs.pipeline import run_plan
+from reactivate.jobs.segments import fit_segments
+from reactivate.segmentation.cluster import segment_customers
+from reactivate.segmentation.store import load_model, read_model, save_model, segment_drift
+from reactivate.segmentation.spec import FeatureSpec, SegmentSpec
 from tests.conftest import AS_OF, ROOT
 from tests.test_segment_score import blobs
 
@@ -175,7 +175,7 @@ def test_drift_counts_customers_who_changed_segment():
     import numpy as np
     import pandas as pd
 
-    from reactivate.segmodel import _pack_assignment, _unpack_assignment, segment_drift
+    from reactivate.segmentation.store import _pack_assignment, _unpack_assignment, segment_drift
 
     then = pd.Categorical(["S01", "S01", "S02", "S02"], categories=["S01", "S02"])
     packed = _pack_assignment(np.array(["A", "B", "C", "D"], dtype=object), then)

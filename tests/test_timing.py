@@ -4,8 +4,8 @@ import datetime as dt
 
 import pandas as pd
 
-from reactivate.config import load_campaign
-from reactivate.timing import best_weeks, campaign_start, festivals, next_birthday, week_starts
+from reactivate.config.campaign import load_campaign
+from reactivate.scoring.timing import best_weeks, campaign_start, festivals, next_birthday, week_starts
 from tests.conftest import AS_OF
 
 
@@ -68,7 +68,7 @@ def _days(*dates):
 def test_paydays_are_monthly_credits_on_the_same_day():
     import numpy as np
 
-    from reactivate.customers import paydays
+    from reactivate.dormancy.customers import paydays
 
     rows = [
         # C0: salary on the 25th (one month on the 24th, one extra credit in a month counts once)

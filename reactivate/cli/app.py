@@ -97,13 +97,13 @@ def plan_cmd(
     if exact:
         import dataclasses
 
-        from reactivate.config import load_campaign
+        from reactivate.config.campaign import load_campaign
 
         spec = guarded(lambda: load_campaign(campaign))
         spec = dataclasses.replace(spec, optimizer=dataclasses.replace(spec.optimizer, method="exact"))
 
     if ledger is not None:
-        from reactivate.batch import plan_recorded
+        from reactivate.jobs.weekly import plan_recorded
 
         res = guarded(lambda: plan_recorded(
             as_of=day, ledger=ledger, out=out, campaign=spec, accounts=accounts, transactions=transactions,
@@ -119,8 +119,8 @@ def plan_cmd(
         return
 
     def go():
-        from reactivate.outputs import write_run
-        from reactivate.pipeline import run_plan
+        from reactivate.outputs.writer import write_run
+        from reactivate.jobs.pipeline import run_plan
 
         steps = PLAN_STEPS + ([] if no_report else REPORT_STEPS)
         with bar("plan", steps, quiet) as step:
@@ -204,8 +204,8 @@ def rank_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.outputs import write_ranking
-        from reactivate.pipeline import run_plan
+        from reactivate.outputs.writer import write_ranking
+        from reactivate.jobs.pipeline import run_plan
 
         run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
                        campaign=campaign, segments=segments, segments_model=segments_model, plan=False)
@@ -241,8 +241,8 @@ def validate_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.config import load_campaign
-        from reactivate.load import load_book
+        from reactivate.config.campaign import load_campaign
+        from reactivate.data.load import load_book
 
         spec = load_campaign(campaign)
         return load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=day)

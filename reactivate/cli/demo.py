@@ -36,7 +36,7 @@ def demo_data(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.demo import generate_book, write_book
+        from reactivate.demo.book import generate_book, write_book
 
         return write_book(generate_book(customers, seed=seed, as_of=day), out, fmt=fmt)
 
@@ -84,7 +84,7 @@ def _truth_check(out: Path) -> None:
 
     import pandas as pd
 
-    from reactivate.truthcheck import check_against_truth
+    from reactivate.demo.truth import check_against_truth
 
     scores = pd.read_csv(out / "plan" / "scores.csv", usecols=["customer_id", "segment_id", "p_reactivate"])
     truth = pd.read_csv(out / "book" / "truth.csv", usecols=["customer_id", "true_p_reactivate"])

@@ -25,7 +25,7 @@ EXIT_CODES = "Exit codes: 0 done, 2 bad input or config, 3 locked by another run
 
 
 def _ledger_for(campaign: Path, ledger: str | None, spec, migrate: bool = True):
-    from reactivate.ledger import ledger_url, open_ledger
+    from reactivate.loop.ledger import ledger_url, open_ledger
 
     base = campaign.resolve().parent
     if ledger:
@@ -67,14 +67,14 @@ def register(app: typer.Typer) -> None:
 
             reactivate run --campaign examples/weekly/campaign.toml --week 2026-W50 --log-json
         """
-        from reactivate.batch import configure_logging
+        from reactivate.jobs.weekly import configure_logging
 
         configure_logging(log_json, verbose)
         check_lang(lang)
         day = parse_date(as_of, "--as-of") if as_of else None
 
         def go():
-            from reactivate.batch import run_week
+            from reactivate.jobs.weekly import run_week
 
             return run_week(campaign, week, ledger=ledger, out=out, as_of=day,
                             inputs={"accounts": accounts, "transactions": transactions, "contacts": contacts},
@@ -122,8 +122,8 @@ def register(app: typer.Typer) -> None:
         day = parse_date(as_of, "--as-of") if as_of else None
 
         def go():
-            from reactivate.config import load_campaign
-            from reactivate.record import record_outcomes
+            from reactivate.config.campaign import load_campaign
+            from reactivate.loop.record import record_outcomes
 
             spec = load_campaign(campaign)
             led = _ledger_for(campaign, ledger, spec, migrate=False)
@@ -168,12 +168,12 @@ def register(app: typer.Typer) -> None:
         day = parse_date(as_of, "--as-of") if as_of else None
 
         def go():
-            from reactivate.config import load_campaign
-            from reactivate.evaluate import evaluate_campaign, write_evaluation
+            from reactivate.config.campaign import load_campaign
+            from reactivate.loop.evaluate import evaluate_campaign, write_evaluation
 
             spec = load_campaign(campaign)
             base = campaign.resolve().parent
-            from reactivate.batch import resolve
+            from reactivate.jobs.weekly import resolve
 
             acc = accounts or resolve(spec, base, spec.inputs.accounts, "")
             txn = transactions or resolve(spec, base, spec.inputs.transactions, "")
@@ -197,7 +197,7 @@ def _logged(fn, log_json: bool):
     """``guarded``, and with --log-json every failure is one JSON error line too (no personal data)."""
     from reactivate.errors import ReactivateError
 
-    log = logging.getLogger("reactivate.batch")
+    log = logging.getLogger("reactivate.jobs.weekly")
 
     def logged_fn():
         try:

@@ -15,7 +15,7 @@ Lang = Annotated[str, typer.Option("--lang", help="Language of the report and it
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary lines (errors only).")]
 NoReport = Annotated[bool, typer.Option("--no-report", help="Do not write report.html and charts/.")]
 
-# the steps of reactivate.report.render_report, for the progress bar
+# the steps of reactivate.outputs.report.render_report, for the progress bar
 REPORT_STEPS = ["read outputs", *(f"chart {c}" for c in ("dormancy", "suppressed", "funnel", "ranking", "calendar",
                                                           "capacity_channels", "capacity_rms", "capacity_rm_load")),
                 "write html"]
@@ -26,11 +26,11 @@ def check_lang(lang: str) -> None:
     """Fail fast, before a long run, on an unknown language or a zh report without a Chinese font."""
 
     def go():
-        from reactivate.i18n import check_lang as check
+        from reactivate.outputs.i18n import check_lang as check
 
         check(lang)
         if lang == "zh":
-            from reactivate.report import check_fonts
+            from reactivate.outputs.report import check_fonts
 
             check_fonts(lang)
 
@@ -65,7 +65,7 @@ def report_cmd(
     check_lang(lang)
 
     def go():
-        from reactivate.report import build_report
+        from reactivate.outputs.report import build_report
 
         with bar("report", REPORT_STEPS, quiet) as step:
             return build_report(run, lang=lang, out=out, progress=step, uplift=uplift)

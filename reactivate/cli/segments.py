@@ -61,7 +61,7 @@ def fit_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.segjobs import fit_segments
+        from reactivate.jobs.segments import fit_segments
 
         return fit_segments(as_of=day, model_path=model, accounts=accounts, transactions=transactions,
                             contacts=contacts, campaign=campaign, segments=segments)
@@ -99,7 +99,7 @@ def describe_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.segjobs import describe, write_description
+        from reactivate.jobs.segments import describe, write_description
 
         d = describe(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
                      campaign=campaign, segments=segments, segments_model=segments_model)
@@ -107,7 +107,7 @@ def describe_cmd(
         return d
 
     d = guarded(go)
-    from reactivate.segjobs import profile_cards
+    from reactivate.jobs.segments import profile_cards
 
     say(profile_cards(d.segments))
     if d.drift is not None:
@@ -143,7 +143,7 @@ def tune_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.segjobs import tune, write_tuning
+        from reactivate.jobs.segments import tune, write_tuning
 
         tn = tune(as_of=day, k_min=k_min, k_max=k_max, accounts=accounts, transactions=transactions,
                   contacts=contacts, campaign=campaign, segments=segments)

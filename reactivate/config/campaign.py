@@ -1,0 +1,573 @@
+"""Campaign specs: TOML files read into frozen, typed objects.
+
+Every key has a code default, so every file is optional; unknown keys and
+values of the wrong type are :class:`~reactivate.errors.ConfigError` naming
+the file and the key. ``CampaignSpec.to_dict()`` gives the resolved config
+written to ``run.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reactivate.errors import ConfigError
+from reactivate.schema import CHANNELS, TABLES
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: str = "reactivation"
+    name: str = "Dormant customer reactivation"
+    #: first day of the campaign; default: the first week start after the as-of date
+    start_date: dt.date | None = None
+    horizon_weeks: int = 12
+    week_start: str = "monday"
+    seed: int = 0
+    #: ISO country code for public holidays and festivals (``holidays`` package)
+    country: str = "CN"
+    currency: str = "CNY"
+    #: days on which no channel runs (e.g. a system freeze); channels also close on their own days off
+    blackout_dates: tuple[dt.date, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableInput:
+    """How to read one input table."""
+
+    #: bank column name -> contract column name
+    columns: dict[str, str] = field(default_factory=dict)
+    #: strptime format for date columns (e.g. "%d/%m/%Y"); default ISO 8601
+    date_format: str = ""
+    #: overrides ``data.encoding`` for this table
+    encoding: str = ""
+    #: CSV field separator
+    sep: str = ","
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    #: text encoding of CSV inputs: utf-8 (a BOM is handled), gbk, gb18030, ...
+    encoding: str = "utf-8"
+    accounts: TableInput = field(default_factory=TableInput)
+    transactions: TableInput = field(default_factory=TableInput)
+    contacts: TableInput = field(default_factory=TableInput)
+
+
+@dataclass(frozen=True)
+class DormancyRules:
+    """Days since the last customer-initiated activity (see docs/data.md)."""
+
+    at_risk_days: int = 180
+    dormant_days: int = 365
+    long_dormant_days: int = 730
+    #: the regulatory clock: after this many days an account becomes inoperative
+    #: or reportable (e.g. RBI: 2 years); the plan contacts customers before it
+    inoperative_days: int = 1095
+    #: contact at least this many days before the regulatory date
+    deadline_lead_days: int = 21
+    #: stages the campaign targets
+    target_stages: tuple[str, ...] = ("dormant", "long_dormant")
+
+
+@dataclass(frozen=True)
+class ValueModel:
+    """Expected value of one reactivated customer, in the book's currency."""
+
+    per_reactivation: float = 150.0
+    #: yearly margin earned on the customer's balance once active again
+    balance_margin: float = 0.01
+    #: balances above this count only up to it (outliers)
+    balance_cap: float = 2_000_000.0
+
+
+@dataclass(frozen=True)
+class Channel:
+    cost: float = 1.0
+    #: touches per week over the whole campaign (0 = channel off)
+    weekly_capacity: int = 0
+    #: a person speaks to the customer (care-first customers get only these)
+    human: bool = False
+    #: relative effectiveness when the history has no evidence (phone = 1.0)
+    response_prior: float = 0.5
+    #: weekdays the channel works; a week's capacity is scaled by its open days
+    days: tuple[str, ...] = WEEKDAYS
+    #: closed on the country's public holidays (and always on ``campaign.blackout_dates``)
+    closed_on_holidays: bool = False
+    #: the best time of day to reach a customer on this channel, shown in the RM lists
+    hours: str = ""
+
+
+WORKDAYS = WEEKDAYS[:5]
+
+
+def _default_channels() -> dict[str, Channel]:
+    return {
+        "phone": Channel(cost=6.0, weekly_capacity=100_000, human=True, response_prior=1.0, days=WORKDAYS,
+                         closed_on_holidays=True, hours="10:00-12:00, 14:00-17:00"),
+        "sms": Channel(cost=0.05, weekly_capacity=200_000, response_prior=0.35, hours="10:00-20:00"),
+        "wechat": Channel(cost=0.02, weekly_capacity=200_000, response_prior=0.6, hours="10:00-21:00"),
+        "email": Channel(cost=0.01, weekly_capacity=200_000, response_prior=0.25),
+        "app": Channel(cost=0.0, weekly_capacity=200_000, response_prior=0.45, hours="10:00-20:00"),
+        "branch": Channel(cost=12.0, weekly_capacity=5_000, human=True, response_prior=0.8,
+                          days=WEEKDAYS[:6], closed_on_holidays=True, hours="10:00-16:00"),
+        "mail": Channel(cost=1.2, weekly_capacity=20_000, response_prior=0.3, days=WORKDAYS,
+                        closed_on_holidays=True),
+    }
+
+
+@dataclass(frozen=True)
+class RMCapacity:
+    #: good calls one RM can make in a week
+    calls_per_week: int = 60
+    #: weekly calls of the pool that serves customers without an RM
+    pool_calls_per_week: int = 300
+    #: calls per week of named RMs (part time, new joiners...): rm_id -> calls
+    overrides: dict[str, int] = field(default_factory=dict)
+    #: a CSV with columns rm_id, calls_per_week (path relative to the campaign file); its rows are
+    #: read into ``overrides`` (keys given in ``overrides`` win)
+    overrides_file: str = ""
+
+
+@dataclass(frozen=True)
+class Waves:
+    #: share of every segment contacted in the pilot wave
+    pilot_share: float = 0.1
+    #: a segment smaller than this gets no pilot sample of its own (all of it waits)
+    pilot_min_customers: int = 1
+    #: the pilot runs in the first N weeks
+    pilot_weeks: int = 1
+    #: main waves start only after the pilot's response window (days)
+    response_window_days: int = 14
+    #: at most this share of a segment is released in one main wave
+    max_release_share: float = 0.4
+    #: weeks one main wave spans
+    wave_weeks: int = 2
+
+
+@dataclass(frozen=True)
+class Holdout:
+    #: share of each segment kept as an uncontacted control group
+    share: float = 0.1
+    #: a different share for named segments: segment_id -> share
+    segment_share: dict[str, float] = field(default_factory=dict)
+    #: other campaigns whose holdouts this one must not overlap: campaign id -> its holdout share
+    exclusive_with: dict[str, float] = field(default_factory=dict)
+    #: without contact a segment reactivates at this share of its expected rate when contacted (its
+    #: mean p_reactivate); the difference is the expected uplift, and a holdout too small to detect it
+    #: is warned about
+    baseline_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class ContactPolicy:
+    #: touches per customer in this campaign
+    max_touches: int = 1
+    #: touches per customer in any 30 days, counting the contact history
+    max_touches_30d: int = 2
+    #: minimum days between two touches of a customer (history included)
+    min_gap_days: int = 14
+    #: customers contacted within this many days before the start are held back
+    skip_contacted_within_days: int = 30
+    #: a complaint within this many days suppresses the customer
+    complaint_suppress_days: int = 365
+    #: customers younger than this are never contacted
+    min_age: int = 18
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    channel: str
+    #: days after the previous step (the contact policy's minimum gap still applies)
+    gap_days: int = 0
+    #: when the step goes ahead, shown in the plan and the RM lists
+    condition: str = "if no response"
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A sequence of touches for the customers of some segments or themes.
+
+    A step is scheduled only if the customer may be reached on its channel;
+    the first step the customer can take is the touch the optimizer places.
+    """
+
+    steps: tuple[JourneyStep, ...] = ()
+    #: segment ids the journey is for (empty: any)
+    segments: tuple[str, ...] = ()
+    #: themes the journey is for (empty: any)
+    themes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Themes:
+    #: the message theme of a segment's touches when no dated event or care need sets one
+    segments: dict[str, str] = field(default_factory=dict)
+    #: extra themes with their opener lines: name -> {"en": ..., "zh": ...}
+    text: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    #: "lagrangian" (fast, within about 1% of the optimum) or "exact" (min-cost flow)
+    method: str = "lagrangian"
+    #: cost of each week a touch waits after the customer is released (currency), so earlier is better
+    delay_cost: float = 0.5
+    #: price iterations of the Lagrangian method
+    iterations: int = 35
+
+
+@dataclass(frozen=True)
+class Targets:
+    #: Excel workbooks (one per RM per week) for the first N weeks; 0 = none, horizon_weeks = all
+    excel_weeks: int = 1
+
+
+@dataclass(frozen=True)
+class Consent:
+    #: channels assumed consented when the consent_<channel> column is absent
+    assume_when_missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    """Where the contact ledger lives (``reactivate run``, ``record``, ``evaluate``)."""
+
+    #: a SQLite file (relative to the campaign file) or an SQLAlchemy URL such as
+    #: postgresql+psycopg://user@host/db; "" = ``ledger.sqlite`` beside the outputs
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Learning:
+    """Learning between waves: Beta-Binomial posteriors of the response rate per segment x channel."""
+
+    #: thompson (a seeded posterior draw), ucb (posterior mean + z * sd) or off
+    method: str = "thompson"
+    #: the Beta prior of a channel's response rate, as pseudo-touches: alpha responses in alpha+beta
+    prior_alpha: float = 1.0
+    prior_beta: float = 19.0
+    #: ucb: how many posterior standard deviations are added to the mean
+    ucb_z: float = 1.0
+    #: evaluate: days after the first contact in which customer-initiated activity counts as reactivation
+    window_days: int = 30
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Follow-ups (回访) of responders by their RM, and rest for those who declined."""
+
+    enabled: bool = True
+    #: outcomes that earn a follow-up call by the customer's RM
+    after: tuple[str, ...] = ("responded", "reactivated")
+    #: outcomes older than this many days get no follow-up any more
+    within_days: int = 28
+    #: the follow-up channel (a human one)
+    channel: str = "phone"
+    #: customers who declined are not contacted again for this many days
+    rest_days: int = 90
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The files ``reactivate run`` reads each week (relative to the campaign file).
+
+    ``{week}`` in a path is replaced by the ISO week (2026-W49)."""
+
+    accounts: str = ""
+    transactions: str = ""
+    contacts: str = ""
+    #: delivered touches and outcomes to record before planning (files or glob patterns)
+    outcomes: tuple[str, ...] = ()
+    segments: str = ""
+    segments_model: str = ""
+    #: outputs go to <out>/<campaign id>/<week>/
+    out: str = "runs"
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    campaign: CampaignInfo = field(default_factory=CampaignInfo)
+    data: DataSpec = field(default_factory=DataSpec)
+    dormancy: DormancyRules = field(default_factory=DormancyRules)
+    value: ValueModel = field(default_factory=ValueModel)
+    channels: dict[str, Channel] = field(default_factory=_default_channels)
+    rm: RMCapacity = field(default_factory=RMCapacity)
+    waves: Waves = field(default_factory=Waves)
+    holdout: Holdout = field(default_factory=Holdout)
+    policy: ContactPolicy = field(default_factory=ContactPolicy)
+    consent: Consent = field(default_factory=Consent)
+    ledger: LedgerSpec = field(default_factory=LedgerSpec)
+    learning: Learning = field(default_factory=Learning)
+    followup: FollowUp = field(default_factory=FollowUp)
+    inputs: Inputs = field(default_factory=Inputs)
+    journeys: dict[str, Journey] = field(default_factory=dict)
+    themes: Themes = field(default_factory=Themes)
+    optimizer: Optimizer = field(default_factory=Optimizer)
+    targets: Targets = field(default_factory=Targets)
+    #: where the spec came from ("<defaults>" when built in code)
+    source: str = "<defaults>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved spec as plain JSON-ready data."""
+        out = _to_plain(self)
+        out.pop("source", None)
+        return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_campaign(path: str | Path | None) -> CampaignSpec:
+    """Read a campaign spec; ``None`` gives the defaults.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not valid TOML, has an unknown key or a bad value.
+    """
+    if path is None:
+        return _check(CampaignSpec())
+    raw = read_toml(path)
+    chans = raw.get("channels")
+    if isinstance(chans, dict):
+        # a channel named in the file starts from its built-in settings
+        defaults = _default_channels()
+        raw = dict(raw)
+        raw["channels"] = {
+            **{k: dataclasses.asdict(v) for k, v in defaults.items()},
+            **{
+                k: ({**dataclasses.asdict(defaults[k]), **v} if k in defaults and isinstance(v, dict) else v)
+                for k, v in chans.items()
+            },
+        }
+    spec = _build(CampaignSpec, raw, str(path), "")
+    spec = dataclasses.replace(spec, source=str(path))
+    if spec.rm.overrides_file:
+        from_file = read_rm_overrides(Path(path).parent / spec.rm.overrides_file, str(path))
+        spec = dataclasses.replace(spec, rm=dataclasses.replace(spec.rm, overrides={**from_file, **spec.rm.overrides}))
+    return _check(spec)
+
+
+def read_rm_overrides(path: Path, where: str) -> dict[str, int]:
+    """RM capacity overrides from a CSV with columns rm_id, calls_per_week."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise ConfigError(f"{where}: rm.overrides_file: {path}: file not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
+    missing = [c for c in ("rm_id", "calls_per_week") if c not in df.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)} (need rm_id, calls_per_week)")
+    calls = pd.to_numeric(df["calls_per_week"], errors="coerce")
+    bad = calls.isna() | (calls < 0) | (calls != calls.round())
+    if bad.any():
+        rows = (df.index[bad] + 2).tolist()[:5]  # +2: the header line and 1-based rows
+        raise ConfigError(f"{path}: column calls_per_week: {int(bad.sum())} value(s) not a whole number >= 0, "
+                          f"first at line(s) {rows}")
+    dup = df["rm_id"].duplicated()
+    if dup.any():
+        raise ConfigError(f"{path}: column rm_id: {int(dup.sum())} repeated RM(s), first at line(s) "
+                          f"{(df.index[dup] + 2).tolist()[:5]}")
+    return dict(zip(df["rm_id"].astype(str), calls.astype(int).tolist(), strict=True))
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: file not found")
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text") from None
+
+
+def _check(spec: CampaignSpec) -> CampaignSpec:
+    where = spec.source
+    problems: list[str] = []
+    c = spec.campaign
+    if c.horizon_weeks < 1 or c.horizon_weeks > 104:
+        problems.append(f"campaign.horizon_weeks={c.horizon_weeks} should be in 1..104")
+    if c.week_start not in WEEKDAYS:
+        problems.append(f"campaign.week_start={c.week_start!r} should be one of {', '.join(WEEKDAYS)}")
+    d = spec.dormancy
+    if not 0 < d.at_risk_days < d.dormant_days < d.long_dormant_days:
+        problems.append(
+            "dormancy: need 0 < at_risk_days < dormant_days < long_dormant_days, got "
+            f"{d.at_risk_days}, {d.dormant_days}, {d.long_dormant_days}"
+        )
+    for st in d.target_stages:
+        if st not in ("active", "at_risk", "dormant", "long_dormant"):
+            problems.append(f"dormancy.target_stages: unknown stage {st!r} (active, at_risk, dormant, long_dormant)")
+    if d.inoperative_days <= 0 or d.deadline_lead_days < 0:
+        problems.append("dormancy.inoperative_days must be > 0 and deadline_lead_days >= 0")
+    for name in spec.channels:
+        if name not in CHANNELS:
+            problems.append(f"channels.{name}: unknown channel (known: {', '.join(CHANNELS)})")
+    for name, ch in spec.channels.items():
+        if ch.cost < 0 or ch.weekly_capacity < 0 or ch.response_prior < 0:
+            problems.append(f"channels.{name}: cost, weekly_capacity and response_prior must be >= 0")
+    for key, val in (
+        ("waves.pilot_share", spec.waves.pilot_share),
+        ("waves.max_release_share", spec.waves.max_release_share),
+        ("holdout.share", spec.holdout.share),
+    ):
+        if not 0 <= val <= 1:
+            problems.append(f"{key}={val} should be between 0 and 1")
+    if spec.waves.max_release_share <= 0:
+        problems.append("waves.max_release_share must be > 0")
+    if spec.waves.wave_weeks < 1 or spec.waves.pilot_weeks < 1:
+        problems.append("waves.wave_weeks and waves.pilot_weeks must be >= 1")
+    if spec.rm.calls_per_week < 0 or spec.rm.pool_calls_per_week < 0:
+        problems.append("rm.calls_per_week and rm.pool_calls_per_week must be >= 0")
+    if spec.policy.max_touches < 1:
+        problems.append("policy.max_touches must be >= 1")
+    for name, ch in spec.channels.items():
+        for day in ch.days:
+            if day not in WEEKDAYS:
+                problems.append(f"channels.{name}.days: {day!r} is not a weekday ({', '.join(WEEKDAYS)})")
+    for rm_id, calls in spec.rm.overrides.items():
+        if calls < 0:
+            problems.append(f"rm.overrides.{rm_id}={calls} should be >= 0")
+    h = spec.holdout
+    for key, val in [*(("holdout.segment_share." + k, v) for k, v in h.segment_share.items()),
+                     *(("holdout.exclusive_with." + k, v) for k, v in h.exclusive_with.items()),
+                     ("holdout.baseline_share", h.baseline_share)]:
+        if not 0 <= val <= 1:
+            problems.append(f"{key}={val} should be between 0 and 1")
+    if spec.campaign.id in h.exclusive_with:
+        problems.append(f"holdout.exclusive_with: names this campaign ({spec.campaign.id!r}) itself")
+    from reactivate.themes import THEMES
+
+    known_themes = set(THEMES) | set(spec.themes.text)
+    for seg, theme in spec.themes.segments.items():
+        if theme not in known_themes:
+            problems.append(f"themes.segments.{seg}: unknown theme {theme!r} (known: {', '.join(sorted(known_themes))})")
+    for name, text in spec.themes.text.items():
+        for lang in text:
+            if lang not in ("en", "zh"):
+                problems.append(f"themes.text.{name}: unknown language {lang!r} (en, zh)")
+        if "en" not in text:
+            problems.append(f"themes.text.{name}: needs an 'en' opener")
+    for name, j in spec.journeys.items():
+        if not j.steps:
+            problems.append(f"journeys.{name}: needs at least one step")
+        for k, step in enumerate(j.steps, 1):
+            if step.channel not in spec.channels:
+                problems.append(f"journeys.{name}.steps[{k}]: unknown channel {step.channel!r}")
+            if step.gap_days < 0:
+                problems.append(f"journeys.{name}.steps[{k}].gap_days must be >= 0")
+        for theme in j.themes:
+            if theme not in known_themes:
+                problems.append(f"journeys.{name}.themes: unknown theme {theme!r}")
+    from reactivate.planning.optimizer import METHODS
+
+    if spec.optimizer.method not in METHODS:
+        problems.append(f"optimizer.method={spec.optimizer.method!r} should be one of {', '.join(METHODS)}")
+    if spec.optimizer.delay_cost < 0 or spec.optimizer.iterations < 1:
+        problems.append("optimizer.delay_cost must be >= 0 and optimizer.iterations >= 1")
+    if spec.targets.excel_weeks < 0:
+        problems.append("targets.excel_weeks must be >= 0")
+    for ch in spec.consent.assume_when_missing:
+        if ch not in CHANNELS:
+            problems.append(f"consent.assume_when_missing: unknown channel {ch!r}")
+    for tname in ("accounts", "transactions", "contacts"):
+        ti: TableInput = getattr(spec.data, tname)
+        known = set(TABLES[tname].names)
+        for src, dst in ti.columns.items():
+            if dst not in known:
+                problems.append(
+                    f"data.{tname}.columns: {src!r} maps to {dst!r}, which is not a {tname} column"
+                )
+    if problems:
+        raise ConfigError(f"{where}: " + "; ".join(problems))
+    return spec
+
+
+def _build(cls: type, raw: Any, where: str, key: str) -> Any:
+    """Build dataclass ``cls`` from TOML data, rejecting unknown keys."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [{key}] should be a table, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    kwargs: dict[str, Any] = {}
+    for k, v in raw.items():
+        full = f"{key}.{k}" if key else k
+        if k not in names:
+            raise ConfigError(f"{where}: unknown key {full!r} (known: {', '.join(sorted(names))})")
+        kwargs[k] = _convert(hints[k], v, where, full)
+    for f in dataclasses.fields(cls):
+        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if no_default and f.name not in kwargs:
+            raise ConfigError(f"{where}: [{key}] needs the key {f.name!r}")
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, v: Any, where: str, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, v, where, key)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], v, where, key)
+    if origin is dict:
+        if not isinstance(v, dict):
+            raise ConfigError(f"{where}: {key} should be a table")
+        return {str(k): _convert(args[1], x, where, f"{key}.{k}") for k, x in v.items()}
+    if origin is tuple:
+        if not isinstance(v, (list, tuple)):  # tuples come from the built-in channel settings
+            raise ConfigError(f"{where}: {key} should be a list, got {v!r}")
+        return tuple(_convert(args[0], x, where, key) for x in v)
+    if tp is dt.date:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return v
+        if isinstance(v, str):
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: {key}={v!r} should be a date like 2026-12-07")
+    if tp is bool:
+        if not isinstance(v, bool):
+            raise ConfigError(f"{where}: {key}={v!r} should be true or false")
+        return v
+    if tp is int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigError(f"{where}: {key}={v!r} should be a whole number")
+        return v
+    if tp is float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"{where}: {key}={v!r} should be a number")
+        return float(v)
+    if tp is str:
+        if not isinstance(v, str):
+            raise ConfigError(f"{where}: {key}={v!r} should be text")
+        return v
+    raise ConfigError(f"{where}: {key}: unsupported value {v!r}")  # pragma: no cover
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return [_to_plain(v) for v in obj]
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
+    return obj

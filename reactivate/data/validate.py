@@ -1,0 +1,116 @@
+"""Checks of the data contract, reporting every problem in one pass.
+
+Each check takes a typed frame (as :func:`reactivate.data.io.read_table` returns
+it) and appends :class:`~reactivate.data.io.Problem` entries; nothing stops at the
+first failure. Messages carry file, column, count and the first row numbers
+(row 1 = the first row under the header), and never the values of id
+columns, which identify people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from reactivate.data.io import Problem, RawTable
+from reactivate.schema import DEPOSIT_PRODUCTS, Table
+
+
+def _rows(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask) + 1
+
+
+def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
+    """All contract checks of one table; returns the problems found."""
+    frame = raw.frame
+    label = raw.path.name
+    problems = list(raw.problems)
+    own_from = len(problems)
+    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # end of the as-of day
+
+    for col in table.columns:
+        if col.name not in frame.columns:
+            continue
+        s = frame[col.name]
+        if col.required:
+            missing = s.isna().to_numpy().copy()
+            # values that failed conversion are already reported as such
+            already = _already_reported(problems, col.name, raw, len(frame))
+            if col.name == "last_activity_date":
+                missing[:] = False  # empty means "never used"
+            missing &= ~already
+            if missing.any():
+                problems.append(Problem(label, col.name, "missing (a required column)", _rows(missing)))
+        if col.kind == "enum" and isinstance(s.dtype, pd.CategoricalDtype):
+            bad_cats = [c for c in s.cat.categories if c not in col.values]
+            if bad_cats:
+                mask = s.isin(bad_cats).to_numpy()
+                first = str(s.iloc[int(np.flatnonzero(mask)[0])])
+                problems.append(
+                    Problem(
+                        label,
+                        col.name,
+                        f"unknown value (allowed: {', '.join(col.values)})",
+                        _rows(mask),
+                        first,
+                    )
+                )
+        if col.kind in ("date", "datetime") and col.name not in ("maturity_date", "birth_date"):
+            late = (s >= cutoff).fillna(False).to_numpy(dtype=bool)
+            if late.any():
+                what = "activity" if col.name in ("last_activity_date", "timestamp") else "dates"
+                problems.append(
+                    Problem(
+                        label,
+                        col.name,
+                        f"{what} after the as-of date {as_of.isoformat()}",
+                        _rows(late),
+                        _show(s.iloc[int(np.flatnonzero(late)[0])], col.kind),
+                    )
+                )
+
+    if table.key and all(k in frame.columns for k in table.key):
+        dup = frame.duplicated(list(table.key), keep="first").to_numpy()
+        dup = dup & frame[list(table.key)].notna().all(axis=1).to_numpy()
+        if dup.any():
+            problems.append(
+                Problem(label, ", ".join(table.key), "duplicate key (repeats an earlier row)", _rows(dup))
+            )
+    if table.name == "accounts" and {"balance", "product"} <= set(frame.columns):
+        neg = (frame["balance"] < 0).fillna(False).to_numpy(dtype=bool)
+        neg = neg & frame["product"].isin(DEPOSIT_PRODUCTS).to_numpy()
+        if neg.any():
+            problems.append(
+                Problem(
+                    label,
+                    "balance",
+                    f"negative balance on a deposit product ({', '.join(DEPOSIT_PRODUCTS)})",
+                    _rows(neg),
+                    str(frame["balance"].iloc[int(np.flatnonzero(neg)[0])]),
+                )
+            )
+    for p in problems[own_from:]:  # rows found here are frame rows: give the file's row numbers
+        p.rows = raw.file_rows(p.rows)
+    return problems
+
+
+def _already_reported(problems: list[Problem], column: str, raw: RawTable, n: int) -> np.ndarray:
+    """Frame rows whose value in ``column`` was already reported (e.g. as not a date)."""
+    rows = [p.rows for p in problems if p.column == column and len(p.rows)]
+    if not rows:
+        return np.zeros(n, dtype=bool)
+    return np.isin(raw.file_rows(np.arange(1, n + 1)), np.concatenate(rows))
+
+
+def _show(value, kind: str) -> str:
+    if kind == "date" and isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+def render(problems: list[Problem]) -> str:
+    n = len(problems)
+    head = f"{n} problem{'s' if n != 1 else ''} in the input data"
+    return head + "\n" + "\n".join("  " + p.render() for p in problems)

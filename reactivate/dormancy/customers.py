@@ -1,0 +1,475 @@
+"""One row per customer: the book's accounts, activity and contacts folded up.
+
+Dormancy is judged per customer over all accounts: the last
+customer-initiated activity is the latest over every account's
+``last_activity_date`` and every customer-initiated transaction. Customer
+flags are combined conservatively: do-not-contact, hardship, deceased and
+legal hold if *any* account says so; consent for a channel only if *every*
+account says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from reactivate.config.campaign import CampaignSpec
+from reactivate.data.load import Book
+from reactivate.schema import CHANNELS, DEPOSIT_PRODUCTS, TERM_PRODUCTS
+
+STAGES = ("active", "at_risk", "dormant", "long_dormant")
+DIGITAL_TXN_CHANNELS = ("online", "mobile", "wechat")
+FLAGS = ("do_not_contact", "hardship", "deceased", "legal_hold")
+
+
+def _categorical(ids: pd.Series) -> pd.Series:
+    return ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
+
+
+def customer_index(ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """The distinct customer ids, sorted, and each row's position among them (-1 for a missing id).
+
+    Sorting is done by Arrow (several times faster than numpy on strings) and only
+    on the distinct ids. The index has object dtype: positional selections of it
+    are pointer copies.
+    """
+    cat = _categorical(ids)
+    codes = cat.cat.codes.to_numpy()
+    cats = pa.array(cat.cat.categories.to_numpy(dtype=object), type=pa.string())
+    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    order = pc.array_sort_indices(cats).to_numpy()
+    order = order[used[order]]
+    rank = np.full(len(cats), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    values = cats.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    index = pd.Index(values.astype(object), dtype=object, name="customer_id")
+    return index, np.where(codes >= 0, rank[np.maximum(codes, 0)], -1) if len(cats) else codes.astype(np.int64)
+
+
+_ARROW_CACHE: list[tuple[object, pa.Array]] = []
+
+
+def _as_arrow(values: pd.Index) -> pa.Array:
+    """An Index of string ids as an Arrow array; the last few conversions are kept (looked up by identity)."""
+    for obj, arr in _ARROW_CACHE:
+        if obj is values:
+            return arr
+    arr = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    _ARROW_CACHE.insert(0, (values, arr))
+    del _ARROW_CACHE[4:]
+    return arr
+
+
+_POS_CACHE: list[tuple[object, object, np.ndarray]] = []
+
+
+def _categories_positions(cats: pd.Index, index: pd.Index) -> np.ndarray:
+    for a, b, pos in _POS_CACHE:
+        if a is cats and b is index:
+            return pos
+    pos = pc.index_in(_as_arrow(cats), value_set=_as_arrow(index))
+    pos = pos.fill_null(-1).to_numpy().astype(np.int64)
+    pos.flags.writeable = False
+    _POS_CACHE.insert(0, (cats, index, pos))
+    del _POS_CACHE[4:]
+    return pos
+
+
+def codes_for(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each id in ``index`` (-1 when absent), hashing only the distinct ids (in Arrow).
+
+    The same ids are often looked up in the same index by several stages: the
+    Arrow conversions of the last few (immutable) indexes are reused.
+    """
+    cat = _categorical(ids)
+    pos = _categories_positions(cat.cat.categories, index)
+    codes = cat.cat.codes.to_numpy()
+    return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1) if len(pos) else np.full(len(codes), -1)
+
+
+def _group(values, codes: np.ndarray, n: int, how: str, fill=np.nan) -> np.ndarray:
+    """Per-customer aggregate of ``values`` grouped by ``codes`` (positions 0..n-1; -1 = skip).
+
+    ``how`` is max, min, sum or nunique. Done with numpy scatter operations
+    (``ufunc.at``, ``bincount``): about ten times faster than a pandas groupby on
+    ten million rows, which would first re-factorize the codes. Missing values are
+    skipped; customers with no value get ``fill`` (NaT for dates).
+    """
+    v = np.asarray(values)
+    keep = codes >= 0
+    if how == "sum":
+        return np.bincount(codes[keep], weights=v[keep].astype(float), minlength=n)
+    if how == "nunique":  # of small non-negative integer codes (products)
+        k = int(v.max()) + 1 if len(v) else 1
+        seen = np.zeros((n, k), dtype=bool)
+        ok = keep & (v >= 0)
+        seen[codes[ok], v[ok]] = True
+        return seen.sum(axis=1)
+    if v.dtype == bool:
+        # max = any, min = all
+        hit = np.zeros(n, dtype=bool)
+        hit[codes[keep & (v if how == "max" else ~v)]] = True
+        res = hit if how == "max" else ~hit
+        has = np.zeros(n, dtype=bool)
+        has[codes[keep]] = True
+        return np.where(has, res, fill)
+    ufunc = np.maximum if how == "max" else np.minimum
+    if v.dtype.kind == "M":
+        iv = v.astype("datetime64[s]").view(np.int64)
+        valid = keep & ~np.isnat(v)
+        init = np.iinfo(np.int64).min if how == "max" else np.iinfo(np.int64).max
+        out = np.full(n, init, dtype=np.int64)
+        ufunc.at(out, codes[valid], iv[valid])
+        res = out.view("datetime64[s]").copy()
+        res[out == init] = np.datetime64("NaT")
+        return res
+    fv = v.astype(float)
+    valid = keep & ~np.isnan(fv)
+    init = -np.inf if how == "max" else np.inf
+    out = np.full(n, init)
+    ufunc.at(out, codes[valid], fv[valid])
+    return np.where(out == init, fill, out)
+
+
+def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFrame:
+    """Fold the book into a customer table indexed by ``customer_id`` (sorted).
+
+    Returns columns: last_activity, first_seen, days_dormant, tenure_days,
+    stage, deadline, n_accounts, n_products, total_balance, deposit_balance,
+    next_maturity, maturity_amount, rm_id, branch_id, age, birthday (next),
+    has_<ch>, consent_<ch>, the flags, transaction and contact features.
+    """
+    asof = pd.Timestamp(as_of)
+    acc, txn = book.accounts, book.transactions
+    index, own_codes = customer_index(acc["customer_id"] if acc is not None else txn["customer_id"])
+    n = len(index)
+    out = pd.DataFrame(index=index)
+    last = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    first = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+
+    if acc is not None:
+        c = own_codes
+        out["n_accounts"] = np.bincount(c[c >= 0], minlength=n)
+        out["n_products"] = _group(acc["product"].cat.codes.to_numpy(), c, n, "nunique", 0).astype(int)
+        bal = acc["balance"].fillna(0.0)
+        out["total_balance"] = _group(bal, c, n, "sum", 0.0)
+        dep = bal.where(acc["product"].isin(DEPOSIT_PRODUCTS), 0.0)
+        out["deposit_balance"] = _group(dep, c, n, "sum", 0.0)
+        last = _fmax(last, _group(acc["last_activity_date"], c, n, "max"))
+        first = _fmin(first, _group(acc["open_date"], c, n, "min"))
+        if "maturity_date" in acc.columns:
+            term = acc["product"].isin(TERM_PRODUCTS).to_numpy() & (acc["maturity_date"] >= asof).fillna(False).to_numpy()
+            mc = np.where(term, c, -1)
+            out["next_maturity"] = _group(acc["maturity_date"], mc, n, "min")
+            out["maturity_amount"] = _group(bal, mc, n, "sum", 0.0)
+            # a service shortfall: a term product matured and nothing was rolled over into a new one
+            is_term = acc["product"].isin(TERM_PRODUCTS).to_numpy()
+            matured = is_term & (acc["maturity_date"] < asof).fillna(False).to_numpy()
+            out["matured_not_rolled"] = _group(matured, c, n, "max", False).astype(bool) & np.isnat(
+                out["next_maturity"].to_numpy())
+        else:
+            out["next_maturity"] = pd.NaT
+            out["maturity_amount"] = 0.0
+            out["matured_not_rolled"] = False
+        # the RM and branch of the customer's largest account
+        order = np.lexsort((np.arange(len(acc)), -bal.to_numpy(), c))
+        firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]]
+        firsts = firsts[c[firsts] >= 0]
+        for col in ("rm_id", "branch_id"):
+            out[col] = _pick_category(acc[col] if col in acc.columns else None, firsts, c, n)
+        bd = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+        if "birth_date" in acc.columns:
+            bd[c[firsts]] = acc["birth_date"].to_numpy(dtype="datetime64[s]")[firsts]
+        out["birth_date"] = bd
+        # customer flags: any account (reach, do-not-contact, hardship...) or every account (consent)
+        any_cols = [f"has_{ch}" for ch in CHANNELS] + list(FLAGS)
+        any_cols = [col for col in any_cols if col in acc.columns]
+        for col, val in zip(any_cols, _flags(acc, any_cols, c, n, "any"), strict=True):
+            out[col] = val
+        for ch in CHANNELS:
+            if f"has_{ch}" not in acc.columns:
+                out[f"has_{ch}"] = True  # reach is assumed when unknown
+        for flag in FLAGS:
+            if flag not in acc.columns:
+                out[flag] = False
+        all_cols = [f"consent_{ch}" for ch in CHANNELS if f"consent_{ch}" in acc.columns]
+        for col, val in zip(all_cols, _flags(acc, all_cols, c, n, "all"), strict=True):
+            out[col] = val  # unknown consent is no consent
+        for ch in CHANNELS:
+            if f"consent_{ch}" not in acc.columns:
+                out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
+    else:
+        out["n_accounts"] = 0
+        out["n_products"] = 0
+        out["total_balance"] = np.nan
+        out["deposit_balance"] = np.nan
+        out["next_maturity"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        out["maturity_amount"] = 0.0
+        out["matured_not_rolled"] = False
+        out["rm_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
+        out["branch_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
+        out["birth_date"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        for ch in CHANNELS:
+            out[f"has_{ch}"] = True
+            out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
+        for flag in FLAGS:
+            out[flag] = False
+
+    if txn is not None:
+        txn_codes = own_codes if acc is None else codes_for(txn["customer_id"], index)
+        out = out.join(_transaction_features(txn, txn_codes, index, asof), how="left")
+    if txn is not None:
+        last = _fmax(last, out.pop("_txn_last").to_numpy())
+        first = _fmin(first, out.pop("_txn_first").to_numpy())
+    else:
+        for col, val in TXN_FEATURE_DEFAULTS.items():
+            out[col] = val
+
+    out["last_activity"] = last
+    out["first_seen"] = first
+    ref = np.where(np.isnat(last), first, last)
+    out["days_dormant"] = ((asof.to_datetime64() - ref) / np.timedelta64(1, "D")).astype(float)
+    out["days_dormant"] = out["days_dormant"].fillna(float(spec.dormancy.long_dormant_days)).clip(lower=0)
+    out["tenure_days"] = ((asof.to_datetime64() - first) / np.timedelta64(1, "D")).astype(float)
+    out["tenure_days"] = out["tenure_days"].fillna(0).clip(lower=0)
+    out["stage"] = stage_of(out["days_dormant"].to_numpy(), spec)
+    out["deadline"] = pd.Series(ref, index=index).astype("datetime64[s]") + pd.Timedelta(
+        days=spec.dormancy.inoperative_days
+    )
+    # for carve-out rules such as "days_to_deadline <= 90"
+    out["days_to_deadline"] = ((out["deadline"].to_numpy() - asof.to_datetime64()) / np.timedelta64(1, "D"))
+    bd = out["birth_date"]
+    age = (asof - bd).dt.days / 365.25
+    out["age"] = age.astype(float)
+    out = out.join(contact_features(book.contacts, index, asof, spec), how="left")
+    return out
+
+
+def _flags(acc: pd.DataFrame, cols: list[str], codes: np.ndarray, n: int, how: str) -> list[np.ndarray]:
+    """Per-customer any/all of several true/false account columns in one pass.
+
+    The columns are packed as bits of one integer per account and folded with a
+    single ``bitwise_or.at`` / ``bitwise_and.at``; missing values count as false.
+    """
+    if not cols:
+        return []
+    keep = codes >= 0
+    bits = np.zeros(len(acc), dtype=np.uint64)
+    for j, col in enumerate(cols):
+        bits |= acc[col].fillna(False).to_numpy(dtype=bool).astype(np.uint64) << np.uint64(j)
+    if how == "any":
+        folded = np.zeros(n, dtype=np.uint64)
+        np.bitwise_or.at(folded, codes[keep], bits[keep])
+    else:
+        folded = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)
+        np.bitwise_and.at(folded, codes[keep], bits[keep])
+        seen = np.zeros(n, dtype=bool)
+        seen[codes[keep]] = True
+        folded[~seen] = 0
+    return [((folded >> np.uint64(j)) & np.uint64(1)).astype(bool) for j in range(len(cols))]
+
+
+def _pick_category(col: pd.Series | None, rows: np.ndarray, codes: np.ndarray, n: int) -> pd.Categorical:
+    """Per customer, the value of ``col`` at account row ``rows[i]`` (a categorical with sorted categories)."""
+    if col is None:
+        return pd.Categorical.from_codes(np.full(n, -1), categories=pd.Index([], dtype=object))
+    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+    cats = cat.cat.categories
+    order = np.argsort(cats.astype(str).to_numpy(), kind="stable")
+    remap = np.empty(len(cats), dtype=np.int64)
+    remap[order] = np.arange(len(cats))
+    src = cat.cat.codes.to_numpy()[rows]
+    full = np.full(n, -1, dtype=np.int64)
+    if len(cats):
+        full[codes[rows]] = np.where(src >= 0, remap[np.maximum(src, 0)], -1)
+    return pd.Categorical.from_codes(full, categories=cats[order])
+
+
+def stage_of(days_dormant: np.ndarray, spec: CampaignSpec) -> pd.Categorical:
+    """Dormancy stage from days since the last customer-initiated activity."""
+    d = spec.dormancy
+    bins = [-np.inf, d.at_risk_days, d.dormant_days, d.long_dormant_days, np.inf]
+    return pd.cut(days_dormant, bins=bins, labels=list(STAGES), right=False)
+
+
+def _fmax(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype="datetime64[s]")
+    b = np.asarray(b, dtype="datetime64[s]")
+    return np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.maximum(a, b)))
+
+
+def _fmin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype="datetime64[s]")
+    b = np.asarray(b, dtype="datetime64[s]")
+    return np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.minimum(a, b)))
+
+
+TXN_FEATURE_DEFAULTS = {
+    "n_txn_total": np.nan,
+    "n_txn_24m": np.nan,
+    "txn_amount_mean": np.nan,
+    "net_flow_12m": np.nan,
+    "digital_share": np.nan,
+    "payday": np.nan,
+    "payday_last": np.nan,
+}
+
+
+def _transaction_features(txn: pd.DataFrame, c: np.ndarray, index: pd.Index, asof: pd.Timestamp) -> pd.DataFrame:
+    """Activity features from the transactions, in one pass of numpy scatter operations."""
+    n = len(index)
+    ok = c >= 0
+    day = txn["timestamp"].to_numpy().astype("datetime64[D]").view(np.int64)
+    cust = (txn["initiated_by"] != "bank").to_numpy() if "initiated_by" in txn.columns else np.ones(len(txn), bool)
+    amount = txn["amount"].to_numpy(dtype=float) if "amount" in txn.columns else None
+    digital = txn["channel"].isin(DIGITAL_TXN_CHANNELS).to_numpy() if "channel" in txn.columns else None
+    if not ok.all():  # rows of customers outside the book: dropped once, here
+        c, day, cust = c[ok], day[ok], cust[ok]
+        amount = amount[ok] if amount is not None else None
+        digital = digital[ok] if digital is not None else None
+    today = asof.to_datetime64().astype("datetime64[D]").view(np.int64)
+    cc, cday = c[cust], day[cust]
+    none = np.iinfo(np.int64).min
+    last = np.full(n, none, dtype=np.int64)
+    np.maximum.at(last, cc, cday)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, c, day)
+    feats = pd.DataFrame(index=index)
+    feats["_txn_last"] = _days_to_datetime(last, last == none)
+    feats["_txn_first"] = _days_to_datetime(first, first == np.iinfo(np.int64).max)
+    count = np.bincount(cc, minlength=n).astype(float)
+    feats["n_txn_total"] = count
+    feats["n_txn_24m"] = np.bincount(cc[cday >= today - 730], minlength=n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if amount is not None:
+            amt = np.nan_to_num(amount)
+            feats["txn_amount_mean"] = np.where(count > 0, np.bincount(cc, np.abs(amt[cust]), n) / count, 0.0)
+            year = day >= today - 365
+            feats["net_flow_12m"] = np.bincount(c[year], amt[year], n)
+        else:
+            feats["txn_amount_mean"] = np.nan
+            feats["net_flow_12m"] = np.nan
+        if digital is not None:
+            feats["digital_share"] = np.where(count > 0, np.bincount(cc, digital[cust], n) / count, np.nan)
+        else:
+            feats["digital_share"] = np.nan
+    standing = (txn["channel"] == "auto").to_numpy(dtype=bool)[ok] if "channel" in txn.columns \
+        else np.ones(len(c), bool)
+    credit = standing & (np.nan_to_num(amount) > 0) if amount is not None else np.zeros(len(c), bool)
+    feats["payday"], feats["payday_last"] = paydays(c[credit], day[credit], n)
+    return feats
+
+
+def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
+            min_share: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """Day of the month a salary or pension is credited, per customer (NaN when there is none).
+
+    From standing credits (``c`` customer positions, ``day`` epoch days): a customer
+    has a payday when credits fell in at least ``min_months`` months, in at least
+    half of the months between the first and the last (monthly, not yearly like
+    interest), and at least ``min_share`` of those months' credits came within
+    two days of the same day of the month. Also returns the day of the last such credit (epoch days, NaN).
+    """
+    payday = np.full(n, np.nan)
+    last = np.full(n, np.nan)
+    if len(c) == 0:
+        return payday, last
+    d = day.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    dom = (d - month.astype("datetime64[D]")).astype(np.int64)  # 0..30
+    m = month.astype(np.int64)
+    # the first credit of each customer-month (several credits in a month count once)
+    key = (c.astype(np.int64) << 24) | (m << 5) | dom
+    key = np.sort(key)
+    first = np.ones(len(key), bool)
+    first[1:] = (key[1:] >> 5) != (key[:-1] >> 5)
+    key = key[first]
+    kc, km, kdom = key >> 24, (key >> 5) & ((1 << 19) - 1), key & 31
+    # monthly, not yearly: credits in at least ``min_months`` months, and in at least half of
+    # the months between the first and the last (decided before the day-of-month grid is built)
+    months = np.bincount(kc, minlength=n)
+    lo = np.full(n, np.iinfo(np.int64).max)
+    hi = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(lo, kc, km)
+    np.maximum.at(hi, kc, km)
+    cand = (months >= min_months) & (2 * months >= hi - lo + 1)
+    keep = cand[kc]
+    if not keep.any():
+        return payday, last
+    kc, kdom = kc[keep], kdom[keep]
+    cust, comp = np.unique(kc, return_inverse=True)
+    grid = np.zeros((len(cust), 31))
+    np.add.at(grid, (comp, kdom), 1.0)
+    win = sum(np.roll(grid, s, axis=1) for s in (-2, -1, 0, 1, 2))
+    best = win.argmax(axis=1)
+    total = grid.sum(axis=1)
+    ok = win.max(axis=1) >= min_share * total
+    # the modal day itself within the best window
+    cols = (best[:, None] + np.arange(-2, 3)[None, :]) % 31
+    mode = cols[np.arange(len(cust)), np.take_along_axis(grid, cols, axis=1).argmax(axis=1)]
+    payday[cust[ok]] = mode[ok] + 1
+    lastday = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(lastday, c, day)
+    last[cust[ok]] = lastday[cust[ok]]
+    return payday, last
+
+
+def _days_to_datetime(days: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    out = np.where(missing, 0, days).astype("datetime64[D]").astype("datetime64[s]")
+    out[missing] = np.datetime64("NaT")
+    return out
+
+
+def contact_features(contacts: pd.DataFrame | None, index: pd.Index, asof: pd.Timestamp,
+                     spec: CampaignSpec) -> pd.DataFrame:
+    """Contact-history features and policy inputs per customer.
+
+    Columns: contacts_12m, last_contact (date), contacts_30d, prior_responses,
+    complaint_recent (bool), opted_out_all (bool), opted_out_<channel> (bool),
+    touches_campaign (contacts already made in this campaign, ``campaign.id``).
+    """
+    n = len(index)
+    f = pd.DataFrame(index=index)
+    if contacts is None or len(contacts) == 0:
+        f["contacts_12m"] = 0.0
+        f["contacts_30d"] = 0.0
+        f["last_contact"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+        f["prior_responses"] = 0.0
+        f["complaint_recent"] = False
+        for ch in CHANNELS:
+            f[f"opted_out_{ch}"] = False
+        f["touches_campaign"] = 0.0
+        return f
+    c = codes_for(contacts["customer_id"], index)
+    d = contacts["date"]
+    y = (d >= asof - pd.Timedelta(days=365)).to_numpy()
+    f["contacts_12m"] = np.bincount(c[(c >= 0) & y], minlength=n).astype(float)
+    m30 = (d >= asof - pd.Timedelta(days=30)).to_numpy()
+    f["contacts_30d"] = np.bincount(c[(c >= 0) & m30], minlength=n).astype(float)
+    f["last_contact"] = _group(d, c, n, "max")
+    if "campaign" in contacts.columns:
+        mine = (contacts["campaign"] == spec.campaign.id).to_numpy(dtype=bool, na_value=False) & (c >= 0)
+        f["touches_campaign"] = np.bincount(c[mine], minlength=n).astype(float)
+    else:
+        f["touches_campaign"] = 0.0
+    if "outcome" in contacts.columns:
+        out = contacts["outcome"]
+        pos = out.isin(["responded", "reactivated"]).to_numpy()
+        f["prior_responses"] = np.bincount(c[(c >= 0) & pos], minlength=n).astype(float)
+        days = spec.policy.complaint_suppress_days
+        comp = (out == "complaint").to_numpy() & (d >= asof - pd.Timedelta(days=days)).to_numpy()
+        f["complaint_recent"] = np.bincount(c[(c >= 0) & comp], minlength=n) > 0
+        opt = (out == "opted_out").to_numpy()
+        for ch in CHANNELS:
+            m = opt & (contacts["channel"] == ch).to_numpy() & (c >= 0)
+            f[f"opted_out_{ch}"] = np.bincount(c[m], minlength=n) > 0
+    else:
+        f["prior_responses"] = 0.0
+        f["complaint_recent"] = False
+        for ch in CHANNELS:
+            f[f"opted_out_{ch}"] = False
+    return f

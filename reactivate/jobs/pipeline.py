@@ -1,0 +1,306 @@
+"""The whole job, stage by stage: load → dormancy → features → segments → scores → plan.
+
+Each stage is a function of DataFrames in its own module; this module wires
+them together and times them. :func:`run_plan` returns everything the
+outputs are made of; :mod:`reactivate.outputs.writer` writes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reactivate import __version__
+from reactivate.config.campaign import CampaignSpec, load_campaign
+from reactivate.dormancy.customers import build_customers
+from reactivate.errors import ConfigError, InputDataError
+from reactivate.dormancy.features import model_features
+from reactivate.data.load import Book, load_book
+from reactivate.schema import CHANNELS
+from reactivate.segmentation.spec import SegmentSpec, load_segment_spec
+
+
+@dataclass
+class PlanRun:
+    as_of: dt.date
+    spec: CampaignSpec
+    seg_spec: SegmentSpec
+    book: Book
+    customers: pd.DataFrame
+    scores: pd.DataFrame
+    segments: pd.DataFrame
+    result: object  # reactivate.planning.plan.PlanResult
+    summary: dict
+    run: dict
+    timings: dict[str, float] = field(default_factory=dict)
+    #: channel fit per segment (segments x channels), as used by the plan
+    fit: pd.DataFrame | None = None
+
+
+class _Clock:
+    def __init__(self, progress=None):
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+        self.progress = progress  # called with each stage's name as it ends (a progress bar)
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.t, 3)
+        self.t = now
+        if self.progress is not None:
+            self.progress(name)
+
+
+def load_specs(campaign=None, segments=None, segments_model=None):
+    """The campaign spec, the segmentation spec and the saved segment model (or None), all checked.
+
+    A saved model carries the spec it was fitted with, so it cannot be combined
+    with another segmentation spec.
+
+    Raises
+    ------
+    ConfigError
+    """
+    spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
+    if segments_model is None:
+        seg_spec = segments if isinstance(segments, SegmentSpec) else load_segment_spec(segments)
+        return spec, seg_spec, None
+    if segments is not None:
+        raise ConfigError("give either a segmentation spec or a saved segment model, not both "
+                          "(the model carries the spec it was fitted with)")
+    from reactivate.segmentation.store import read_model  # read before the (slow) load of the book: fail fast
+
+    saved = read_model(segments_model)
+    return spec, saved.spec, saved
+
+
+@dataclass
+class Targets:
+    """The customers a campaign targets and their model features (the input of segmentation)."""
+
+    spec: CampaignSpec
+    book: Book
+    customers: pd.DataFrame
+    targets: pd.DataFrame
+    features: pd.DataFrame
+
+
+def load_targets(
+    *,
+    as_of: dt.date,
+    accounts: str | Path | None = None,
+    transactions: str | Path | None = None,
+    contacts: str | Path | None = None,
+    spec: CampaignSpec,
+    clock: _Clock | None = None,
+    history: pd.DataFrame | None = None,
+) -> Targets:
+    """Load and check the book, find the dormant, and compute the target customers' features.
+
+    Raises
+    ------
+    InputDataError
+        Invalid input, or no customer is in the target stages.
+    """
+    clock = clock or _Clock()
+    book = load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=as_of)
+    if history is not None:  # the ledger's touches and outcomes count like the contact history
+        from reactivate.loop.record import merge_history
+
+        book = merge_history(book, history)
+    clock.lap("load")
+    customers = build_customers(book, spec, as_of)
+    clock.lap("dormancy")
+    targets = customers[customers["stage"].isin(spec.dormancy.target_stages).to_numpy()]
+    if len(targets) == 0:
+        stages = customers["stage"].value_counts().to_dict()
+        raise InputDataError(
+            f"no customer is in the target stages ({', '.join(spec.dormancy.target_stages)}) on "
+            f"{as_of.isoformat()}; stages found: " + ", ".join(f"{k} {v}" for k, v in stages.items())
+        )
+    horizon_days = spec.campaign.horizon_weeks * 7
+    feats = model_features(targets, as_of, horizon_days)
+    clock.lap("features")
+    return Targets(spec, book, customers, targets, feats)
+
+
+def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
+    """Segment the targets: fit on them, or assign them to a saved model's segments.
+
+    Parameters
+    ----------
+    saved : reactivate.segmentation.store.SavedModel or None; when given its spec, segments
+        and names are used (``seg_spec`` is ignored) and the drift is measured.
+
+    Returns
+    -------
+    seg : pd.Categorical of segment ids, one per target
+    model : the Segmenter (None when every customer was carved out)
+    profiles : segment id -> name, apart, note, kind
+    drift : dict (see :func:`reactivate.segmentation.store.segment_drift`), None without a saved model
+    """
+    from reactivate.segmentation.cluster import assign_segments, describe_segments, segment_customers
+
+    if saved is not None:
+        from reactivate.segmentation.store import segment_drift
+
+        seg = assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
+        drift = segment_drift(seg, saved.fit_counts, customer_ids=t.targets.index, assignment=saved.assignment)
+        return seg, saved.model, saved.profiles, drift
+    seg, model = segment_customers(t.targets, t.features, seg_spec)
+    return seg, model, describe_segments(seg, t.features, model, seg_spec), None
+
+
+def run_plan(
+    *,
+    as_of: dt.date,
+    accounts: str | Path | None = None,
+    transactions: str | Path | None = None,
+    contacts: str | Path | None = None,
+    campaign: str | Path | CampaignSpec | None = None,
+    segments: str | Path | SegmentSpec | None = None,
+    segments_model: str | Path | None = None,
+    plan: bool = True,
+    history: pd.DataFrame | None = None,
+    learned: pd.DataFrame | None = None,
+    progress=None,
+) -> PlanRun:
+    """Run every stage and return the results (nothing is written).
+
+    ``plan=False`` stops after scoring (``reactivate rank``): ``result`` is None.
+    ``progress``, when given, is called with each stage's name as it ends.
+
+    With ``segments_model`` (a file written by ``reactivate segments fit``) the
+    targets are assigned to the saved segments, so ids and names stay the same
+    from one weekly run to the next, and ``summary["segments_drift"]`` reports
+    how far the segment mix has moved since the fit.
+
+    ``history`` (contacts-table columns, e.g. :meth:`reactivate.loop.ledger.Ledger.history`) is added
+    to the contact history, so earlier touches count for caps, gaps, opt-outs and calibration.
+    ``learned`` (segment_id, channel, successes, trials; see :mod:`reactivate.scoring.learn`) updates the
+    channel fit per segment after scoring.
+
+    Raises
+    ------
+    ConfigError, InputDataError
+    """
+    clock = _Clock(progress)
+    # scikit-learn takes seconds to import: do it while the inputs load
+    warm = threading.Thread(target=_import_models, name="reactivate-imports", daemon=True)
+    warm.start()
+    spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
+    t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
+                     clock=clock, history=history)
+    book, customers, targets, feats = t.book, t.customers, t.targets, t.features
+
+    warm.join()
+    seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
+    clock.lap("segment")
+
+    from reactivate.scoring.rank import score_targets
+
+    scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of,
+                                                            customers)
+    if learned is not None:
+        from reactivate.scoring.learn import apply_learning
+
+        scores, fit, score_info["learning"] = apply_learning(scores, fit, learned, spec, as_of)
+    clock.lap("score")
+
+    result = None
+    if plan:
+        from reactivate.planning.plan import build_plan
+
+        result = build_plan(scores, fit, spec, as_of)
+        clock.lap("plan")
+
+    summary = _summary(customers, scores, seg_table, result, score_info, book, spec, model)
+    run = {
+        "version": __version__,
+        "as_of": as_of.isoformat(),
+        "seed": spec.campaign.seed,
+        "campaign": spec.to_dict(),
+        "campaign_source": spec.source,
+        "segmentation": seg_spec.to_dict(),
+        "segmentation_source": seg_spec.source,
+        "inputs": book.inputs,
+        "libraries": _libraries(),
+    }
+    if saved is not None:
+        summary["segments_drift"] = drift
+        run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
+    return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps,
+                   fit=fit)
+
+
+def _import_models() -> None:
+    import reactivate.segmentation.cluster  # noqa: F401
+
+
+def _libraries() -> dict[str, str]:
+    import sklearn
+
+    return {"pandas": pd.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+
+
+def _counts(values) -> dict[str, int]:
+    s = pd.Series(values).value_counts()
+    return {str(k): int(v) for k, v in sorted(s.items(), key=lambda kv: str(kv[0]))}
+
+
+def _summary(customers, scores, seg_table, result, score_info, book: Book, spec, model) -> dict:
+    out = {
+        "customers": len(customers),
+        "by_stage": _counts(customers["stage"].astype(str)),
+        "targets": len(scores),
+        "segments": [
+            {"segment_id": r.segment_id, "segment_name": r.segment_name, "size": int(r.size), "rank": int(r.rank)}
+            for r in seg_table.itertuples()
+        ],
+        "k": int(model.n_clusters_) if model is not None else 0,
+        "k_choice": {"reason": model.k_reason_, "scores": {str(k): v for k, v in model.k_scores_.items()}}
+        if model is not None else {},
+        "scoring": score_info,
+        "notes": list(book.notes),
+        "channels": list(CHANNELS),
+    }
+    if result is not None:
+        out.update(_plan_summary(result))
+    return out
+
+
+def _plan_summary(result) -> dict:
+    plan = result.plan
+    cap = result.capacity
+    ch_cap = cap[cap["resource"] == "channel"]
+    use = {}
+    for name, g in ch_cap.groupby("name", sort=True):
+        total = int(g["capacity"].sum())
+        used = int(g["used"].sum())
+        use[name] = {"used": used, "capacity": total, "share": round(used / total, 4) if total else 0.0,
+                     "peak_week_share": round(float((g["used"] / g["capacity"].clip(lower=1)).max()), 4)}
+    rm_rows = cap[cap["resource"].isin(["rm", "pool"])]
+    rm_use = {
+        "calls": int(rm_rows["used"].sum()),
+        "rm_weeks_at_capacity": int((rm_rows["used"] >= rm_rows["capacity"]).sum()),
+        "max_share": round(float((rm_rows["used"] / rm_rows["capacity"].clip(lower=1)).max()), 4)
+        if len(rm_rows) else 0.0,
+    }
+    return {
+        "plan": {
+            **{k: v for k, v in result.stats.items() if k not in ("weeks",)},
+            "touches": len(plan),
+            "by_wave": _counts(plan["wave"]),
+            "by_channel": _counts(plan["channel"]),
+            "by_week": _counts(plan["week_start"]),
+            "suppressed_by_reason": _counts(result.suppressed["reason"]),
+            "unscheduled_by_reason": _counts(result.unscheduled["reason"]),
+        },
+        "capacity_use": {"channels": use, "rm_calls": rm_use},
+    }

@@ -1,0 +1,539 @@
+"""The weekly batch run: record, learn, plan, follow up, write, update the ledger.
+
+:func:`run_week` does one campaign week unattended:
+
+1. take the campaign's lock (another run of the same campaign → :class:`LockedError`, exit 3);
+2. record the outcome files of ``[inputs] outcomes`` (a row already recorded is skipped, so
+   nothing is recorded twice);
+3. read the ledger's contact history before the week (every recorded outcome, and every touch
+   issued in an earlier week) and the outcome counts per segment × channel;
+4. plan the week on the latest book with that history (caps, gaps, opt-outs, complaints and the
+   calibration see it) and the learned channel fit (:mod:`reactivate.scoring.learn`);
+5. **the loop's own rules**, on top of the plan: customers who declined rest for
+   ``followup.rest_days``, a customer never gets more than ``policy.max_touches`` planned touches
+   in the campaign, and responders (``followup.after``) get a follow-up call by their own RM in
+   the first week that RM has calls left after the plan (``followups.csv`` and
+   ``followups/<week>/<rm>.csv``); those three groups are taken out of the pool before the plan
+   is allocated, so the capacity they would have used goes to others (the holdout and the
+   suppression are decided on everyone, so nobody leaves the holdout by resting);
+6. write the outputs into ``<out>/<campaign>/<week>/`` (staged, swapped in whole) and, in one
+   ledger transaction, replace the week's planned touches and assignments.
+
+The run id is a hash of the campaign, week, as-of date, resolved config, input fingerprints and the ledger
+history read, so the same week run twice on the same data has the same id, outputs and ledger
+rows. A run killed at any point leaves the previous outputs in place and the ledger as it was
+(its runs row says ``started``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import glob
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reactivate import __version__
+from reactivate.config.campaign import CampaignSpec, load_campaign
+from reactivate.errors import ConfigError
+from reactivate.schema import CHANNELS, OUTCOMES
+
+log = logging.getLogger("reactivate.jobs.weekly")
+
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FOLLOWUP_COLUMNS = ["customer_id", "rm_id", "week_start", "channel", "theme", "outcome", "outcome_date", "reason"]
+
+
+@dataclass
+class WeekResult:
+    campaign_id: str
+    week: str
+    week_start: dt.date
+    out: Path
+    ledger: str
+    run_id: str
+    summary: dict
+    recorded: list = field(default_factory=list)
+
+
+def parse_week(text: str) -> tuple[str, dt.date]:
+    """``2026-W49`` → (``"2026-W49"``, the Monday of that ISO week).
+
+    Raises
+    ------
+    ConfigError
+    """
+    m = WEEK_RE.match(text or "")
+    try:
+        monday = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1) if m else None
+    except ValueError:
+        monday = None
+    if monday is None:
+        raise ConfigError(f"--week={text!r} is not an ISO week like 2026-W49")
+    return text, monday
+
+
+def week_of(day: dt.date) -> str:
+    y, w, _ = day.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def _checkpoint(stage: str) -> None:
+    """Fault injection for the kill tests: REACTIVATE_PAUSE_AT=<stage> sleeps there (never set in
+    production). Stages: ledger (the week's rows are written, uncommitted), commit (outputs staged)."""
+    if os.environ.get("REACTIVATE_PAUSE_AT") == stage:
+        log.info("paused", extra={"fields": {"event": "paused", "stage": stage}})
+        time.sleep(float(os.environ.get("REACTIVATE_PAUSE_SECONDS", "60")))
+
+
+def _check_loop_config(spec: CampaignSpec) -> None:
+    problems = []
+    f = spec.followup
+    for o in f.after:
+        if o not in OUTCOMES:
+            problems.append(f"followup.after: unknown outcome {o!r} (known: {', '.join(OUTCOMES)})")
+    if f.channel not in CHANNELS:
+        problems.append(f"followup.channel={f.channel!r} is not a channel ({', '.join(CHANNELS)})")
+    if f.within_days < 0 or f.rest_days < 0:
+        problems.append("followup.within_days and followup.rest_days must be >= 0")
+    if spec.learning.window_days < 1:
+        problems.append("learning.window_days must be >= 1")
+    if problems:
+        raise ConfigError(f"{spec.source}: " + "; ".join(problems))
+
+
+def resolve(spec: CampaignSpec, base: Path, value: str, week: str) -> Path | None:
+    if not value:
+        return None
+    p = Path(value.replace("{week}", week))
+    return p if p.is_absolute() else base / p
+
+
+def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out: str | Path | None = None,
+             as_of: dt.date | None = None, inputs: dict[str, str | Path | None] | None = None,
+             report_lang: str | None = "en") -> WeekResult:
+    """Run one week of a campaign (see the module doc). Nothing is written on bad input or config.
+
+    Parameters
+    ----------
+    campaign : the campaign spec (TOML); its ``[inputs]`` name the files, relative to it.
+    week : ISO week, ``2026-W49``; the plan starts on that week's campaign weekday.
+    ledger : SQLite path or SQLAlchemy URL (default ``[ledger] url``, else ``<out>/ledger.sqlite``).
+    out : outputs root (default ``[inputs] out``); the week's outputs go to ``<out>/<campaign>/<week>/``.
+    as_of : the day the book was extracted (default: the day before the week starts).
+    inputs : files that replace those of ``[inputs]`` (keys accounts, transactions, contacts,
+        segments, segments_model; None values are ignored).
+    report_lang : "en" or "zh": the week's HTML report (report.html, charts/) in that language; None: none.
+
+    Raises
+    ------
+    ConfigError, InputDataError (exit 2), LockedError, OutputError (exit 3)
+    """
+    from reactivate.loop.ledger import ledger_url, open_ledger
+
+    campaign = Path(campaign)
+    spec = load_campaign(campaign)
+    _check_loop_config(spec)
+    base = campaign.resolve().parent
+    label, monday = parse_week(week)
+    offset = WEEKDAYS.index(spec.campaign.week_start)
+    start = monday + dt.timedelta(days=offset)
+    spec = dataclasses.replace(spec, campaign=dataclasses.replace(spec.campaign, start_date=start))
+    as_of = as_of or start - dt.timedelta(days=1)
+    if as_of >= start:
+        raise ConfigError(f"--as-of={as_of.isoformat()} must be before the week starts ({start.isoformat()})")
+    inp = spec.inputs
+    root = Path(out) if out is not None else resolve(spec, base, inp.out or "runs", label)
+    camp = spec.campaign.id
+    week_out = root / _safe(camp) / label
+    url = ledger_url(ledger) if ledger else (ledger_url(spec.ledger.url, base) if spec.ledger.url
+                                              else ledger_url(root / "ledger.sqlite"))
+    paths = {k: resolve(spec, base, getattr(inp, k), label)
+             for k in ("accounts", "transactions", "contacts", "segments", "segments_model")}
+    for k, v in (inputs or {}).items():
+        if k not in paths:
+            raise ConfigError(f"unknown input {k!r} (known: {', '.join(paths)})")
+        if v is not None:
+            paths[k] = Path(v)
+    if paths["accounts"] is None and paths["transactions"] is None:
+        raise ConfigError(f"{spec.source}: [inputs] names no accounts nor transactions file")
+    fields = {"campaign": camp, "week": label}
+    _event("start", **fields, week_start=start.isoformat(), as_of=as_of.isoformat())
+
+    led = open_ledger(url, migrate=False)
+    try:
+        with led.lock(camp):  # before anything touches the database: a locked run waits for nothing
+            led.migrate()
+            return _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang)
+    finally:
+        led.close()
+
+
+def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campaign=None,
+                  accounts=None, transactions=None, contacts=None, segments=None, segments_model=None,
+                  report_lang: str | None = "en") -> WeekResult:
+    """``reactivate plan --ledger``: a plan that reads the ledger's history and records its first week.
+
+    The same as the weekly run (:func:`run_week`) for the campaign's first week
+    after ``as_of``, with the files given here and the outputs written to ``out``
+    itself: earlier touches and outcomes count for caps, gaps, opt-outs and
+    learning; the week's touches and the holdout are recorded under a run id
+    and the config fingerprint; rerunning the same week replaces them.
+
+    Raises
+    ------
+    ConfigError, InputDataError (exit 2), LockedError, OutputError (exit 3)
+    """
+    from reactivate.config.campaign import CampaignSpec
+    from reactivate.loop.ledger import ledger_url, open_ledger
+    from reactivate.scoring.timing import campaign_start
+
+    spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
+    _check_loop_config(spec)
+    start = campaign_start(spec, as_of)
+    spec = dataclasses.replace(spec, campaign=dataclasses.replace(spec.campaign, start_date=start))
+    label = week_of(start)
+    paths = {"accounts": accounts, "transactions": transactions, "contacts": contacts, "segments": segments,
+             "segments_model": segments_model}
+    camp = spec.campaign.id
+    fields = {"campaign": camp, "week": label}
+    led = open_ledger(ledger_url(ledger), migrate=False)
+    try:
+        with led.lock(camp):
+            led.migrate()
+            return _locked_run(led, spec, Path.cwd(), label, start, as_of, paths, Path(out), fields, report_lang)
+    finally:
+        led.close()
+
+
+def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang=None) -> WeekResult:
+    from reactivate.scoring.learn import outcome_counts
+    from reactivate.outputs.writer import write_run
+    from reactivate.jobs.pipeline import run_plan
+    from reactivate.loop.record import record_outcomes
+
+    camp = spec.campaign.id
+    t0 = time.perf_counter()
+    recorded = []
+    for pattern in spec.inputs.outcomes:
+        full = str(resolve(spec, base, pattern, label))
+        files = sorted(glob.glob(full)) if any(ch in full for ch in "*?[") else [full]
+        for f in files:
+            res = record_outcomes(led, f, spec, as_of=max(dt.date.today(), as_of))
+            recorded.append(res)
+            _event("recorded", **fields, file=Path(f).name, rows=res.rows, new=res.new, already=res.already,
+                   rejected=res.rejected)
+    history = led.history(before=start)
+    issued = led.issued(camp, before=start)
+    outcomes = led.outcomes(None, before=start)
+    learned = outcome_counts(outcomes[outcomes["campaign_id"] == camp], issued)
+    _event("history", **fields, touches=len(history), outcomes=len(outcomes), learned_trials=int(learned["trials"].sum()))
+
+    run = run_plan(as_of=as_of, accounts=paths["accounts"], transactions=paths["transactions"],
+                   contacts=paths["contacts"], campaign=spec, segments=paths["segments"],
+                   segments_model=paths["segments_model"], plan=False, history=history,
+                   learned=learned if spec.learning.method != "off" else None)
+    loop = plan_week(run, issued, outcomes, start)
+    _event("planned", **fields, touches=len(run.result.plan), followups=len(loop["followups"]),
+           excluded=loop["excluded"])
+
+    from reactivate.jobs.pipeline import _plan_summary
+
+    run.summary.update(_plan_summary(run.result))
+    # what was imported, without the new/already counts: a rerun of the week writes the same bytes
+    files = [{k: v for k, v in r.to_dict().items() if k not in ("new", "already")} | {"path": Path(r.path).name}
+             for r in recorded]
+    run.summary["loop"] = {"outcome_files": files, "excluded": loop["excluded"],
+                           "followups": len(loop["followups"]),
+                           "followups_unscheduled": loop["followups_unscheduled"],
+                           "history_touches": len(history)}
+    config_sha = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+    inputs_sha = hashlib.sha256(json.dumps(run.book.inputs, sort_keys=True).encode()
+                                + pd.util.hash_pandas_object(history.astype(str), index=False).to_numpy().tobytes()
+                                ).hexdigest()
+    key = f"{camp}|{label}|{as_of.isoformat()}|{config_sha}|{inputs_sha}|{__version__}"
+    run_id = hashlib.sha256(key.encode()).hexdigest()[:16]
+    run.run["ledger"] = {"run_id": run_id, "week": label, "week_start": start.isoformat(),
+                         "url": led.engine.url.render_as_string(hide_password=True),
+                         "schema_revision": led.revision()}
+    meta = {"run_id": run_id, "campaign_id": camp, "campaign_name": spec.campaign.name, "week": label,
+            "week_start": start, "config_sha256": config_sha, "inputs_sha256": inputs_sha, "version": __version__,
+            "started_at": _now()}
+    led.start_run(meta)
+    touches, assignments = ledger_rows(run, loop["followups"], start)
+    extra = followup_files(loop["followups"])
+    with led.begin() as conn:
+        led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
+        _checkpoint("ledger")
+        write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"),
+                  lang=report_lang or "en", report_lang=report_lang)
+    _event("done", **fields, run_id=run_id, out=str(week_out), seconds=round(time.perf_counter() - t0, 2))
+    return WeekResult(camp, label, start, week_out, led.url, run_id, run.summary, recorded)
+
+
+def plan_week(run, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date) -> dict:
+    """Plan the week with the loop's rules (rest, touch limit, follow-ups); sets ``run.result``."""
+    from reactivate.planning.plan import build_plan
+
+    spec, sc = run.spec, run.scores
+    camp = spec.campaign.id
+    ids = sc.index
+    fu = spec.followup
+    startts = pd.Timestamp(start)
+    # declined recently (any campaign): rest
+    dec = outcomes[(outcomes["outcome"] == "declined") & (outcomes["date"] >= startts - pd.Timedelta(days=fu.rest_days))]
+    rest_until = dec.groupby("customer_id")["date"].max() + pd.Timedelta(days=fu.rest_days)
+    # planned touches of this campaign already issued
+    n_issued = issued[issued["kind"] == "plan"].groupby("customer_id").size()
+    # responders: a follow-up by the RM, unless one was issued since the outcome
+    full = build_plan(sc, run.fit, spec, run.as_of)
+    cand = _followup_candidates(run, issued, outcomes[outcomes["campaign_id"] == camp], start)
+    # the holdout is never contacted, not even for a follow-up (an outcome recorded with --accept-unplanned)
+    cand = cand[~cand["customer_id"].isin(full.holdout["customer_id"])].reset_index(drop=True)
+
+    resting = ids.isin(rest_until.index)
+    limit = ids.isin(n_issued[n_issued >= spec.policy.max_touches].index)
+    following = ids.isin(cand["customer_id"])
+    reason = np.select([following, resting, limit],
+                       ["follow-up by their RM instead", "resting after declining",
+                        f"campaign touch limit reached (policy.max_touches={spec.policy.max_touches})"], default="")
+    out = reason != ""
+    if out.any():
+        keep = np.flatnonzero(~out)
+        part = build_plan(sc.iloc[keep], run.fit, spec, run.as_of)
+        plan = part.plan.copy()
+        plan["pos"] = keep[plan["pos"].to_numpy()]
+        taken = set(full.holdout["customer_id"]) | set(full.suppressed["customer_id"])
+        ex = out & ~ids.isin(list(taken))
+        extra = pd.DataFrame({"customer_id": ids[ex], "segment_id": sc["segment_id"].to_numpy()[ex],
+                              "reason": reason[ex]})
+        un = pd.concat([part.unscheduled.astype({"segment_id": object, "reason": object}), extra],
+                       ignore_index=True)
+        un = un.sort_values("customer_id", kind="stable").reset_index(drop=True)
+        un["segment_id"] = pd.Categorical(un["segment_id"])
+        un["reason"] = pd.Categorical(un["reason"])
+        stats = dict(part.stats)
+        stats.update(targets=full.stats["targets"], suppressed=full.stats["suppressed"], holdout=full.stats["holdout"],
+                     unscheduled=len(un))
+        result = dataclasses.replace(full, plan=plan, unscheduled=un, capacity=part.capacity, stats=stats)
+    else:
+        result = full
+    rm_of = run.customers["rm_id"].reindex(cand["customer_id"].to_numpy())
+    followups, not_placed = _schedule_followups(cand, rm_of, result, spec)
+    result = dataclasses.replace(result, capacity=_add_followup_use(result.capacity, followups, spec))
+    run.result = result
+    excluded = {"follow-up": int(following.sum()), "resting": int((resting & ~following).sum()),
+                "touch limit": int((limit & ~following & ~resting).sum())}
+    return {"followups": followups, "followups_unscheduled": not_placed, "excluded": excluded}
+
+
+def _followup_candidates(run, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date) -> pd.DataFrame:
+    fu = run.spec.followup
+    cols = ["customer_id", "outcome", "date"]
+    if not fu.enabled or len(outcomes) == 0:
+        return pd.DataFrame(columns=cols)
+    st = pd.Timestamp(start)
+    pos = outcomes[outcomes["outcome"].isin(fu.after) & (outcomes["date"] >= st - pd.Timedelta(days=fu.within_days))]
+    if len(pos) == 0:
+        return pd.DataFrame(columns=cols)
+    # the latest positive outcome per customer; reactivated first when on the same day
+    rank = pos["outcome"].map({"reactivated": 0}).fillna(1)
+    pos = pos.assign(_r=rank).sort_values(["customer_id", "date", "_r"], ascending=[True, False, True], kind="stable")
+    pos = pos.drop_duplicates("customer_id")[cols]
+    done = issued[issued["kind"] == "follow_up"].groupby("customer_id")["week_start"].max()
+    last_fu = done.reindex(pos["customer_id"]).to_numpy()
+    pos = pos[~(pd.notna(last_fu) & (last_fu >= pos["date"].to_numpy()))]
+    # only customers who may still be called on the follow-up channel
+    c = run.customers
+    ok_ids = c.index[_may_call(c, fu.channel)]
+    return pos[pos["customer_id"].isin(ok_ids)].reset_index(drop=True)
+
+
+def _may_call(c: pd.DataFrame, ch: str) -> np.ndarray:
+    bad = np.zeros(len(c), dtype=bool)
+    for flag in ("deceased", "legal_hold", "do_not_contact", "complaint_recent"):
+        if flag in c.columns:
+            bad |= c[flag].to_numpy(dtype=bool)
+    return (~bad & c[f"has_{ch}"].to_numpy(dtype=bool) & c[f"consent_{ch}"].to_numpy(dtype=bool)
+            & ~c[f"opted_out_{ch}"].to_numpy(dtype=bool))
+
+
+def _schedule_followups(cand: pd.DataFrame, rm_of: pd.Series, result, spec: CampaignSpec) -> tuple[pd.DataFrame, int]:
+    """Follow-ups in the first week their RM (or the pool) has calls left after the plan."""
+    if len(cand) == 0:
+        return pd.DataFrame(columns=FOLLOWUP_COLUMNS), 0
+    fu = spec.followup
+    weeks = result.stats["weeks"]
+    cap = result.capacity
+    rm = rm_of.astype(object).where(rm_of.notna(), "POOL").astype(str).to_numpy()
+    # reactivated first, then the most recent, then by id
+    order = np.lexsort((cand["customer_id"].to_numpy(), -cand["date"].to_numpy().astype("datetime64[D]").astype(np.int64),
+                        (cand["outcome"] != "reactivated").to_numpy()))
+    week_of_fu = np.full(len(cand), -1)
+    human_cap = spec.channels[fu.channel].weekly_capacity if fu.channel in spec.channels else 0
+    for w, ws in enumerate(weeks):
+        todo = order[week_of_fu[order] < 0]
+        if len(todo) == 0:
+            break
+        used = cap[(cap["week_start"] == ws) & cap["resource"].isin(["rm", "pool"])].set_index("name")["used"]
+        ch_used = cap[(cap["week_start"] == ws) & (cap["resource"] == "channel") & (cap["name"] == fu.channel)]["used"].sum()
+        r = rm[todo]
+        limit = np.where(r == "POOL", spec.rm.pool_calls_per_week, spec.rm.calls_per_week)
+        left = limit - used.reindex(r).fillna(0).to_numpy()
+        nth = pd.Series(r).groupby(r, sort=False).cumcount().to_numpy()
+        ok = nth < left
+        ok &= np.cumsum(ok) <= max(human_cap - int(ch_used), 0)
+        week_of_fu[todo[ok]] = w
+    placed = week_of_fu >= 0
+    d = cand[placed]
+    out = pd.DataFrame({
+        "customer_id": d["customer_id"].to_numpy(dtype=object),
+        "rm_id": rm[placed],
+        "week_start": np.asarray(weeks, dtype=object)[week_of_fu[placed]],
+        "channel": fu.channel,
+        "theme": "follow_up",
+        "outcome": d["outcome"].to_numpy(dtype=object),
+        "outcome_date": d["date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
+    })
+    out["reason"] = "follow-up (回访): " + out["outcome"] + " on " + out["outcome_date"]
+    out = out.sort_values(["week_start", "rm_id", "customer_id"], kind="stable").reset_index(drop=True)
+    return out[FOLLOWUP_COLUMNS], int((~placed).sum())
+
+
+def _add_followup_use(cap: pd.DataFrame, fups: pd.DataFrame, spec: CampaignSpec) -> pd.DataFrame:
+    """capacity.csv counts the follow-up calls too."""
+    if len(fups) == 0:
+        return cap
+    cap = cap.copy()
+    add_rm = fups.groupby(["week_start", "rm_id"]).size()
+    add_ch = fups.groupby(["week_start", "channel"]).size()
+    rows = []
+    for (ws, rm), n in add_rm.items():  # one per RM and week with follow-ups
+        m = (cap["week_start"] == ws) & cap["resource"].isin(["rm", "pool"]) & (cap["name"] == rm)
+        if m.any():
+            cap.loc[m, "used"] += int(n)
+        else:
+            kind = "pool" if rm == "POOL" else "rm"
+            rows.append((ws, kind, rm, spec.rm.pool_calls_per_week if kind == "pool" else spec.rm.calls_per_week, int(n)))
+    for (ws, ch), n in add_ch.items():
+        m = (cap["week_start"] == ws) & (cap["resource"] == "channel") & (cap["name"] == ch)
+        cap.loc[m, "used"] += int(n)
+    if rows:
+        cap = pd.concat([cap, pd.DataFrame(rows, columns=cap.columns)], ignore_index=True)
+        kind_order = cap["resource"].map({"channel": 0, "rm": 1, "pool": 2})
+        cap = (cap.assign(_k=kind_order).sort_values(["week_start", "_k", "name"], kind="stable")
+               .drop(columns="_k").reset_index(drop=True))
+    return cap
+
+
+def ledger_rows(run, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The week's planned touches (plan and follow-ups) and assignments, as ledger rows."""
+    res, sc = run.result, run.scores
+    plan = res.plan
+    ids = sc.index.to_numpy(dtype=object)
+    pos = plan["pos"].to_numpy()
+    touches = pd.DataFrame({
+        "customer_id": ids[pos],
+        "segment_id": plan["segment_id"].astype(str).to_numpy(),
+        "wave": plan["wave"].to_numpy(),
+        "week_start": pd.to_datetime(plan["week_start"].astype(str)).to_numpy(),
+        "channel": plan["channel"].astype(str).to_numpy(),
+        "step": plan["step"].to_numpy(),
+        "rm_id": plan["rm_id"].astype(str).to_numpy(),
+        "theme": plan["theme"].astype(str).to_numpy(),
+        "kind": "plan",
+        "priority_rank": plan["priority_rank"].to_numpy(),
+    })
+    if len(followups):
+        seg = sc["segment_id"].astype(str).reindex(followups["customer_id"]).fillna("").to_numpy()
+        prio = sc["priority_rank"].reindex(followups["customer_id"]).fillna(0).astype("int64").to_numpy()
+        touches = pd.concat([touches, pd.DataFrame({
+            "customer_id": followups["customer_id"].to_numpy(), "segment_id": seg, "wave": 0,
+            "week_start": pd.to_datetime(followups["week_start"]).to_numpy(), "channel": followups["channel"].to_numpy(),
+            "step": 2, "rm_id": followups["rm_id"].to_numpy(), "theme": "follow_up", "kind": "follow_up",
+            "priority_rank": prio})], ignore_index=True)
+    st = pd.Timestamp(start)
+    now = touches[(touches["week_start"] == st) & (touches["kind"] == "plan")]
+    hold = res.holdout
+    hid = hold["customer_id"].to_numpy(dtype=object)
+    assignments = pd.concat([
+        pd.DataFrame({"customer_id": now["customer_id"].to_numpy(), "grp": "contacted",
+                      "segment_id": now["segment_id"].to_numpy(), "priority_rank": now["priority_rank"].to_numpy(),
+                      "week_start": st}),
+        pd.DataFrame({"customer_id": hid, "grp": "holdout", "segment_id": hold["segment_id"].astype(str).to_numpy(),
+                      "priority_rank": sc["priority_rank"].reindex(hid).to_numpy(), "week_start": st}),
+    ], ignore_index=True)
+    assignments = assignments.drop_duplicates("customer_id").sort_values("customer_id", kind="stable")
+    return touches, assignments.reset_index(drop=True)
+
+
+def followup_files(followups: pd.DataFrame) -> dict[str, bytes]:
+    """followups.csv and each RM's weekly follow-up list followups/<week>/<rm>.csv."""
+    from reactivate.outputs.writer import _safe, csv_bytes
+
+    files = {"followups.csv": csv_bytes(followups)}
+    for (ws, rm), g in followups.groupby(["week_start", "rm_id"], sort=True):  # one per RM list
+        files[f"followups/{ws}/{_safe(rm)}.csv"] = csv_bytes(g.drop(columns=["rm_id", "week_start"]))
+    return files
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name)).strip(".") or "_"
+
+
+def _event(event: str, **fields) -> None:
+    log.info(event, extra={"fields": {"event": event, **fields}})
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per log line: time, level, logger, message and the event's fields.
+
+    Fields carry counts, stages, file names and ids of runs -- never a customer's data."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+               "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        out.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            out["error"] = record.exc_info[0].__name__ if record.exc_info[0] else ""
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+class TextLines(logging.Formatter):
+    """``event: key=value ...`` (``-v`` without ``--log-json``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {k: v for k, v in getattr(record, "fields", {}).items() if k != "event"}
+        return f"{record.getMessage()}: " + " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+def configure_logging(json_lines: bool, verbose: bool = False) -> None:
+    """Log the batch's events to stderr: JSON lines, or short text lines with ``verbose``."""
+    logger = logging.getLogger("reactivate")
+    for h in list(logger.handlers):
+        if getattr(h, "_reactivate", False):
+            logger.removeHandler(h)
+    if not (json_lines or verbose):
+        return
+    h = logging.StreamHandler()
+    h._reactivate = True
+    h.setFormatter(JsonLines() if json_lines else TextLines())
+    logger.addHandler(h)
+    logger.setLevel(logging.INFO)
+
+
+__all__ = ["WeekResult", "configure_logging", "parse_week", "run_week", "week_of"]

@@ -1,0 +1,134 @@
+"""Learning between waves: Beta–Binomial posteriors per segment × channel.
+
+Each delivered touch with an outcome is a Bernoulli trial of its segment and
+channel: a success when the customer responded or reactivated, a failure
+otherwise (no answer, declined, complaint, opt-out). The prior of every cell
+is a Beta centred on what the plan already believes -- the channel fit of the
+segment (:func:`reactivate.scoring.priors.channel_fit`) times the base rate
+``prior_alpha / (prior_alpha + prior_beta)`` -- with the strength of
+``prior_alpha + prior_beta`` pseudo-touches, so a cell with few touches keeps
+its prior and one with many follows its own record.
+
+The next run uses the posteriors for its channel choice:
+
+* ``method = "thompson"`` (default): one draw per cell from its posterior with
+  a generator seeded by the campaign seed, campaign id and week, so a rerun of
+  a week draws the same numbers; uncertain cells are sometimes drawn high, so
+  they keep being tried (exploration), and capacity drifts toward what works.
+* ``method = "ucb"``: the posterior mean plus ``ucb_z`` standard deviations
+  (optimism under uncertainty, no randomness).
+* ``method = "off"``: the posteriors are reported but not used.
+
+The drawn (or upper-bound) rates, divided by the segment's best, replace the
+channel fit of every segment the campaign has outcomes of (the others keep
+their fit: draws from the prior alone would only shuffle their channels); the
+scores' ``best_channel`` follows. The propensity scores learn
+through the calibration, which counts the ledger's outcomes as contact
+history (:func:`reactivate.loop.record.merge_history`). The holdout is untouched:
+it is drawn from the customer and campaign ids only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from reactivate.config.campaign import CampaignSpec
+from reactivate.errors import ConfigError
+
+POSITIVE = ("responded", "reactivated")
+METHODS = ("thompson", "ucb", "off")
+LEARNED_COLUMNS = ["segment_id", "channel", "successes", "trials"]
+
+
+def outcome_counts(outcomes: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
+    """Successes and trials per segment × channel.
+
+    ``outcomes``: customer_id, channel, outcome (and date); ``touches``: the issued touches
+    (customer_id, channel, segment_id, week_start), which give each outcome the segment the
+    customer was in when planned (a customer who reactivated has left the dormant book since).
+    """
+    if len(outcomes) == 0 or len(touches) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("segment_id", "channel") else "int64")
+                             for c in LEARNED_COLUMNS})
+    seg = (touches.sort_values("week_start", kind="stable")
+           .drop_duplicates(["customer_id", "channel"], keep="last")[["customer_id", "channel", "segment_id"]])
+    m = outcomes.merge(seg, on=["customer_id", "channel"], how="inner")
+    m["y"] = m["outcome"].isin(POSITIVE).astype("int64")
+    g = m.groupby(["segment_id", "channel"], sort=True)["y"].agg(successes="sum", trials="count").reset_index()
+    return g[LEARNED_COLUMNS]
+
+
+def posteriors(fit: pd.DataFrame, learned: pd.DataFrame, spec: CampaignSpec) -> pd.DataFrame:
+    """Posterior Beta(alpha, beta) per segment × channel of ``fit`` (segments × channels).
+
+    Returns a long table: segment_id, channel, prior_mean, successes, trials, alpha, beta, mean, sd.
+    """
+    lc = spec.learning
+    if lc.prior_alpha <= 0 or lc.prior_beta <= 0:
+        raise ConfigError(f"{spec.source}: learning.prior_alpha and learning.prior_beta must be > 0, got "
+                          f"{lc.prior_alpha} and {lc.prior_beta}")
+    strength = lc.prior_alpha + lc.prior_beta
+    base = lc.prior_alpha / strength
+    long = fit.rename_axis(index="segment_id", columns="channel").stack().rename("fit").reset_index()
+    long["segment_id"] = long["segment_id"].astype(str)
+    long = long.merge(learned.assign(segment_id=learned["segment_id"].astype(str)),
+                      on=["segment_id", "channel"], how="left")
+    long[["successes", "trials"]] = long[["successes", "trials"]].fillna(0).astype("int64")
+    prior_mean = np.clip(base * long["fit"].to_numpy(dtype=float), 1e-4, 1 - 1e-4)
+    a = strength * prior_mean + long["successes"].to_numpy()
+    b = strength * (1 - prior_mean) + (long["trials"] - long["successes"]).to_numpy()
+    long["prior_mean"] = prior_mean
+    long["alpha"] = a
+    long["beta"] = b
+    long["mean"] = a / (a + b)
+    long["sd"] = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    return long.drop(columns="fit")
+
+
+def _rng(spec: CampaignSpec, as_of: dt.date) -> np.random.Generator:
+    key = hashlib.sha256(f"{spec.campaign.id}:{spec.campaign.seed}:{as_of.isoformat()}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(key[:8], "big"))
+
+
+def apply_learning(scores: pd.DataFrame, fit: pd.DataFrame, learned: pd.DataFrame, spec: CampaignSpec,
+                   as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The channel fit replaced by the posterior draws (or upper bounds); returns scores, fit, info.
+
+    Raises
+    ------
+    ConfigError
+        ``learning.method`` is not one of thompson, ucb, off; or a prior parameter is not positive.
+    """
+    method = spec.learning.method
+    if method not in METHODS:
+        raise ConfigError(f"{spec.source}: learning.method={method!r} should be one of {', '.join(METHODS)}")
+    post = posteriors(fit, learned, spec)
+    info = {"method": method, "touches_learned_from": int(post["trials"].sum()),
+            "cells_with_data": int((post["trials"] > 0).sum())}
+    if method == "off" or len(post) == 0:
+        return scores, fit, info
+    if method == "thompson":
+        value = stats.beta.rvs(post["alpha"].to_numpy(), post["beta"].to_numpy(), random_state=_rng(spec, as_of))
+    else:
+        value = post["mean"].to_numpy() + spec.learning.ucb_z * post["sd"].to_numpy()
+    # a segment the campaign has no outcome of yet keeps its fit: random draws from the prior alone would
+    # only shuffle its channels; once a segment has outcomes, all its channels are drawn (exploration)
+    learned_segs = post.groupby("segment_id")["trials"].transform("sum").to_numpy() > 0
+    value = np.where(learned_segs, value, np.nan)
+    table = pd.Series(value, index=pd.MultiIndex.from_frame(post[["segment_id", "channel"]])).unstack("channel")
+    new = table.reindex(index=fit.index.astype(str), columns=fit.columns).to_numpy()
+    with np.errstate(invalid="ignore"):
+        top = np.nanmax(np.where(np.isnan(new), -np.inf, new), axis=1, keepdims=True)
+    new = new / np.maximum(top, 1e-12)
+    fit = pd.DataFrame(np.where(np.isnan(new), fit.to_numpy(), new), index=fit.index, columns=fit.columns)
+    scores = scores.copy()
+    seg = scores["segment_id"].array
+    best = fit.idxmax(axis=1).reindex(seg.categories)
+    scores["best_channel"] = np.asarray(best, dtype=object)[np.asarray(seg.codes)]
+    info["best_channel"] = {str(k): str(v) for k, v in fit.idxmax(axis=1).items()}
+    return scores, fit, info

@@ -1,0 +1,204 @@
+"""Per customer and per segment: how likely, how valuable, and when.
+
+Combines :mod:`reactivate.scoring.priors` (propensity, value, channel fit) and
+:mod:`reactivate.scoring.timing` (best week) into the scores table, and ranks the
+segments by expected value with a recommended start week and a one-line
+explanation each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from reactivate.config.campaign import CampaignSpec
+from reactivate.data.load import Book
+from reactivate.scoring.propensity import PRIOR_DECAY_PER_WEEK
+from reactivate.schema import CHANNELS
+from reactivate.scoring.priors import (
+    calibrate,
+    channel_fit,
+    customer_value,
+    history_outcomes,
+    prior_propensity,
+    prior_scorer,
+)
+from reactivate.scoring.timing import best_weeks, week_starts
+
+#: traits whose medians go on a profile card
+PROFILE_TRAITS = ("balance", "days_dormant", "age", "tenure_years", "n_products", "txn_per_year")
+
+
+def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorical, profiles: dict[str, dict],
+                  book: Book, spec: CampaignSpec, as_of: dt.date, customers: pd.DataFrame | None = None):
+    """Score the target customers.
+
+    ``customers`` is every customer of the book (the targets are a subset): the
+    propensity sources learn from all of them. Defaults to the targets.
+
+    Returns
+    -------
+    scores : DataFrame indexed by customer_id: the customer columns plus
+        segment_id, segment_name, segment_rank, p_reactivate, value,
+        expected_value, priority_rank, best_week, event, reason, best_channel.
+    segments : DataFrame, one profile row per segment.
+    info : dict describing the scoring method.
+    fit : DataFrame of channel fit per segment.
+    """
+    hist = history_outcomes(book.contacts, targets.index)
+    p, info = propensity(targets, feats, seg, hist, book, spec, as_of, customers)
+    fit = channel_fit(seg, hist, spec)
+    value = customer_value(targets, spec)
+    ev = p * value
+    timing = best_weeks(targets, spec, as_of)
+
+    s = targets.copy()
+    s["segment_id"] = seg
+    s["p_reactivate"] = p
+    s["value"] = value
+    s["expected_value"] = ev
+    s[["best_week", "event", "reason"]] = timing[["best_week", "event", "reason"]]
+    # priority: expected value, ties broken by customer id (the index is sorted)
+    order = np.lexsort((np.arange(len(s)), -ev))
+    rank = np.empty(len(s), dtype=np.int64)
+    rank[order] = np.arange(1, len(s) + 1)
+    s["priority_rank"] = rank
+    best_ch = fit.idxmax(axis=1)
+    s["best_channel"] = np.asarray(best_ch.reindex(seg.categories), dtype=object)[seg.codes]
+
+    known = set()
+    if book.contacts is not None:
+        known.add("contacts")
+    if book.accounts is not None and "rm_id" in book.accounts.columns:
+        known.add("rm")
+    segments = segment_table(s, feats, profiles, spec, as_of, frozenset(known),
+                             decay_per_week=info.get("decay", {}).get("per_week", PRIOR_DECAY_PER_WEEK))
+    by_id = segments.set_index("segment_id").reindex(seg.categories)
+    s["segment_name"] = np.asarray(by_id["segment_name"], dtype=object)[seg.codes]
+    s["segment_rank"] = by_id["rank"].fillna(0).to_numpy(dtype=int)[seg.codes]
+    return s, segments, info, fit
+
+
+def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of: dt.date,
+               customers: pd.DataFrame | None = None) -> tuple[np.ndarray, dict]:
+    """p_reactivate per target from the best source the data allows (:mod:`reactivate.scoring.propensity`).
+
+    Unless the chosen source already learned from contact outcomes, its scores
+    are then calibrated to the contact history (level per segment), so that
+    p_reactivate means "comes back when contacted".
+    """
+    from reactivate.dormancy.customers import codes_for
+    from reactivate.scoring.propensity import Context, choose
+
+    customers = targets if customers is None else customers
+    ctx = Context(customers, book, spec, as_of, None)
+    ctx.prior_fn = prior_scorer(customers, book.contacts, ctx.log, as_of, ctx.horizon, targets.index)
+    pos = codes_for(pd.Series(targets.index), customers.index)
+    p, info = choose(ctx, pos)
+    if info["source"] == "prior":
+        p = prior_propensity(feats, targets)  # exactly the documented prior on today's features
+    method = {"campaigns": "past campaigns (calibrated classifier)", "backtest": "backtest on the bank's history",
+              "bgnbd": "BG/NBD repeat-activity model", "prior": "documented prior",
+              "blend": "blend of " + ", ".join(info.get("candidates", {}).get("blend", {}).get("of", []))}
+    info["method"] = info["source"]
+    info["note"] = method[info["source"]]
+    if not info["learned_from_contacts"]:
+        p, cal = calibrate(p, seg, hist)
+        if cal["method"] != "prior":
+            info.update({k: v for k, v in cal.items() if k not in ("method", "note")})
+            info["method"] = f"{info['source']}+history"
+            info["note"] += "; level calibrated per segment to the contact history"
+        elif info["source"] == "prior":
+            info["note"] = cal["note"]
+    return np.clip(p, 0.001, 0.95), info
+
+
+def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict], spec: CampaignSpec,
+                  as_of: dt.date, known: frozenset[str] = frozenset({"contacts", "rm"}),
+                  decay_per_week: float = PRIOR_DECAY_PER_WEEK) -> pd.DataFrame:
+    """One profile row per segment: size, traits, shortfalls, reach, rank, urgency and start week.
+
+    ``urgency`` is the expected value lost by waiting one more week: the decay of
+    the chance of coming back (``decay_per_week``, estimated from the history)
+    on the segment's expected value, plus the expected value of members whose
+    regulatory date leaves no more than two weeks to act.
+
+    ``known`` names the inputs the book has ("contacts", "rm"): a shortfall is only
+    claimed from data that exists (no contact file is not "never contacted").
+    """
+    weeks = week_starts(spec, as_of)
+    g = s.groupby("segment_id", sort=True)
+    f = feats.assign(segment_id=s["segment_id"].to_numpy()).groupby("segment_id", sort=True)
+    t = pd.DataFrame({
+        "size": g.size(),
+        "expected_reactivations": g["p_reactivate"].sum(),
+        "expected_value": g["expected_value"].sum(),
+        "mean_p": g["p_reactivate"].mean(),
+    })
+    t["share"] = t["size"] / t["size"].sum()
+    for trait in PROFILE_TRAITS:
+        t[f"median_{trait}"] = f[trait].median()
+    t["long_dormant_share"] = (s["stage"] == "long_dormant").groupby(s["segment_id"]).mean()
+    for ch in CHANNELS:
+        t[f"reach_{ch}"] = (s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"]).mean()
+    # where service fell short
+    checks = {
+        "no contact in 12 months": (s["contacts_12m"] == 0) if "contacts" in known else None,
+        "no digital channel": feats["digital_reach"].fillna(0) == 0,
+        "no relationship manager": s["rm_id"].isna() if "rm" in known else None,
+        "deposit matures in the horizon": feats["maturing_soon"] > 0,
+        "term deposit matured and not rolled over": s["matured_not_rolled"],
+        "near the regulatory dormancy date": s["event"] == "deadline",
+    }
+    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"]).mean()
+    t["shortfalls"] = [
+        "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
+        for _, row in short.iterrows()  # one row per segment
+    ]
+    t = t.sort_values(["expected_value", "size"], ascending=[False, False], kind="stable")
+    t["rank"] = np.arange(1, len(t) + 1)
+    # recommended start week: a dated event shared by many members, else the pilot week
+    starts, why = [], []
+    for sid in t.index:  # one iteration per segment
+        members = s[s["segment_id"] == sid]
+        # deadlines and maturities move a whole segment; birthdays are spread over the year
+        dated = members[members["event"].isin(["deadline", "maturity"])]
+        if len(dated) >= 0.2 * len(members) and len(dated):
+            wk = int(dated["best_week"].mode().iloc[0])
+            ev = dated["event"].mode().iloc[0]
+            starts.append(weeks[wk].isoformat())
+            why.append(f"{len(dated) / len(members):.0%} have a deadline or maturity; most often {ev} "
+                       f"in week {wk + 1}")
+        else:
+            starts.append(weeks[0].isoformat())
+            why.append("pilot in week 1, then waves by priority")
+    t["start_week"] = starts
+    t["start_reason"] = why
+    t["segment_name"] = [profiles.get(sid, {}).get("name", sid) for sid in t.index]
+    t["kind"] = [profiles.get(sid, {}).get("kind", "cluster") for sid in t.index]
+    t["apart"] = [profiles.get(sid, {}).get("apart", "") for sid in t.index]
+    t["note"] = [profiles.get(sid, {}).get("note", "") for sid in t.index]
+    dl_soon = (s["event"] == "deadline").to_numpy() & (s["best_week"].to_numpy() <= 1)
+    lost_dl = pd.Series(np.where(dl_soon, s["expected_value"].to_numpy(), 0.0), index=s.index).groupby(
+        s["segment_id"]).sum().reindex(t.index).fillna(0.0)
+    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"]).sum().reindex(t.index).fillna(0)
+    t["urgency"] = t["expected_value"] * decay_per_week + lost_dl
+    t["urgency_reason"] = [
+        f"waiting a week costs about {u:,.0f} ({decay_per_week:.1%} of the chance"
+        + (f"; {int(k)} customers reach the regulatory date within two weeks)" if k else ")")
+        for u, k in zip(t["urgency"], n_dl, strict=True)
+    ]
+    t["rank_reason"] = [
+        f"expected {r.expected_reactivations:.0f} reactivations worth {r.expected_value:,.0f} from {r.size} customers"
+        for r in t.itertuples()
+    ]
+    t = t.reset_index()
+    rounding = {"share": 4, "urgency": 2, "expected_reactivations": 1, "expected_value": 2, "mean_p": 4, "long_dormant_share": 3,
+                **{f"median_{trait}": 2 for trait in PROFILE_TRAITS}, **{f"reach_{ch}": 3 for ch in CHANNELS}}
+    t = t.round(rounding)
+    lead = ["segment_id", "segment_name", "kind", "rank", "size", "share", "expected_reactivations",
+            "expected_value", "mean_p", "urgency", "urgency_reason", "start_week", "start_reason", "rank_reason",
+            "apart", "shortfalls"]
+    return t[lead + [c for c in t.columns if c not in lead]]

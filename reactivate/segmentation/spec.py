@@ -1,0 +1,170 @@
+"""Segmentation specs (``segments/*.toml``): features, algorithm, carve-outs, names.
+
+The default spec lives here in code and, identically, in
+``segments/default.toml``; every key is optional and unknown keys are errors
+that name the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reactivate.config.campaign import _build, _to_plain, read_toml
+from reactivate.errors import ConfigError
+from reactivate.dormancy.features import CATALOGUE
+
+TRANSFORMS = ("none", "log", "sqrt")
+ALGORITHMS = ("kmeans", "gmm")
+COVARIANCE_TYPES = ("diag", "full")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    #: "none", "log" (log1p, for money and counts) or "sqrt"
+    transform: str = "none"
+    #: values above this quantile of the fitting sample are capped (1.0 = no cap)
+    cap_quantile: float = 0.99
+    #: weight after standardizing (0 drops the feature)
+    weight: float = 1.0
+
+
+def _default_features() -> dict[str, FeatureSpec]:
+    return {
+        "balance": FeatureSpec(transform="log"),
+        "days_dormant": FeatureSpec(),
+        "age": FeatureSpec(),
+        "tenure_years": FeatureSpec(),
+        "n_products": FeatureSpec(),
+        "digital_reach": FeatureSpec(),
+        "phone_reach": FeatureSpec(weight=0.5),
+        "txn_per_year": FeatureSpec(transform="log"),
+        "txn_amount": FeatureSpec(transform="log"),
+        "maturing_soon": FeatureSpec(weight=0.7),
+        "has_rm": FeatureSpec(weight=0.7),
+    }
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    #: "kmeans", or "gmm": a Gaussian mixture started from the k-means centroids (soft, elliptical clusters)
+    name: str = "kmeans"
+    #: for "gmm": "diag" (one variance per feature and cluster) or "full"
+    covariance_type: str = "diag"
+    #: a fixed number of clusters; 0 = choose from k_min..k_max by silhouette
+    k: int = 0
+    k_min: int = 3
+    k_max: int = 8
+    random_state: int = 0
+    #: fit on a random sample of at most this many customers, then assign everyone
+    sample_size: int = 200_000
+    n_init: int = 4
+
+
+@dataclass(frozen=True)
+class CarveOut:
+    """A rule-based segment taken out before clustering, never mixed into clusters.
+
+    ``when`` is a condition on customer columns: ``hardship``,
+    ``balance >= 1000000``, ``days_to_deadline <= 90``, joined by ``and``.
+    """
+
+    id: str
+    name: str = ""
+    when: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Override:
+    name: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    algorithm: Algorithm = field(default_factory=Algorithm)
+    features: dict[str, FeatureSpec] = field(default_factory=_default_features)
+    carve_outs: tuple[CarveOut, ...] = (
+        CarveOut(id="hardship", name="Hardship · care first", when="hardship",
+                 note="Human contact only, a care check-in, no product pitch."),
+    )
+    #: analyst names and notes per segment id (e.g. [overrides.S03])
+    overrides: dict[str, Override] = field(default_factory=dict)
+    source: str = "<defaults>"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _to_plain(self)
+        out.pop("source", None)
+        return out
+
+
+_COND = re.compile(r"^\s*(not\s+)?([a-z_][a-z0-9_]*)\s*(?:(<=|>=|==|!=|<|>)\s*(-?[0-9.]+))?\s*$")
+
+
+def parse_condition(text: str, where: str) -> list[tuple[bool, str, str | None, float | None]]:
+    """Parse ``a and b >= 3 and not c`` into (negate, column, op, value) terms."""
+    terms = []
+    for part in re.split(r"\s+and\s+", text.strip()):
+        m = _COND.match(part)
+        if not m:
+            raise ConfigError(
+                f"{where}: cannot read the condition {part!r} "
+                "(use e.g. 'hardship', 'balance >= 1000000', 'not has_rm', joined by 'and')"
+            )
+        neg, col, op, val = m.groups()
+        terms.append((bool(neg), col, op, float(val) if val is not None else None))
+    return terms
+
+
+def load_segment_spec(path: str | Path | None) -> SegmentSpec:
+    if path is None:
+        return _check(SegmentSpec())
+    raw = read_toml(path)
+    spec = _build(SegmentSpec, raw, str(path), "")
+    return _check(dataclasses.replace(spec, source=str(path)))
+
+
+def spec_from_dict(raw: dict[str, Any], where: str) -> SegmentSpec:
+    """A spec from plain data (``SegmentSpec.to_dict()``, e.g. as saved in a model file), checked."""
+    spec = _build(SegmentSpec, raw, where, "")
+    return _check(dataclasses.replace(spec, source=where))
+
+
+def _check(spec: SegmentSpec) -> SegmentSpec:
+    where = spec.source
+    a = spec.algorithm
+    if a.name not in ALGORITHMS:
+        raise ConfigError(f"{where}: algorithm.name={a.name!r} should be one of {', '.join(ALGORITHMS)}")
+    if a.covariance_type not in COVARIANCE_TYPES:
+        raise ConfigError(f"{where}: algorithm.covariance_type={a.covariance_type!r} should be one of "
+                          f"{', '.join(COVARIANCE_TYPES)}")
+    if a.k == 0 and not 2 <= a.k_min <= a.k_max:
+        raise ConfigError(f"{where}: need 2 <= algorithm.k_min <= algorithm.k_max, got {a.k_min}, {a.k_max}")
+    if a.k < 0 or a.k == 1:
+        raise ConfigError(f"{where}: algorithm.k={a.k} should be 0 (choose) or >= 2")
+    if a.sample_size < 1000:
+        raise ConfigError(f"{where}: algorithm.sample_size={a.sample_size} should be >= 1000")
+    for name, fs in spec.features.items():
+        if name not in CATALOGUE:
+            raise ConfigError(f"{where}: features.{name}: unknown feature (known: {', '.join(CATALOGUE)})")
+        if fs.transform not in TRANSFORMS:
+            raise ConfigError(f"{where}: features.{name}.transform={fs.transform!r} should be one of "
+                              f"{', '.join(TRANSFORMS)}")
+        if not 0.5 <= fs.cap_quantile <= 1 or fs.weight < 0:
+            raise ConfigError(f"{where}: features.{name}: cap_quantile must be in 0.5..1 and weight >= 0")
+    if not any(fs.weight > 0 for fs in spec.features.values()):
+        raise ConfigError(f"{where}: features: at least one feature needs a weight > 0")
+    ids = [c.id for c in spec.carve_outs]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{where}: carve_outs: ids must be unique, got {ids}")
+    for c in spec.carve_outs:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", c.id) or re.fullmatch(r"S\d+", c.id):
+            raise ConfigError(f"{where}: carve_outs: id {c.id!r} should be a word that is not S<number>")
+        if not c.when:
+            raise ConfigError(f"{where}: carve_outs.{c.id}: 'when' is required")
+        parse_condition(c.when, f"{where}: carve_outs.{c.id}.when")
+    return spec
