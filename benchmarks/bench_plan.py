@@ -44,8 +44,8 @@ def ensure_book(n: int, fmt: str, seed: int = 0) -> Path:
 
 def run_one(book: Path, fmt: str, out: Path) -> None:
     """Child process: run the plan, print timings as JSON."""
-    from reactivate.outputs.writer import write_run
     from reactivate.jobs.pipeline import run_plan
+    from reactivate.outputs.writer import write_run
 
     ext = {"csv": "csv", "csv.gz": "csv.gz", "parquet": "parquet"}[fmt]
     t0 = time.perf_counter()

@@ -25,7 +25,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from reactivate.outputs.writer import csv_bytes, json_bytes  # noqa: E402
+from reactivate.outputs.files import csv_bytes, json_bytes  # noqa: E402
 from reactivate.schema import CHANNELS  # noqa: E402
 
 WEEKS = [d.date().isoformat() for d in pd.date_range("2026-12-07", periods=12, freq="7D")]

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" uplift {r.uplift * 100:+.2f} pp (95% CI {r.ci_low * 100:+.2f} to {r.ci_high * 100:+.2f})")
     if args.out:
         from reactivate.outputs.evalcharts import arms_chart, figure_bytes
-        from reactivate.outputs.writer import csv_bytes, staged
+        from reactivate.outputs.files import csv_bytes, staged
 
         with staged(args.out) as stage:
             stage.write("hillstrom_uplift.csv", csv_bytes(res.round(6)))

@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from reactivate.demo.book import generate_book, write_book
-from reactivate.outputs.writer import write_run
 from reactivate.jobs.pipeline import run_plan
+from reactivate.outputs.writer import write_run
 
 AS_OF = dt.date(2026, 11, 30)
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reactivate.outputs.writer import write_run
 from reactivate.jobs.pipeline import run_plan
 from reactivate.jobs.segments import profile_cards
+from reactivate.outputs.writer import write_run
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "online-retail" / "onlineretail.csv.gz"
 AS_OF = dt.date(2011, 12, 9)

@@ -61,8 +61,8 @@ def demo_book(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_run(demo_book, tmp_path_factory):
     """The plan run on the demo book, and its written outputs."""
-    from reactivate.outputs.writer import write_run
     from reactivate.jobs.pipeline import run_plan
+    from reactivate.outputs.writer import write_run
 
     run = run_plan(
         as_of=AS_OF,

@@ -72,8 +72,8 @@ def test_lift():
 def demo_customers(demo_book):
     """The demo book's transactions and customer table."""
     from reactivate.config.campaign import load_campaign
-    from reactivate.dormancy.customers import build_customers
     from reactivate.data.load import load_book
+    from reactivate.dormancy.customers import build_customers
 
     spec = load_campaign(None)
     b = load_book(accounts=demo_book / "accounts.csv", transactions=demo_book / "transactions.csv", spec=spec,

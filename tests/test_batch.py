@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactivate.jobs.weekly import parse_week, run_week, week_of
 from reactivate.errors import ConfigError
+from reactivate.jobs.weekly import parse_week, run_week, week_of
 from reactivate.loop.ledger import open_ledger
 
 W1, W2 = "2026-W50", "2026-W51"

@@ -8,8 +8,8 @@ import subprocess
 
 import pandas as pd
 
-from reactivate.jobs.weekly import parse_week, run_week
 from reactivate.config.campaign import load_campaign
+from reactivate.jobs.weekly import parse_week, run_week
 from tests.conftest import ROOT
 
 WEEKLY = ROOT / "examples" / "weekly"

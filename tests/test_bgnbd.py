@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.scoring.bgnbd import BGNBD, log_likelihood, rfm_from_events
 from reactivate.errors import InputDataError, NotFittedError
+from reactivate.scoring.bgnbd import BGNBD, log_likelihood, rfm_from_events
 from tests.conftest import SHARED_DATA
 
 CDNOW = SHARED_DATA / "cdnow-sample" / "CDNOW_sample.txt"

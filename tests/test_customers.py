@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from reactivate.config.campaign import load_campaign
-from reactivate.dormancy.customers import build_customers
 from reactivate.data.load import load_book
+from reactivate.dormancy.customers import build_customers
 from tests.conftest import AS_OF, write
 
 

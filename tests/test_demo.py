@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 
 from reactivate.demo import book as demo
-from reactivate.demo.book import ACTIVITY_STATES, PERSONA_BASE_RATE, PERSONAS, DemoBook, generate_book, write_book
+from reactivate.demo.book import (
+    ACTIVITY_STATES,
+    PERSONA_BASE_RATE,
+    PERSONAS,
+    DemoBook,
+    generate_book,
+    write_book,
+)
 from reactivate.errors import ConfigError, OutputError
 from reactivate.schema import (
     ACCOUNTS,

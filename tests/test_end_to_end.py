@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reactivate.outputs.writer import write_run
 from reactivate.jobs.pipeline import run_plan
+from reactivate.outputs.writer import write_run
 from reactivate.schema import CHANNELS
 from tests.conftest import AS_OF, ROOT
 

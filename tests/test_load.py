@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from reactivate.config.campaign import load_campaign
-from reactivate.errors import InputDataError
 from reactivate.data.load import load_book
+from reactivate.errors import InputDataError
 from tests.conftest import AS_OF, write
 
 HEADER = "customer_id,account_id,product,open_date,last_activity_date,balance"

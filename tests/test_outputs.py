@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reactivate.outputs.writer import Staging, csv_bytes, write_grouped_csv
+from reactivate.outputs.files import Staging, csv_bytes
+from reactivate.outputs.writer import write_grouped_csv
 
 
 def test_csv_is_plain_unless_a_value_needs_quotes():

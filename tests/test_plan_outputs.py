@@ -9,7 +9,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reactivate.outputs.writer import EXCEL_COLUMNS, neutralise, write_run
+from reactivate.outputs.files import neutralise
+from reactivate.outputs.writer import EXCEL_COLUMNS, write_run
 
 
 def test_neutralise_defuses_formulas_only():

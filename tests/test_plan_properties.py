@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reactivate.config.campaign import Journey, JourneyStep, load_campaign
-from reactivate.outputs.writer import csv_bytes
+from reactivate.outputs.files import csv_bytes
 from reactivate.planning.plan import build_plan
 from reactivate.schema import CHANNELS
 from tests.conftest import AS_OF

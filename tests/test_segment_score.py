@@ -130,8 +130,8 @@ def test_gaussian_mixture_option_finds_the_groups(covariance_type):
 
 
 def test_gaussian_mixture_model_saves_and_reloads(tmp_path):
-    from reactivate.segmentation.store import load_model, save_model
     from reactivate.segmentation.spec import Algorithm
+    from reactivate.segmentation.store import load_model, save_model
 
     X = blobs()
     cust = pd.DataFrame({"hardship": np.zeros(len(X), dtype=bool)})

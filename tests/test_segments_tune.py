@@ -7,8 +7,8 @@ import json
 import pandas as pd
 from typer.testing import CliRunner
 
-from reactivate.outputs.charts import k_scores
 from reactivate.cli import app
+from reactivate.outputs.charts import k_scores
 
 runner = CliRunner()
 

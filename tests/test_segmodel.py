@@ -13,8 +13,8 @@ from reactivate.errors import ConfigError
 from reactivate.jobs.pipeline import run_plan
 from reactivate.jobs.segments import fit_segments
 from reactivate.segmentation.cluster import segment_customers
-from reactivate.segmentation.store import load_model, read_model, save_model, segment_drift
 from reactivate.segmentation.spec import FeatureSpec, SegmentSpec
+from reactivate.segmentation.store import load_model, read_model, save_model, segment_drift
 from tests.conftest import AS_OF, ROOT
 from tests.test_segment_score import blobs
 

@@ -119,8 +119,8 @@ def plan_cmd(
         return
 
     def go():
-        from reactivate.outputs.writer import write_run
         from reactivate.jobs.pipeline import run_plan
+        from reactivate.outputs.writer import write_run
 
         steps = PLAN_STEPS + ([] if no_report else REPORT_STEPS)
         with bar("plan", steps, quiet) as step:
@@ -204,8 +204,8 @@ def rank_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.outputs.writer import write_ranking
         from reactivate.jobs.pipeline import run_plan
+        from reactivate.outputs.writer import write_ranking
 
         run = run_plan(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
                        campaign=campaign, segments=segments, segments_model=segments_model, plan=False)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reactivate.config.toml import build, read_toml, to_plain
 from reactivate.errors import ConfigError
 from reactivate.schema import CHANNELS, TABLES
+from reactivate.themes import THEMES
 
+# the optimizer's methods (reactivate.planning.optimizer): a fast Lagrangian default, an exact min-cost flow
+METHODS = ("lagrangian", "exact")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -318,7 +319,7 @@ class CampaignSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved spec as plain JSON-ready data."""
-        out = _to_plain(self)
+        out = to_plain(self)
         out.pop("source", None)
         return out
 
@@ -349,7 +350,7 @@ def load_campaign(path: str | Path | None) -> CampaignSpec:
                 for k, v in chans.items()
             },
         }
-    spec = _build(CampaignSpec, raw, str(path), "")
+    spec = build(CampaignSpec, raw, str(path), "")
     spec = dataclasses.replace(spec, source=str(path))
     if spec.rm.overrides_file:
         from_file = read_rm_overrides(Path(path).parent / spec.rm.overrides_file, str(path))
@@ -381,19 +382,6 @@ def read_rm_overrides(path: Path, where: str) -> dict[str, int]:
         raise ConfigError(f"{path}: column rm_id: {int(dup.sum())} repeated RM(s), first at line(s) "
                           f"{(df.index[dup] + 2).tolist()[:5]}")
     return dict(zip(df["rm_id"].astype(str), calls.astype(int).tolist(), strict=True))
-
-
-def read_toml(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: file not found")
-    try:
-        with p.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text") from None
 
 
 def _check(spec: CampaignSpec) -> CampaignSpec:
@@ -451,8 +439,6 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
             problems.append(f"{key}={val} should be between 0 and 1")
     if spec.campaign.id in h.exclusive_with:
         problems.append(f"holdout.exclusive_with: names this campaign ({spec.campaign.id!r}) itself")
-    from reactivate.themes import THEMES
-
     known_themes = set(THEMES) | set(spec.themes.text)
     for seg, theme in spec.themes.segments.items():
         if theme not in known_themes:
@@ -474,8 +460,6 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
         for theme in j.themes:
             if theme not in known_themes:
                 problems.append(f"journeys.{name}.themes: unknown theme {theme!r}")
-    from reactivate.planning.optimizer import METHODS
-
     if spec.optimizer.method not in METHODS:
         problems.append(f"optimizer.method={spec.optimizer.method!r} should be one of {', '.join(METHODS)}")
     if spec.optimizer.delay_cost < 0 or spec.optimizer.iterations < 1:
@@ -496,78 +480,3 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
     if problems:
         raise ConfigError(f"{where}: " + "; ".join(problems))
     return spec
-
-
-def _build(cls: type, raw: Any, where: str, key: str) -> Any:
-    """Build dataclass ``cls`` from TOML data, rejecting unknown keys."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: [{key}] should be a table, got {type(raw).__name__}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
-    kwargs: dict[str, Any] = {}
-    for k, v in raw.items():
-        full = f"{key}.{k}" if key else k
-        if k not in names:
-            raise ConfigError(f"{where}: unknown key {full!r} (known: {', '.join(sorted(names))})")
-        kwargs[k] = _convert(hints[k], v, where, full)
-    for f in dataclasses.fields(cls):
-        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if no_default and f.name not in kwargs:
-            raise ConfigError(f"{where}: [{key}] needs the key {f.name!r}")
-    return cls(**kwargs)
-
-
-def _convert(tp: Any, v: Any, where: str, key: str) -> Any:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, v, where, key)
-    if origin in (types.UnionType, typing.Union):
-        inner = [a for a in args if a is not type(None)]
-        return _convert(inner[0], v, where, key)
-    if origin is dict:
-        if not isinstance(v, dict):
-            raise ConfigError(f"{where}: {key} should be a table")
-        return {str(k): _convert(args[1], x, where, f"{key}.{k}") for k, x in v.items()}
-    if origin is tuple:
-        if not isinstance(v, (list, tuple)):  # tuples come from the built-in channel settings
-            raise ConfigError(f"{where}: {key} should be a list, got {v!r}")
-        return tuple(_convert(args[0], x, where, key) for x in v)
-    if tp is dt.date:
-        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-            return v
-        if isinstance(v, str):
-            try:
-                return dt.date.fromisoformat(v)
-            except ValueError:
-                pass
-        raise ConfigError(f"{where}: {key}={v!r} should be a date like 2026-12-07")
-    if tp is bool:
-        if not isinstance(v, bool):
-            raise ConfigError(f"{where}: {key}={v!r} should be true or false")
-        return v
-    if tp is int:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ConfigError(f"{where}: {key}={v!r} should be a whole number")
-        return v
-    if tp is float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ConfigError(f"{where}: {key}={v!r} should be a number")
-        return float(v)
-    if tp is str:
-        if not isinstance(v, str):
-            raise ConfigError(f"{where}: {key}={v!r} should be text")
-        return v
-    raise ConfigError(f"{where}: {key}: unsupported value {v!r}")  # pragma: no cover
-
-
-def _to_plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {k: _to_plain(v) for k, v in obj.items()}
-    if isinstance(obj, tuple):
-        return [_to_plain(v) for v in obj]
-    if isinstance(obj, dt.date):
-        return obj.isoformat()
-    return obj

@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
-from reactivate.errors import InputDataError
 from reactivate.data.io import RawTable, fingerprint, read_table
-from reactivate.schema import TABLES
 from reactivate.data.validate import check_table, render
+from reactivate.errors import InputDataError
+from reactivate.schema import TABLES
 
 
 @dataclass

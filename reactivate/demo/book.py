@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from reactivate.dormancy.ids import days_to_datetime
 from reactivate.errors import ConfigError, OutputError
 from reactivate.schema import (
     ACCOUNTS,
@@ -349,13 +350,6 @@ def _labels(codes: np.ndarray, values: tuple[str, ...], valid: np.ndarray | None
 
 def _series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
     return arr.to_pandas().reset_index(drop=True)
-
-
-def _days_to_datetime(days: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    out = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[s]")
-    if valid is not None:
-        out[~valid] = np.datetime64("NaT")
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -797,13 +791,13 @@ def _frames(
         "customer_id": _series(customer_id.take(owner)),
         "account_id": _series(account_id),
         "product": _labels(acc["product"], PRODUCTS),
-        "open_date": _days_to_datetime(acc["opened"]),
-        "last_activity_date": _days_to_datetime(acc["last"], acc["used"]),
+        "open_date": days_to_datetime(acc["opened"]),
+        "last_activity_date": days_to_datetime(acc["last"], ~acc["used"]),
         "balance": acc["balance"],
-        "maturity_date": _days_to_datetime(acc["maturity"], acc["term"]),
+        "maturity_date": days_to_datetime(acc["maturity"], ~acc["term"]),
         "rm_id": _series(rm_id.take(owner)),
         "branch_id": _series(branch_id.take(owner)),
-        "birth_date": _days_to_datetime(cust["birth"][acc["owner"]]),
+        "birth_date": days_to_datetime(cust["birth"][acc["owner"]]),
     }
     for i, ch in enumerate(CHANNELS):
         accounts[f"has_{ch}"] = cust["has"][acc["owner"], i]
@@ -825,7 +819,7 @@ def _frames(
     }
     contacts = {
         "customer_id": _series(customer_id.take(pa.array(con["owner"]))),
-        "date": _days_to_datetime(con["day"]),
+        "date": days_to_datetime(con["day"]),
         "channel": _labels(con["channel"], CHANNELS),
         "campaign": _campaign_labels(con["day"]),
         "outcome": _labels(con["outcome"], OUTCOMES),

@@ -8,7 +8,6 @@ outputs are made of; :mod:`reactivate.outputs.writer` writes it.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +15,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import reactivate.segmentation.cluster  # noqa: F401
 from reactivate import __version__
 from reactivate.config.campaign import CampaignSpec, load_campaign
-from reactivate.dormancy.customers import build_customers
-from reactivate.errors import ConfigError, InputDataError
-from reactivate.dormancy.features import model_features
 from reactivate.data.load import Book, load_book
+from reactivate.dormancy.customers import build_customers
+from reactivate.dormancy.features import model_features
+from reactivate.errors import ConfigError, InputDataError
+from reactivate.loop.record import merge_history
+from reactivate.planning.plan import build_plan
 from reactivate.schema import CHANNELS
+from reactivate.scoring.learn import apply_learning
+from reactivate.scoring.rank import score_targets
+from reactivate.segmentation.cluster import assign_segments, describe_segments, segment_customers
 from reactivate.segmentation.spec import SegmentSpec, load_segment_spec
+from reactivate.segmentation.store import (
+    read_model,  # read before the (slow) load of the book: fail fast
+    segment_drift,
+)
 
 
 @dataclass
@@ -74,7 +83,6 @@ def load_specs(campaign=None, segments=None, segments_model=None):
     if segments is not None:
         raise ConfigError("give either a segmentation spec or a saved segment model, not both "
                           "(the model carries the spec it was fitted with)")
-    from reactivate.segmentation.store import read_model  # read before the (slow) load of the book: fail fast
 
     saved = read_model(segments_model)
     return spec, saved.spec, saved
@@ -111,7 +119,6 @@ def load_targets(
     clock = clock or _Clock()
     book = load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=as_of)
     if history is not None:  # the ledger's touches and outcomes count like the contact history
-        from reactivate.loop.record import merge_history
 
         book = merge_history(book, history)
     clock.lap("load")
@@ -145,10 +152,8 @@ def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
     profiles : segment id -> name, apart, note, kind
     drift : dict (see :func:`reactivate.segmentation.store.segment_drift`), None without a saved model
     """
-    from reactivate.segmentation.cluster import assign_segments, describe_segments, segment_customers
 
     if saved is not None:
-        from reactivate.segmentation.store import segment_drift
 
         seg = assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
         drift = segment_drift(seg, saved.fit_counts, customer_ids=t.targets.index, assignment=saved.assignment)
@@ -191,31 +196,24 @@ def run_plan(
     ConfigError, InputDataError
     """
     clock = _Clock(progress)
-    # scikit-learn takes seconds to import: do it while the inputs load
-    warm = threading.Thread(target=_import_models, name="reactivate-imports", daemon=True)
-    warm.start()
     spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
                      clock=clock, history=history)
     book, customers, targets, feats = t.book, t.customers, t.targets, t.features
 
-    warm.join()
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
     clock.lap("segment")
 
-    from reactivate.scoring.rank import score_targets
 
     scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of,
                                                             customers)
     if learned is not None:
-        from reactivate.scoring.learn import apply_learning
 
         scores, fit, score_info["learning"] = apply_learning(scores, fit, learned, spec, as_of)
     clock.lap("score")
 
     result = None
     if plan:
-        from reactivate.planning.plan import build_plan
 
         result = build_plan(scores, fit, spec, as_of)
         clock.lap("plan")
@@ -237,10 +235,6 @@ def run_plan(
         run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
     return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps,
                    fit=fit)
-
-
-def _import_models() -> None:
-    import reactivate.segmentation.cluster  # noqa: F401
 
 
 def _libraries() -> dict[str, str]:

@@ -14,7 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 from reactivate import __version__
+from reactivate.errors import ConfigError
 from reactivate.jobs.pipeline import load_specs, load_targets, segment_targets
+from reactivate.outputs import charts
+from reactivate.outputs.files import csv_bytes, json_bytes, staged
+from reactivate.scoring.rank import score_targets
+from reactivate.segmentation.cluster import SELECTION_SAMPLE, Segmenter, carve_out_free
+from reactivate.segmentation.store import save_model
 
 #: columns of a profile card, in order (all from ``segments.csv``)
 CARD_TRAITS = ("median_balance", "median_days_dormant", "median_age", "median_tenure_years")
@@ -43,7 +49,6 @@ def fit_segments(*, as_of: dt.date, model_path: str | Path, accounts=None, trans
     ------
     ConfigError, InputDataError, OutputError
     """
-    from reactivate.segmentation.store import save_model
 
     spec, seg_spec, _ = load_specs(campaign, segments, None)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
@@ -67,7 +72,6 @@ def describe(*, as_of: dt.date, accounts=None, transactions=None, contacts=None,
     ------
     ConfigError, InputDataError
     """
-    from reactivate.scoring.rank import score_targets
 
     spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
@@ -128,7 +132,6 @@ def profile_cards(table: pd.DataFrame) -> str:
 
 def write_description(d: Description, out: str | Path) -> list[str]:
     """Write segments.csv, segments.json and run.json into ``out`` (replaced whole); returns the file names."""
-    from reactivate.outputs.writer import csv_bytes, json_bytes, staged
 
     with staged(out) as stage:
         stage.write("segments.csv", csv_bytes(d.segments))
@@ -142,7 +145,6 @@ def write_description(d: Description, out: str | Path) -> list[str]:
         if d.traits is not None and len(d.segments):
             import tempfile
 
-            from reactivate.outputs import charts
 
             names = d.segments.set_index("segment_id")["segment_name"]
             with tempfile.TemporaryDirectory() as tmp:
@@ -175,8 +177,6 @@ def tune(*, as_of: dt.date, k_min: int, k_max: int, accounts=None, transactions=
     ------
     ConfigError, InputDataError
     """
-    from reactivate.errors import ConfigError
-    from reactivate.segmentation.cluster import SELECTION_SAMPLE, Segmenter, carve_out_free
 
     if not 2 <= k_min <= k_max:
         raise ConfigError(f"need 2 <= --k-min <= --k-max, got {k_min} and {k_max}")
@@ -198,8 +198,6 @@ def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
     """k_scores.csv, k_scores.png and k_choice.json, all or nothing."""
     import tempfile
 
-    from reactivate.outputs import charts
-    from reactivate.outputs.writer import csv_bytes, json_bytes, staged
 
     with staged(out) as stage:
         stage.write("k_scores.csv", csv_bytes(tn.table))

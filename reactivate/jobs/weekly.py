@@ -45,7 +45,15 @@ import pandas as pd
 from reactivate import __version__
 from reactivate.config.campaign import CampaignSpec, load_campaign
 from reactivate.errors import ConfigError
+from reactivate.jobs.pipeline import _plan_summary, run_plan
+from reactivate.loop.ledger import ledger_url, open_ledger
+from reactivate.loop.record import record_outcomes
+from reactivate.outputs.files import csv_bytes, safe_name
+from reactivate.outputs.writer import write_run
+from reactivate.planning.plan import build_plan
 from reactivate.schema import CHANNELS, OUTCOMES
+from reactivate.scoring.learn import outcome_counts
+from reactivate.scoring.timing import campaign_start
 
 log = logging.getLogger("reactivate.jobs.weekly")
 
@@ -139,7 +147,6 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     ------
     ConfigError, InputDataError (exit 2), LockedError, OutputError (exit 3)
     """
-    from reactivate.loop.ledger import ledger_url, open_ledger
 
     campaign = Path(campaign)
     spec = load_campaign(campaign)
@@ -155,7 +162,7 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     inp = spec.inputs
     root = Path(out) if out is not None else resolve(spec, base, inp.out or "runs", label)
     camp = spec.campaign.id
-    week_out = root / _safe(camp) / label
+    week_out = root / safe_name(camp) / label
     url = ledger_url(ledger) if ledger else (ledger_url(spec.ledger.url, base) if spec.ledger.url
                                               else ledger_url(root / "ledger.sqlite"))
     paths = {k: resolve(spec, base, getattr(inp, k), label)
@@ -194,9 +201,6 @@ def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campai
     ------
     ConfigError, InputDataError (exit 2), LockedError, OutputError (exit 3)
     """
-    from reactivate.config.campaign import CampaignSpec
-    from reactivate.loop.ledger import ledger_url, open_ledger
-    from reactivate.scoring.timing import campaign_start
 
     spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
     _check_loop_config(spec)
@@ -217,10 +221,6 @@ def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campai
 
 
 def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang=None) -> WeekResult:
-    from reactivate.scoring.learn import outcome_counts
-    from reactivate.outputs.writer import write_run
-    from reactivate.jobs.pipeline import run_plan
-    from reactivate.loop.record import record_outcomes
 
     camp = spec.campaign.id
     t0 = time.perf_counter()
@@ -247,7 +247,6 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, r
     _event("planned", **fields, touches=len(run.result.plan), followups=len(loop["followups"]),
            excluded=loop["excluded"])
 
-    from reactivate.jobs.pipeline import _plan_summary
 
     run.summary.update(_plan_summary(run.result))
     # what was imported, without the new/already counts: a rerun of the week writes the same bytes
@@ -283,7 +282,6 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, r
 
 def plan_week(run, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date) -> dict:
     """Plan the week with the loop's rules (rest, touch limit, follow-ups); sets ``run.result``."""
-    from reactivate.planning.plan import build_plan
 
     spec, sc = run.spec, run.scores
     camp = spec.campaign.id
@@ -479,20 +477,15 @@ def ledger_rows(run, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFr
 
 def followup_files(followups: pd.DataFrame) -> dict[str, bytes]:
     """followups.csv and each RM's weekly follow-up list followups/<week>/<rm>.csv."""
-    from reactivate.outputs.writer import _safe, csv_bytes
 
     files = {"followups.csv": csv_bytes(followups)}
     for (ws, rm), g in followups.groupby(["week_start", "rm_id"], sort=True):  # one per RM list
-        files[f"followups/{ws}/{_safe(rm)}.csv"] = csv_bytes(g.drop(columns=["rm_id", "week_start"]))
+        files[f"followups/{ws}/{safe_name(rm)}.csv"] = csv_bytes(g.drop(columns=["rm_id", "week_start"]))
     return files
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name)).strip(".") or "_"
 
 
 def _event(event: str, **fields) -> None:

@@ -42,7 +42,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from reactivate.data.load import load_book
+from reactivate.dormancy.ids import codes_for
 from reactivate.errors import InputDataError
+from reactivate.outputs.evalcharts import figure_bytes, uplift_at_k_chart, uplift_chart
+from reactivate.outputs.files import csv_bytes, json_bytes, staged
 
 Z95 = float(stats.norm.ppf(0.975))
 UPLIFT_COLUMNS = ["dimension", "value", "n_treated", "n_control", "reactivated_treated", "reactivated_control",
@@ -155,7 +159,6 @@ class Evaluation:
 
 def reactivation_flags(t0: pd.Series, book, window_days: int) -> np.ndarray:
     """Per customer (index of ``t0``, the window start), whether they were active within the window."""
-    from reactivate.dormancy.customers import codes_for
 
     index = pd.Index(t0.index.astype(str), dtype=object)
     start = t0.to_numpy(dtype="datetime64[s]")
@@ -189,7 +192,6 @@ def evaluate_campaign(ledger, spec, *, accounts=None, transactions=None, as_of: 
     InputDataError
         No data given, invalid data, or the ledger holds no assignment of the campaign.
     """
-    from reactivate.data.load import load_book
 
     camp = spec.campaign.id
     a = ledger.assignments(camp)
@@ -285,8 +287,6 @@ def _plain(v):
 
 def write_evaluation(ev: Evaluation, out: str | Path) -> None:
     """uplift.csv, uplift_at_k.csv, evaluation.json, uplift.png and uplift_at_k.png into ``out``, all or nothing."""
-    from reactivate.outputs.evalcharts import figure_bytes, uplift_at_k_chart, uplift_chart
-    from reactivate.outputs.writer import csv_bytes, json_bytes, staged
 
     with staged(out) as stage:
         stage.write("uplift.csv", csv_bytes(ev.uplift.round(6)))

@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
-from reactivate.errors import InputDataError
 from reactivate.data.io import read_table
-from reactivate.loop.ledger import Ledger
 from reactivate.data.load import Book
-from reactivate.schema import CHANNELS, OUTCOMES, TABLES
 from reactivate.data.validate import check_table, render
+from reactivate.errors import InputDataError
+from reactivate.loop.ledger import Ledger
+from reactivate.schema import CHANNELS, OUTCOMES, TABLES
 
 #: a delivery may be reported up to this many days after the start of the week it was issued for
 MATCH_DAYS = 28

@@ -15,6 +15,7 @@ import functools
 import numpy as np
 import pandas as pd
 
+from reactivate.errors import OutputError
 from reactivate.outputs.i18n import phrase, t
 
 # one colour per channel, the same in every chart
@@ -174,7 +175,6 @@ def style(lang: str = "en"):
     if lang == "zh":
         font = cjk_font()
         if font is None:
-            from reactivate.errors import OutputError
 
             raise OutputError("no installed font has Chinese glyphs, so a zh report cannot be drawn; "
                               "install one (Debian: apt-get install fonts-noto-cjk)")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from reactivate.errors import ConfigError
+
 LANGS = ("en", "zh")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -370,7 +372,6 @@ def feature(name: str, lang: str = "en") -> str:
 def check_lang(lang: str) -> str:
     """``lang`` if it is supported, else a :class:`~reactivate.errors.ConfigError`."""
     if lang not in LANGS:
-        from reactivate.errors import ConfigError
 
         raise ConfigError(f"--lang={lang!r} is not supported; use one of: {', '.join(LANGS)}")
     return lang

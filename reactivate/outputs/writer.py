@@ -1,34 +1,32 @@
-"""Writing a run's outputs: all or nothing.
+"""Writing a run's outputs (plan, scores, segments, RM lists and workbooks, report), all or nothing.
 
-Everything is written into a fresh sibling directory first and swapped into
-place only when complete, so a failed run leaves the previous outputs as they
-were. A directory that holds no ``run.json`` is never replaced (it is not
-ours), unless it is empty. The replaced outputs are deleted by a detached
-background process (a weekly run replaces tens of thousands of RM lists, and
-deleting them is slow on some file systems); leftovers of an interrupted
-deletion are swept by the next run.
+The files are staged by :mod:`reactivate.outputs.files` and swapped into place only when complete.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
-import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from reactivate.errors import OutputError
+from reactivate.labels import text_from_keys
+from reactivate.outputs.files import (
+    Staging,
+    csv_bytes,
+    json_bytes,
+    neutral_categorical,
+    neutralise,
+    safe_name,
+    staged,
+)
+from reactivate.outputs.report import render_report
+from reactivate.scoring.timing import festival_ahead, festivals, week_starts
+from reactivate.themes import LANGS, opener, theme_name, theme_text
 
 PLAN_COLUMNS = ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id", "theme", "reason",
                 "journey", "condition", "best_time"]
@@ -39,142 +37,6 @@ EXCEL_COLUMNS = {
     "en": ["Customer", "Why now", "Theme", "Opener", "Channel", "Last contacts", "Best time"],
     "zh": ["客户", "为何现在", "主题", "开场白", "渠道", "最近联系", "最佳时间"],
 }
-#: a spreadsheet reads a cell starting with one of these as a formula
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _arrow(values) -> pa.Array:
-    """One output column as Arrow: dates as date32, categoricals as dictionaries, text as strings."""
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values
-    if isinstance(values, pd.Series):
-        values = values.to_numpy() if values.dtype.kind == "M" else values.array
-    if isinstance(values, pd.Categorical):
-        codes = np.asarray(values.codes)
-        cats = pa.array(np.asarray(values.categories, dtype=object).astype(str), type=pa.string())
-        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), cats)
-    arr = np.asarray(values) if not isinstance(values, pd.api.extensions.ExtensionArray) else values
-    if isinstance(arr, np.ndarray) and arr.dtype.kind == "M":
-        return pa.array(arr.astype("datetime64[D]"), type=pa.date32())
-    if isinstance(arr, np.ndarray) and arr.dtype == object:
-        return pa.array(arr, type=pa.string(), from_pandas=True)
-    return pa.array(arr, from_pandas=True)
-
-
-def csv_bytes(columns: pd.DataFrame | dict) -> bytes:
-    """Deterministic CSV written by Arrow: dates as YYYY-MM-DD, quotes only where needed, '\\n' line ends.
-
-    Takes a DataFrame or a dict of column arrays (no pandas round trip). Round
-    floats before calling: they are written in their shortest exact form.
-    """
-    items = columns.items() if isinstance(columns, dict) else ((c, columns[c]) for c in columns.columns)
-    cols = {str(name): _arrow(values) for name, values in items}
-    buf = io.BytesIO()
-    buf.write((",".join(_header_cell(c) for c in cols) + "\n").encode())
-    table = pa.table(cols) if cols else None
-    if table is not None and table.num_rows:
-        # Arrow's "needed" style quotes every text value; quote nothing unless some value must be
-        style = "needed" if any(_needs_quotes(a) for a in cols.values()) else "none"
-        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style=style))
-    return buf.getvalue()
-
-
-def _needs_quotes(arr: pa.Array) -> bool:
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return False
-    return bool(pc.any(pc.match_substring_regex(arr, '[,"\r\n]')).as_py())
-
-
-def _header_cell(name: str) -> str:
-    return f'"{name}"' if any(ch in name for ch in ',"\n') else name
-
-
-def json_bytes(obj) -> bytes:
-    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_jsonable) + "\n").encode()
-
-
-def _jsonable(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    return str(o)
-
-
-class Staging:
-    """A temporary directory beside ``out`` that replaces it on :meth:`commit`."""
-
-    def __init__(self, out: Path):
-        self.out = Path(out)
-        if self.out.exists() and not self.out.is_dir():
-            raise OutputError(f"{self.out}: exists and is not a directory")
-        if self.out.is_dir() and any(self.out.iterdir()) and not (self.out / "run.json").is_file():
-            raise OutputError(
-                f"{self.out}: not empty and holds no run.json; refusing to replace a directory "
-                "reactivate did not write (choose another --out)"
-            )
-        parent = self.out.resolve().parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
-        except OSError as exc:
-            raise OutputError(f"{parent}: cannot write here ({exc.strerror})") from None
-        self._root = str(self.tmp)
-        self._dirs: set[str] = set()
-
-    def write(self, rel: str, data: bytes) -> None:
-        folder, _, _ = rel.rpartition("/")
-        if folder and folder not in self._dirs:
-            os.makedirs(os.path.join(self._root, folder), exist_ok=True)
-            self._dirs.add(folder)
-        with open(os.path.join(self._root, rel), "wb") as fh:
-            fh.write(data)
-
-    def commit(self) -> None:
-        old = None
-        try:
-            if self.out.exists():
-                old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
-                os.replace(self.out, old)
-            os.replace(self.tmp, self.out)
-        except OSError as exc:
-            if old is not None and not self.out.exists():
-                os.replace(old, self.out)
-            raise OutputError(f"{self.out}: cannot put the outputs in place ({exc.strerror})") from None
-        stale = sorted(self.out.parent.glob(f".{self.out.name}.old-*"))
-        if stale:
-            _remove_in_background(stale)
-
-    def abort(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-@contextmanager
-def staged(out: str | Path):
-    """``with staged(out) as stage:`` write into ``stage``; the outputs replace ``out`` only on success."""
-    stage = Staging(Path(out))
-    try:
-        yield stage
-        stage.commit()
-    except BaseException:
-        stage.abort()
-        raise
-
-
-def _remove_in_background(paths: list[Path]) -> None:
-    code = "import shutil, sys\nfor p in sys.argv[1:]:\n    shutil.rmtree(p, ignore_errors=True)\n"
-    try:
-        subprocess.Popen([sys.executable, "-c", code, *map(str, paths)], start_new_session=True,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError:
-        for p in paths:
-            shutil.rmtree(p, ignore_errors=True)
-
-
 def write_grouped_csv(stage: Staging, columns: dict, group: np.ndarray, path_of) -> int:
     """Write one CSV per run of equal ``group`` codes (rows already sorted by group), no per-row loop.
 
@@ -202,7 +64,6 @@ def write_grouped_csv(stage: Staging, columns: dict, group: np.ndarray, path_of)
 def scores_columns(run):
     """The columns of scores.csv (highest priority first), and the customer ids and segment names as
     Arrow arrays in the scores' row order, to be taken by position by the other outputs."""
-    from reactivate.scoring.timing import week_starts
 
     sc = run.scores
     weeks = [w.isoformat() for w in week_starts(run.spec, run.as_of)]
@@ -239,29 +100,6 @@ def write_ranking(run, out: str | Path) -> list[str]:
     return ["scores.csv", "segments_ranked.csv", "summary.json", "run.json"]
 
 
-def neutralise(values) -> np.ndarray:
-    """Text safe to open in a spreadsheet: a value starting with = + - @ (or a tab or carriage return)
-    gets a leading apostrophe, so it is shown as text and never run as a formula."""
-    arr = np.asarray(values, dtype=object)
-    if len(arr) == 0:
-        return arr
-    text = pd.Series(arr).astype(str)
-    bad = text.str.startswith(FORMULA_START).to_numpy()
-    if not bad.any():
-        return arr
-    out = arr.copy()
-    out[bad] = ("'" + text[bad]).to_numpy()
-    return out
-
-
-def _neutral_categorical(values) -> pd.Categorical:
-    """A categorical column with its categories neutralised (one pass over the distinct values)."""
-    cat = pd.Categorical(values)
-    cats = neutralise(np.asarray(cat.categories, dtype=object).astype(str))
-    return pd.Categorical.from_codes(cat.codes, categories=pd.Index(cats).unique()) if len(set(cats)) == len(cats) \
-        else pd.Categorical(np.asarray(cats, dtype=object)[cat.codes])
-
-
 def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None, *,
               lang: str = "en", excel_weeks: int | None = None, report_lang: str | None = None,
               progress=None) -> dict[str, str]:
@@ -275,7 +113,6 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     ``charts/*.png``, see :mod:`reactivate.outputs.report`) is built from the staged
     outputs and swapped in with them. ``progress`` is called as steps end.
     """
-    from reactivate.themes import LANGS, theme_text
 
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} should be one of {', '.join(LANGS)}")
@@ -307,7 +144,6 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
         if progress is not None:
             progress("write")
         if report_lang is not None:
-            from reactivate.outputs.report import render_report
 
             for rel, data in render_report(stage.tmp, report_lang, progress).items():
                 stage.write(rel, data)
@@ -331,7 +167,6 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
                         seg_name: pa.Array, lang: str = "en") -> int:
     """Each RM's weekly list: calls and branch invitations first, then what their clients receive
     (``theme_name`` in ``lang``)."""
-    from reactivate.themes import theme_name
 
     order, group, w_sorted, r_sorted = _target_order(plan)
     pos = plan["pos"].to_numpy()[order]
@@ -348,7 +183,7 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
         "condition": plan["condition"].array.take(order),
         "theme": plan["theme"].array.take(order),
         "theme_name": _renamed(plan["theme"].array.take(order), lambda t: theme_name(t, lang)),
-        "reason": _neutral_categorical(plan["reason"].array.take(order)),
+        "reason": neutral_categorical(plan["reason"].array.take(order)),
         "p_reactivate": sc["p_reactivate"].to_numpy()[pos].round(4),
         "expected_value": sc["expected_value"].to_numpy()[pos].round(2),
         "last_contact": sc["last_contact"].to_numpy()[pos],
@@ -356,7 +191,7 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
         "best_time": plan["best_time"].array.take(order),
     }
     weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
-    rms = [_safe(r) for r in plan["rm_id"].cat.categories]  # one per RM
+    rms = [safe_name(r) for r in plan["rm_id"].cat.categories]  # one per RM
     return write_grouped_csv(stage, columns, group,
                              lambda i: f"targets/{weeks[w_sorted[i]]}/{rms[r_sorted[i]]}.csv")
 
@@ -380,9 +215,6 @@ def _write_workbooks(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: 
     """
     import datetime as dt
 
-    from reactivate.labels import text_from_keys
-    from reactivate.themes import opener, theme_name
-    from reactivate.scoring.timing import festival_ahead, festivals
 
     weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
     if n_weeks <= 0 or len(plan) == 0 or len(weeks) == 0:
@@ -418,7 +250,7 @@ def _write_workbooks(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: 
         neutralise(plan["best_time"].to_numpy(dtype=object)[order]),
     ]
     rows = list(zip(*cols, strict=True))
-    rms = [_safe(r) for r in plan["rm_id"].cat.categories]
+    rms = [safe_name(r) for r in plan["rm_id"].cat.categories]
     created = dt.datetime.combine(week_days[0], dt.time())
     header = EXCEL_COLUMNS[lang]
     widths = [14, 48, 18, 60, 9, 24, 30]
@@ -438,7 +270,6 @@ POOL_WORKBOOKS = 300
 def _workbooks(books: list[tuple[str, str, list[tuple]]], header, widths, created):
     """(path, bytes) of each workbook, in order; a pool of processes shares the work for thousands of them
     (XlsxWriter is pure Python: threads would not help). The bytes do not depend on who wrote them."""
-    import os
 
     jobs = max(1, min(os.cpu_count() or 1, 4))
     if len(books) < POOL_WORKBOOKS or jobs == 1:
@@ -481,7 +312,3 @@ def _workbook_batch(books, header, widths, created):
         yield path, buf.getvalue()
 
 
-def _safe(name: str) -> str:
-    """A file-name-safe version of an RM id."""
-    out = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
-    return out.strip(".") or "_"

@@ -51,7 +51,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-METHODS = ("lagrangian", "exact")
+from reactivate.config.campaign import METHODS
+
 #: below this many candidates the Lagrangian method solves exactly: as fast there, and the price
 #: iteration is least reliable on small books with many RMs of a few calls each (it reached 97.7% of
 #: the optimum on one such instance of 2,800 customers; see benchmarks/bench_allocate.py)

@@ -42,9 +42,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from reactivate.planning.optimizer import _cumcount, _cumcount_sorted, allocate
 from reactivate.config.campaign import WEEKDAYS, CampaignSpec
 from reactivate.labels import text_from_keys
+from reactivate.planning.optimizer import _cumcount, _cumcount_sorted, allocate
 from reactivate.schema import CHANNELS
 from reactivate.scoring.timing import festival_ahead, festivals, week_starts
 

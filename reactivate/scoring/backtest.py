@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reactivate.dormancy.customers import DIGITAL_TXN_CHANNELS, codes_for
+from reactivate.dormancy.customers import DIGITAL_TXN_CHANNELS
+from reactivate.dormancy.ids import codes_for
 
 FEATURES = ("recency_days", "n_txn", "n_txn_365", "tenure_days", "amount_mean", "digital_share")
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
+from reactivate.dormancy.ids import codes_for
 from reactivate.schema import CHANNELS
 
 SHRINK = 30.0
@@ -89,7 +90,6 @@ def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, log, as
     Balances are today's (a slowly changing attribute). The balance scale is
     the targets' so the scores are comparable with today's.
     """
-    from reactivate.dormancy.customers import codes_for
 
     c = customers
     bal = np.log1p(np.clip(np.nan_to_num(c["total_balance"].to_numpy(dtype=float)), 0, None))
@@ -135,7 +135,6 @@ def history_outcomes(contacts: pd.DataFrame | None, index: pd.Index) -> pd.DataF
     known = contacts["outcome"].notna().to_numpy()
     if known.sum() == 0:
         return None
-    from reactivate.dormancy.customers import codes_for
 
     pos_codes = codes_for(contacts["customer_id"], index)
     keep = known & (pos_codes >= 0)

@@ -37,8 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reactivate.dormancy.ids import codes_for
 from reactivate.scoring.backtest import FEATURES, _Log, build_examples, top_decile_lift
-from reactivate.dormancy.customers import codes_for
+from reactivate.scoring.bgnbd import BGNBD
 
 MAX_TRAIN = 60_000
 MAX_EVAL = 100_000
@@ -199,7 +200,6 @@ def fit_backtest(ctx: Context, until: int, examples):
 
 def fit_bgnbd(ctx: Context, until: int):
     """BG/NBD on weekly recency/frequency/tenure from the log before ``until``; P(active in the horizon)."""
-    from reactivate.scoring.bgnbd import BGNBD
 
     if ctx.log is None:
         return None

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
 from reactivate.data.load import Book
-from reactivate.scoring.propensity import PRIOR_DECAY_PER_WEEK
+from reactivate.dormancy.ids import codes_for
 from reactivate.schema import CHANNELS
 from reactivate.scoring.priors import (
     calibrate,
@@ -25,6 +25,7 @@ from reactivate.scoring.priors import (
     prior_propensity,
     prior_scorer,
 )
+from reactivate.scoring.propensity import PRIOR_DECAY_PER_WEEK, Context, choose
 from reactivate.scoring.timing import best_weeks, week_starts
 
 #: traits whose medians go on a profile card
@@ -89,8 +90,6 @@ def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of:
     are then calibrated to the contact history (level per segment), so that
     p_reactivate means "comes back when contacted".
     """
-    from reactivate.dormancy.customers import codes_for
-    from reactivate.scoring.propensity import Context, choose
 
     customers = targets if customers is None else customers
     ctx = Context(customers, book, spec, as_of, None)

@@ -18,8 +18,8 @@ from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
-from reactivate.errors import ConfigError, NotFittedError
 from reactivate.dormancy.features import CATALOGUE
+from reactivate.errors import ConfigError, NotFittedError
 from reactivate.segmentation.spec import FeatureSpec, SegmentSpec, parse_condition
 
 #: silhouette is computed on a fixed-size sample: exact silhouette is O(n^2)

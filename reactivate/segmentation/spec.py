@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reactivate.config.campaign import _build, _to_plain, read_toml
-from reactivate.errors import ConfigError
+from reactivate.config.toml import build, read_toml, to_plain
 from reactivate.dormancy.features import CATALOGUE
+from reactivate.errors import ConfigError
 
 TRANSFORMS = ("none", "log", "sqrt")
 ALGORITHMS = ("kmeans", "gmm")
@@ -97,7 +97,7 @@ class SegmentSpec:
     source: str = "<defaults>"
 
     def to_dict(self) -> dict[str, Any]:
-        out = _to_plain(self)
+        out = to_plain(self)
         out.pop("source", None)
         return out
 
@@ -124,13 +124,13 @@ def load_segment_spec(path: str | Path | None) -> SegmentSpec:
     if path is None:
         return _check(SegmentSpec())
     raw = read_toml(path)
-    spec = _build(SegmentSpec, raw, str(path), "")
+    spec = build(SegmentSpec, raw, str(path), "")
     return _check(dataclasses.replace(spec, source=str(path)))
 
 
 def spec_from_dict(raw: dict[str, Any], where: str) -> SegmentSpec:
     """A spec from plain data (``SegmentSpec.to_dict()``, e.g. as saved in a model file), checked."""
-    spec = _build(SegmentSpec, raw, where, "")
+    spec = build(SegmentSpec, raw, where, "")
     return _check(dataclasses.replace(spec, source=where))
 
 

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from reactivate import __version__
-from reactivate.errors import ConfigError
 from reactivate.dormancy.features import CATALOGUE
+from reactivate.errors import ConfigError, OutputError
+from reactivate.segmentation.cluster import Segmenter
 from reactivate.segmentation.spec import SegmentSpec, spec_from_dict
 
 FORMAT = "reactivate-segment-model"
@@ -107,7 +108,6 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
     OutputError
         The file cannot be written.
     """
-    from reactivate.errors import OutputError
 
     if model is None:
         raise ConfigError(f"{path}: nothing to save: too few customers were left to cluster after the carve-outs")
@@ -199,7 +199,6 @@ def _floats(values, where: str) -> np.ndarray:
 
 
 def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
-    from reactivate.segmentation.cluster import Segmenter
 
     spec = spec_from_dict(doc["spec"], f"{p}: spec")
     s = doc["segmenter"]

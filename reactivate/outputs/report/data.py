@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from reactivate.errors import InputDataError
+from reactivate.outputs.i18n import phrase, t
 
 REQUIRED = ("summary.json", "run.json", "segments.csv", "plan.csv", "capacity.csv")
 UPLIFT_COLUMNS = ["dimension", "level", "n_treated", "n_holdout", "rate_treated", "rate_holdout", "uplift",
@@ -251,7 +252,6 @@ _START = re.compile(r"^(\d+)% have a deadline or maturity; most often (\w+) in w
 
 def start_reason(text: str, lang: str) -> str:
     """``segments.csv``'s start_reason in ``lang``."""
-    from reactivate.outputs.i18n import phrase, t
 
     if lang == "en":
         return text

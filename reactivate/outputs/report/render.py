@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from reactivate import __version__
 from reactivate.errors import OutputError
+from reactivate.outputs import charts
 from reactivate.outputs.i18n import check_lang, feature, phrase, t, wave_name
 from reactivate.outputs.report.data import RunOutputs, load_run_outputs, start_reason, traits
 
@@ -49,7 +51,6 @@ def _pp(v, scale: float, unit: str, sign: bool = False) -> str:
 
 def _charts(o: RunOutputs, lang: str, progress: Progress) -> dict[str, bytes]:
     """Every chart of the report as PNG bytes, by file stem."""
-    from reactivate.outputs import charts
 
     s = o.summary
     p = s["plan"]
@@ -328,7 +329,6 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
         up_body = "".join(parts)
     uplift = f'<section id="uplift"><h2>{_e(t("uplift", lang))}</h2>{up_body}</section>'
 
-    from reactivate import __version__
 
     title = t("report_title", lang)
     sub = t("report_subtitle", lang, as_of=run.get("as_of", ""), version=run.get("version", __version__),
@@ -347,7 +347,6 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
 
 def check_fonts(lang: str) -> None:
     """Raise :class:`OutputError` when the charts of ``lang`` cannot be drawn (no Chinese font)."""
-    from reactivate.outputs import charts
 
     with charts.style(lang):
         pass
