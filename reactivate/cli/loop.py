@@ -25,15 +25,10 @@ EXIT_CODES = "Exit codes: 0 done, 2 bad input or config, 3 locked by another run
 
 
 def _ledger_for(campaign: Path, ledger: str | None, spec, migrate: bool = True):
-    from reactivate.loop.ledger import ledger_url, open_ledger
+    from reactivate.loop.ledger import ledger_location, open_ledger
 
-    base = campaign.resolve().parent
-    if ledger:
-        return open_ledger(ledger_url(ledger), migrate=migrate)
-    if spec.ledger.url:
-        return open_ledger(ledger_url(spec.ledger.url, base), migrate=migrate)
-    out = Path(spec.inputs.out or "runs")
-    return open_ledger(ledger_url((out if out.is_absolute() else base / out) / "ledger.sqlite"), migrate=migrate)
+    url = ledger_location(spec.ledger.url, spec.inputs.out, campaign.resolve().parent, override=ledger)
+    return open_ledger(url, migrate=migrate)
 
 
 def register(app: typer.Typer) -> None:

@@ -46,7 +46,7 @@ from reactivate import __version__
 from reactivate.config.campaign import CampaignSpec, load_campaign
 from reactivate.errors import ConfigError
 from reactivate.jobs.pipeline import _plan_summary, run_plan
-from reactivate.loop.ledger import ledger_url, open_ledger
+from reactivate.loop.ledger import ledger_location, ledger_url, open_ledger
 from reactivate.loop.record import record_outcomes
 from reactivate.outputs.files import csv_bytes, safe_name
 from reactivate.outputs.writer import write_run
@@ -163,8 +163,7 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     root = Path(out) if out is not None else resolve(spec, base, inp.out or "runs", label)
     camp = spec.campaign.id
     week_out = root / safe_name(camp) / label
-    url = ledger_url(ledger) if ledger else (ledger_url(spec.ledger.url, base) if spec.ledger.url
-                                              else ledger_url(root / "ledger.sqlite"))
+    url = ledger_location(spec.ledger.url, inp.out, base, override=ledger, root=root, week=label)
     paths = {k: resolve(spec, base, getattr(inp, k), label)
              for k in ("accounts", "transactions", "contacts", "segments", "segments_model")}
     for k, v in (inputs or {}).items():

@@ -50,6 +50,34 @@ def ledger_url(value: str | Path, base: Path | None = None) -> str:
     return f"sqlite:///{p}"
 
 
+def outputs_root(out: str | None, base: Path, week: str | None = None) -> Path:
+    """The campaign's outputs root: ``[inputs] out`` (default ``runs``) with ``{week}`` filled in,
+    relative to the campaign file's folder ``base``."""
+    value = out or "runs"
+    if "{week}" in value:
+        if week is None:
+            raise ConfigError(f"[inputs] out = {value!r} depends on the week; set [ledger] url (or pass --ledger) "
+                              "so that commands without --week find the ledger")
+        value = value.replace("{week}", week)
+    p = Path(value)
+    return p if p.is_absolute() else base / p
+
+
+def ledger_location(ledger_setting: str | None, out: str | None, base: Path, *, override: str | Path | None = None,
+                    root: Path | None = None, week: str | None = None) -> str:
+    """Where a campaign's ledger is, as an SQLAlchemy URL: the one rule for every command.
+
+    ``override`` (``--ledger``) first; else ``[ledger] url`` (a URL, or a path relative to the campaign
+    file's folder ``base``); else ``ledger.sqlite`` in the outputs root (``root`` when the caller has
+    one, else :func:`outputs_root` of ``[inputs] out``).
+    """
+    if override:
+        return ledger_url(override)
+    if ledger_setting:
+        return ledger_url(ledger_setting, base)
+    return ledger_url((root if root is not None else outputs_root(out, base, week)) / "ledger.sqlite")
+
+
 def _sqlite_transactions(engine: sa.Engine) -> None:
     """Real transactions on SQLite, as SQLAlchemy's SQLite notes recommend: the driver's own implicit
     BEGIN is turned off and SQLAlchemy emits BEGIN itself -- BEGIN IMMEDIATE for the ledger's write
