@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r.customers:>22}  {r.arm:<14} {r.outcome:<10} {r.rate_treated:7.2%} vs {r.rate_control:6.2%}:"
                   f" uplift {r.uplift * 100:+.2f} pp (95% CI {r.ci_low * 100:+.2f} to {r.ci_high * 100:+.2f})")
     if args.out:
-        from reactivate.outputs.evalcharts import arms_chart, figure_bytes
+        from reactivate.outputs.charts import arms_chart, figure_bytes
         from reactivate.outputs.files import csv_bytes, staged
 
         with staged(args.out) as stage:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from reactivate.scoring.backtest import (
-    _Log,
+    TransactionLog,
     build_examples,
     came_back,
     features_at,
@@ -40,12 +40,12 @@ SNAP = pd.Timestamp("2025-07-14")
 
 
 def test_features_by_hand():
-    f = features_at(_Log(TXN, INDEX), SNAP)
+    f = features_at(TransactionLog(TXN, INDEX), SNAP)
     assert f.loc[0, "recency_days"] == (SNAP - pd.Timestamp("2025-01-10")).days == 185
     assert f.loc[0, "n_txn"] == 2 and f.loc[0, "n_txn_365"] == 1
     assert f.loc[0, "tenure_days"] == (SNAP - pd.Timestamp("2024-01-10")).days
     assert f.loc[0, "amount_mean"] == 75.0 and f.loc[0, "digital_share"] == 0.5
-    assert came_back(_Log(TXN, INDEX), SNAP, 84).tolist() == [True, False]
+    assert came_back(TransactionLog(TXN, INDEX), SNAP, 84).tolist() == [True, False]
 
 
 def test_no_information_from_after_the_snapshot_leaks_into_features():
@@ -54,8 +54,9 @@ def test_no_information_from_after_the_snapshot_leaks_into_features():
     after = log([("A", "2025-12-01", 9e9, "online", "customer"), ("B", "2025-07-20", 5.0, "online", "customer")])
     changed = pd.concat([before, after], ignore_index=True)
     changed["customer_id"] = changed["customer_id"].astype(str).astype("category")
-    pd.testing.assert_frame_equal(features_at(_Log(TXN, INDEX), SNAP), features_at(_Log(changed, INDEX), SNAP))
-    assert came_back(_Log(changed, INDEX), SNAP, 84).tolist() == [False, True]
+    pd.testing.assert_frame_equal(features_at(TransactionLog(TXN, INDEX), SNAP),
+                                  features_at(TransactionLog(changed, INDEX), SNAP))
+    assert came_back(TransactionLog(changed, INDEX), SNAP, 84).tolist() == [False, True]
 
 
 def test_snapshots_keep_a_year_of_history_and_are_one_horizon_apart():
@@ -92,14 +93,14 @@ def test_backtest_on_a_demo_book_beats_recency_alone(demo_customers):
 
 def test_features_for_pairs_equal_the_snapshot_features(demo_customers):
     b, c = demo_customers
-    lg = _Log(b.transactions, c.index)
+    lg = TransactionLog(b.transactions, c.index)
     for snap in (pd.Timestamp("2025-03-03"), pd.Timestamp(AS_OF)):
         day = np.full(len(c), int(np.datetime64(snap.date(), "D").astype(np.int64)))
         pd.testing.assert_frame_equal(lg.at(np.arange(len(c)), day), features_at(lg, snap))
 
 
 def test_pair_features_ignore_everything_on_or_after_their_day():
-    lg = _Log(TXN, INDEX)
+    lg = TransactionLog(TXN, INDEX)
     day = int(np.datetime64(SNAP.date(), "D").astype(np.int64))
     f = lg.at(np.array([0, 0, 1]), np.array([day, day + 18, day]))
     assert f["n_txn"].tolist() == [2.0, 2.0, 1.0]  # the 2025-08-01 row is on or after both days

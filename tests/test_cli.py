@@ -161,13 +161,36 @@ def test_rank_writes_the_same_scores_as_plan(demo_book, tmp_path):
 def test_demo_runs_end_to_end_and_checks_itself_against_the_truth(tmp_path):
     import json
 
-    r = invoke("demo", "--customers", "4000", "--out", tmp_path / "d")
+    from reactivate.config.shipped import campaign_file, segments_file
+
+    out = tmp_path / "d"
+    r = invoke("demo", "--customers", "4000", "--out", out)
     assert r.exit_code == 0, r.output
-    check = json.loads((tmp_path / "d" / "truth_check.json").read_text())
+    check = json.loads((out / "truth_check.json").read_text())
     assert set(check) == {"customers", "auc", "oracle_auc", "segment_spearman", "segments"}
     assert 0.5 < check["auc"] <= 1 and check["customers"] > 1000
-    assert "against the demo's ground truth: customer AUC" in r.output
-    assert (tmp_path / "d" / "plan" / "plan.csv").is_file()
+    lines = r.stderr.splitlines()
+    assert lines[0] == f"wrote 4,000 customers to {out / 'book'}/: accounts.csv, transactions.csv, contacts.csv, truth.csv"
+    assert lines[1].startswith(f"reactivate {__version__}: 4,000 customers on 2026-11-30, ")
+    assert lines[-2] == (f"  outputs in {out / 'plan'}/ (scores.csv, segments.csv, plan.csv, targets/, summary.json, "
+                         "report.html)")
+    assert lines[-1] == (f"against the demo's ground truth: customer AUC {check['auc']:.3f} (the truth itself: "
+                         f"{check['oracle_auc']:.3f}), segment ranking Spearman {check['segment_spearman']:.2f} "
+                         f"-> {out / 'truth_check.json'}")
+    assert (out / "plan" / "plan.csv").is_file() and (out / "plan" / "report.html").is_file()
+    run = json.loads((out / "plan" / "run.json").read_text())  # the specs shipped in the package
+    assert (run["campaign_source"], run["segmentation_source"]) == (str(campaign_file()), str(segments_file()))
+    # the demo's plan is what reactivate plan writes on its book with those specs
+    book = out / "book"
+    r = invoke("plan", "--as-of", "2026-11-30", "--accounts", book / "accounts.csv", "--transactions",
+               book / "transactions.csv", "--contacts", book / "contacts.csv", "--campaign", campaign_file(),
+               "--segments", segments_file(), "--out", tmp_path / "p")
+    assert r.exit_code == 0, r.output
+
+    def files(d):
+        return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+    assert files(tmp_path / "p") == files(out / "plan")
 
 
 def test_plan_with_a_ledger_records_its_first_week_and_reruns_replace_it(tmp_path, demo_book):
@@ -190,3 +213,45 @@ def test_plan_with_a_ledger_records_its_first_week_and_reruns_replace_it(tmp_pat
         assert len(led.planned("wake-2026q4")) == len(planned)
     finally:
         led.close()
+
+
+def test_the_cli_is_assembled_in_one_module_that_no_command_module_imports():
+    """cli/app.py imports every command module at its top; a command module never imports it (no cycle)."""
+    import ast
+
+    cli = ROOT / "reactivate" / "cli"
+    for path in sorted(cli.glob("*.py")):
+        if path.name in ("app.py", "__init__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            assert not {"reactivate.cli", "reactivate.cli.app"} & set(targets), f"{path.name}:{node.lineno}"
+    app_src = (cli / "app.py").read_text()
+    assert "noqa: E402" not in app_src
+    tree = ast.parse(app_src)
+    top = {a.name for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "reactivate.cli"
+           for a in node.names}
+    assert top >= {"demo", "loop", "plan", "report", "segments"}
+
+
+def test_every_command_is_a_module_level_function_of_its_module():
+    from reactivate.cli.app import COMMANDS as assembled_commands
+    from reactivate.cli.app import app as assembled_app
+
+    for name, fn in assembled_commands.items():
+        module = sys.modules[fn.__module__]
+        assert getattr(module, fn.__name__) is fn and "<locals>" not in fn.__qualname__, name
+    registered = [c.name for c in assembled_app.registered_commands]
+    assert registered == [*COMMANDS[:3], "demo-data", "demo", "run", "record", "evaluate", "report"]
+
+
+def test_demo_data_defaults_to_the_day_the_demo_plans_on():
+    from reactivate.cli.demo import DEMO_AS_OF
+    from reactivate.demo.job import DEMO_AS_OF as day
+
+    assert DEMO_AS_OF == day.isoformat()

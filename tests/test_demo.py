@@ -531,6 +531,31 @@ def test_csv_text_format(tmp_path):
     assert "-0," not in paths["accounts"].read_text()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz"])
+def test_csv_is_written_in_chunks_with_the_same_bytes_and_quotes_only_where_needed(tmp_path, monkeypatch, fmt):
+    import dataclasses
+    import gzip
+
+    def text(path):
+        data = path.read_bytes()
+        return gzip.decompress(data) if fmt == "csv.gz" else data
+
+    book = generate_book(400, seed=4)
+    whole = {k: text(p) for k, p in write_book(book, tmp_path / "whole", fmt=fmt).items()}
+    monkeypatch.setattr(demo, "_CSV_ROWS", 97)  # many chunks (csv.gz: many gzip members)
+    chunked = {k: text(p) for k, p in write_book(book, tmp_path / "chunked", fmt=fmt).items()}
+    assert chunked == whole
+    assert len(book.accounts) > 5 * 97 and whole["accounts"].count(b"customer_id,account_id,") == 1  # one header
+    assert b'"' not in whole["accounts"]
+
+    accounts = book.accounts.copy()
+    accounts.loc[3, "dnc_reason"] = 'asked, "twice"'  # pyarrow writes it only quoted
+    paths = write_book(dataclasses.replace(book, accounts=accounts), tmp_path / "quoted", fmt=fmt)
+    back = _read(paths["accounts"], fmt, ACCOUNTS)
+    assert back.loc[3, "dnc_reason"] == 'asked, "twice"'
+    pd.testing.assert_frame_equal(back, accounts, check_dtype=False)
+
+
 def test_a_failed_write_keeps_the_previous_files(tmp_path, monkeypatch):
     first = write_book(generate_book(200, seed=1), tmp_path, fmt="parquet")
     before = {name: p.read_bytes() for name, p in first.items()}

@@ -131,7 +131,7 @@ def test_open_window_is_left_out(tmp_path):
 
 
 def test_charts_label_and_values(tmp_path):
-    from reactivate.outputs.evalcharts import uplift_at_k_chart, uplift_chart
+    from reactivate.outputs.charts import uplift_at_k_chart, uplift_chart
 
     led, spec = _campaign(tmp_path)
     ev = evaluate_campaign(led, spec, transactions=tmp_path / "transactions.csv", as_of=dt.date(2027, 1, 31))

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from reactivate.config.campaign import CampaignSpec, Channel, load_campaign
-from reactivate.planning.plan import build_plan, hash01
+from reactivate.planning.holdout import hash01
+from reactivate.planning.plan import build_plan
 from reactivate.schema import CHANNELS
 from tests.conftest import AS_OF
 
@@ -365,10 +366,10 @@ def test_touches_already_made_in_this_campaign_count_against_the_cap():
 def test_rank_within_groups_by_score_then_row():
     import numpy as np
 
-    from reactivate.planning.plan import _rank_within
+    from reactivate.planning.waves import rank_within
 
     g = np.array([1, 0, 1, 1, 0, 2, 1])
     s = np.array([0.5, 0.2, 0.1, 0.5, 0.2, 0.9, 0.3])
     m = np.array([True, True, True, True, True, True, False])
     # group 1: rows 2 (0.1), 0 (0.5), 3 (0.5, after row 0); group 0: rows 1, 4; group 2: row 5; row 6 masked
-    assert _rank_within(g, s, m).tolist() == [1, 0, 0, 2, 1, 0, 7]
+    assert rank_within(g, s, m).tolist() == [1, 0, 0, 2, 1, 0, 7]

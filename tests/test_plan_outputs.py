@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from reactivate.outputs.files import neutralise
-from reactivate.outputs.writer import EXCEL_COLUMNS, write_run
+from reactivate.outputs.workbooks import EXCEL_COLUMNS
+from reactivate.outputs.writer import write_run
 
 
 def test_neutralise_defuses_formulas_only():
@@ -33,9 +34,9 @@ def books(demo_run, tmp_path_factory):
     run = dataclasses.replace(run, result=dataclasses.replace(run.result, plan=plan), summary=dict(run.summary))
     en = tmp_path_factory.mktemp("en") / "out"
     zh = tmp_path_factory.mktemp("zh") / "out"
-    write_run(run, en)
+    written = write_run(run, en)
     write_run(run, zh, lang="zh")
-    return run, en, zh
+    return written, en, zh
 
 
 def test_one_workbook_per_rm_per_week_for_the_first_weeks(books):
@@ -142,13 +143,13 @@ def test_plan_exact_from_the_command_line(demo_book, tmp_path):
 def test_workbooks_written_by_a_pool_are_the_same_bytes():
     import datetime as dt
 
-    from reactivate.outputs import writer as outputs
+    from reactivate.outputs import workbooks
 
     books = [(f"targets/2026-12-07/RM{i:04d}.xlsx", "2026-12-07",
               [(f"C{i}-{k}", "why", "theme", "=opener", "phone", "none", "Mon-Fri") for k in range(3)])
-             for i in range(outputs.POOL_WORKBOOKS + 10)]
+             for i in range(workbooks.POOL_WORKBOOKS + 10)]
     args = (["Customer"] * 7, [10] * 7, dt.datetime(2026, 12, 7))
-    pooled = list(outputs._workbooks(books, *args))
-    serial = list(outputs._workbook_batch(books, *args))
+    pooled = list(workbooks.workbook_files(books, *args))
+    serial = list(workbooks.workbook_batch(books, *args))
     assert [p for p, _ in pooled] == [b[0] for b in books]
     assert pooled == serial

@@ -270,7 +270,7 @@ def test_uplift_from_reactivate_evaluate_via_the_option(run_dir, tmp_path):
 
 
 def test_reasons_are_grouped_by_their_dated_event(tmp_path):
-    from reactivate.outputs.report.data import _reasons
+    from reactivate.outputs.report.data import reason_events
 
     (tmp_path / "scores.csv").write_text(
         "priority_rank,reason\n1,deposit matures 2027-01-15\n2,becomes inoperative 2027-02-01\n"
@@ -278,7 +278,7 @@ def test_reasons_are_grouped_by_their_dated_event(tmp_path):
         "5,birthday week\n6,no dated event: as early as capacity allows\n"
         "7,no dated event: as early as capacity allows\n8,1 year with the bank on 2027-01-02\n"
         "9,birthday week\n10,birthday week\n11,birthday week\n")
-    r = _reasons(tmp_path / "scores.csv").set_index("event")
+    r = reason_events(tmp_path / "scores.csv").set_index("event")
     assert r["all"].to_dict() == {"birthday": 4, "anniversary": 2, "none": 2, "deadline": 1, "maturity": 1,
                                   "payday": 1}
     assert r["top_decile"].to_dict() == {"birthday": 0, "anniversary": 0, "none": 0, "deadline": 1, "maturity": 1,

@@ -175,11 +175,11 @@ def test_drift_counts_customers_who_changed_segment():
     import numpy as np
     import pandas as pd
 
-    from reactivate.segmentation.store import _pack_assignment, _unpack_assignment, segment_drift
+    from reactivate.segmentation.store import pack_assignment, segment_drift, unpack_assignment
 
     then = pd.Categorical(["S01", "S01", "S02", "S02"], categories=["S01", "S02"])
-    packed = _pack_assignment(np.array(["A", "B", "C", "D"], dtype=object), then)
-    assignment = _unpack_assignment(packed, 2)
+    packed = pack_assignment(np.array(["A", "B", "C", "D"], dtype=object), then)
+    assignment = unpack_assignment(packed, 2)
     now = pd.Categorical(["S01", "S02", "S02", "S01"], categories=["S01", "S02"])
     d = segment_drift(now, {"S01": 2, "S02": 2}, customer_ids=np.array(["A", "B", "C", "E"], dtype=object),
                       assignment=assignment)

@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: turning library errors into one line and an exit code."""
+"""Shared CLI plumbing: the options commands share, and library errors turned into one line and an exit code."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ SegmentsModel = Annotated[
     typer.Option("--segments-model", help="A model saved by reactivate segments fit: keeps segment ids "
                  "and names from run to run and reports drift (instead of --segments)."),
 ]
+# the options of the commands that write a report (plan, report, run, demo)
+Lang = Annotated[str, typer.Option("--lang", help="Language of the report and its charts: en or zh.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary lines (errors only).")]
+NoReport = Annotated[bool, typer.Option("--no-report", help="Do not write report.html and charts/.")]
+
+# the steps of reactivate.jobs.pipeline.run_plan and reactivate.outputs.report.render_report, for progress bars
+PLAN_STEPS = ["load", "dormancy", "features", "segment", "score", "plan", "write"]
+REPORT_STEPS = ["read outputs", *(f"chart {c}" for c in ("dormancy", "suppressed", "funnel", "ranking", "calendar",
+                                                          "capacity_channels", "capacity_rms", "capacity_rm_load")),
+                "write html"]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -54,3 +64,18 @@ def parse_date(value: str, option: str) -> dt.date:
 
 def say(text: str) -> None:
     sys.stderr.write(text + "\n")
+
+
+def check_lang(lang: str) -> None:
+    """Fail fast, before a long run, on an unknown language or a zh report without a Chinese font."""
+
+    def go():
+        from reactivate.outputs.i18n import check_lang as check
+
+        check(lang)
+        if lang == "zh":
+            from reactivate.outputs.report import check_fonts
+
+            check_fonts(lang)
+
+    guarded(go)

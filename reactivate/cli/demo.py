@@ -1,4 +1,4 @@
-"""Demo commands: a synthetic bank book, and the whole job run on it."""
+"""``reactivate demo-data`` and ``demo``: a synthetic bank book, and the whole job run on it."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from typing import Annotated
 
 import typer
 
-from reactivate.cli.common import guarded, parse_date, say
+from reactivate.cli.common import PLAN_STEPS, REPORT_STEPS, guarded, parse_date, say
+from reactivate.cli.progress import bar
+from reactivate.cli.summary import print_plan
 
+#: the default of demo-data --as-of (the day reactivate.demo.job.DEMO_AS_OF, which demo uses)
 DEMO_AS_OF = "2026-11-30"
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo-data")(demo_data)
-    app.command("demo")(demo)
 
 
 def demo_data(
@@ -36,12 +34,12 @@ def demo_data(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.demo.book import generate_book, write_book
+        from reactivate.demo.job import write_demo_book
 
-        return write_book(generate_book(customers, seed=seed, as_of=day), out, fmt=fmt)
+        return write_demo_book(out, customers, seed=seed, as_of=day, fmt=fmt)
 
     paths = guarded(go)
-    say(f"wrote {customers:,} customers to {out}/: " + ", ".join(Path(p).name for p in paths.values()))
+    say(_wrote(customers, out, paths))
 
 
 def demo(
@@ -57,39 +55,21 @@ def demo(
 
         reactivate demo --customers 50000 --out demo-output
     """
-    from reactivate.cli.app import plan_cmd
 
-    book = out / "book"
-    demo_data(out=book, customers=customers, seed=seed, as_of=DEMO_AS_OF, fmt="csv")
-    here = Path(__file__).resolve().parents[2]
-    campaign = here / "campaigns" / "default.toml"
-    segments = here / "segments" / "default.toml"
-    plan_cmd(
-        as_of=DEMO_AS_OF,
-        out=out / "plan",
-        accounts=book / "accounts.csv",
-        transactions=book / "transactions.csv",
-        contacts=book / "contacts.csv",
-        campaign=campaign if campaign.is_file() else None,
-        segments=segments if segments.is_file() else None,
-        json_out=False,
-        verbose=False,
-    )
-    _truth_check(out)
+    def go():
+        from reactivate.demo.job import run_demo
 
+        with bar("demo", ["book", *PLAN_STEPS, *REPORT_STEPS]) as step:
+            return run_demo(out, customers=customers, seed=seed, progress=step)
 
-def _truth_check(out: Path) -> None:
-    """Compare the plan's scores with the book's ground truth; print and save it (OUT/truth_check.json)."""
-    import json
-
-    import pandas as pd
-
-    from reactivate.demo.truth import check_against_truth
-
-    scores = pd.read_csv(out / "plan" / "scores.csv", usecols=["customer_id", "segment_id", "p_reactivate"])
-    truth = pd.read_csv(out / "book" / "truth.csv", usecols=["customer_id", "true_p_reactivate"])
-    check = check_against_truth(scores, truth)
-    (out / "truth_check.json").write_text(json.dumps(check, indent=2) + "\n")
+    res = guarded(go)
+    say(_wrote(customers, out / "book", res.book))
+    print_plan(res.run, res.plan_dir, report=True)
+    check = res.check
     say(f"against the demo's ground truth: customer AUC {check['auc']:.3f} (the truth itself: "
         f"{check['oracle_auc']:.3f}), segment ranking Spearman {check['segment_spearman']:.2f} "
-        f"-> {out / 'truth_check.json'}")
+        f"-> {res.check_path}")
+
+
+def _wrote(customers: int, out: Path, paths: dict) -> str:
+    return f"wrote {customers:,} customers to {out}/: " + ", ".join(Path(p).name for p in paths.values())

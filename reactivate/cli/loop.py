@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from reactivate.cli.common import fail, guarded, parse_date, say
-from reactivate.cli.report import Lang, NoReport, check_lang
+from reactivate.cli.common import Lang, NoReport, check_lang, fail, guarded, parse_date, say
+from reactivate.errors import ReactivateError
 
 CampaignFile = Annotated[Path, typer.Option("--campaign", help="Campaign spec (TOML) with [inputs] and [ledger].")]
 LedgerOpt = Annotated[
@@ -24,174 +24,145 @@ LogJson = Annotated[bool, typer.Option("--log-json", help="Log events as JSON li
 EXIT_CODES = "Exit codes: 0 done, 2 bad input or config, 3 locked by another run (or outputs not writable), 1 unexpected."
 
 
-def _ledger_for(campaign: Path, ledger: str | None, spec, migrate: bool = True):
-    from reactivate.loop.ledger import ledger_location, open_ledger
+def run_cmd(
+    campaign: CampaignFile,
+    week: Annotated[str, typer.Option("--week", help="ISO week to plan, e.g. 2026-W49.")],
+    ledger: LedgerOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Outputs root (default: [inputs] out); the "
+                                             "week goes to <out>/<campaign>/<week>/.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day the book was extracted (default: the "
+                                              "day before the week starts).")] = None,
+    accounts: Annotated[Path | None, typer.Option(help="Accounts table (instead of [inputs] accounts).")] = None,
+    transactions: Annotated[Path | None, typer.Option(help="Transactions (instead of [inputs]).")] = None,
+    contacts: Annotated[Path | None, typer.Option(help="Contact history (instead of [inputs]).")] = None,
+    log_json: LogJson = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step as a text line.")] = False,
+    no_report: NoReport = False,
+    lang: Lang = "en",
+) -> None:
+    """The weekly batch: record outcomes, learn, plan the week, schedule follow-ups, write, update the ledger.
 
-    url = ledger_location(spec.ledger.url, spec.inputs.out, campaign.resolve().parent, override=ledger)
-    return open_ledger(url, migrate=migrate)
+    Reads the files named in the campaign's [inputs], records the outcome files not yet recorded,
+    plans the week with the ledger's history, and writes <out>/<campaign>/<week>/ (the plan outputs,
+    followups.csv, followups/<week>/<rm>.csv). The same week run twice gives the same outputs and
+    ledger. A failed or killed run leaves the previous outputs and the ledger as they were.
+    Exit codes: 0 done, 2 bad input or config, 3 locked by another run of the campaign (or the
+    outputs cannot be written), 1 unexpected error.
+
+    Example:
+
+        reactivate run --campaign examples/weekly/campaign.toml --week 2026-W50 --log-json
+    """
+    from reactivate.jobs.weekly import configure_logging
+
+    configure_logging(log_json, verbose)
+    check_lang(lang)
+    day = parse_date(as_of, "--as-of") if as_of else None
+
+    def go():
+        from reactivate.jobs.weekly import run_week
+
+        return run_week(campaign, week, ledger=ledger, out=out, as_of=day,
+                        inputs={"accounts": accounts, "transactions": transactions, "contacts": contacts},
+                        report_lang=None if no_report else lang)
+
+    res = _logged(go, log_json)
+    if not log_json:
+        say("\n".join(week_lines(res)))
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("run")
-    def run_cmd(
-        campaign: CampaignFile,
-        week: Annotated[str, typer.Option("--week", help="ISO week to plan, e.g. 2026-W49.")],
-        ledger: LedgerOpt = None,
-        out: Annotated[Path | None, typer.Option("--out", help="Outputs root (default: [inputs] out); the "
-                                                 "week goes to <out>/<campaign>/<week>/.")] = None,
-        as_of: Annotated[str | None, typer.Option("--as-of", help="Day the book was extracted (default: the "
-                                                  "day before the week starts).")] = None,
-        accounts: Annotated[Path | None, typer.Option(help="Accounts table (instead of [inputs] accounts).")] = None,
-        transactions: Annotated[Path | None, typer.Option(help="Transactions (instead of [inputs]).")] = None,
-        contacts: Annotated[Path | None, typer.Option(help="Contact history (instead of [inputs]).")] = None,
-        log_json: LogJson = False,
-        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step as a text line.")] = False,
-        no_report: NoReport = False,
-        lang: Lang = "en",
-    ) -> None:
-        """The weekly batch: record outcomes, learn, plan the week, schedule follow-ups, write, update the ledger.
+def week_lines(res) -> list[str]:
+    """What ``reactivate run`` prints about a finished week (a jobs.weekly.WeekResult)."""
+    p = res.summary.get("plan", {})
+    loop = res.summary.get("loop", {})
+    lines = [f"reactivate run {res.campaign_id} {res.week}: {p.get('touches', 0):,} touches planned "
+             f"({p.get('by_week', {}).get(res.week_start.isoformat(), 0):,} this week), "
+             f"{loop.get('followups', 0):,} follow-ups, holdout {p.get('holdout', 0):,}"]
+    for r in res.recorded:
+        lines.extend("  " + line for line in r.lines())
+    ex = loop.get("excluded", {})
+    if any(ex.values()):
+        lines.append("  held back: " + ", ".join(f"{k} {v:,}" for k, v in ex.items()))
+    lines.append(f"  outputs in {os.path.normpath(res.out)}/; run {res.run_id} recorded in the ledger")
+    return lines
 
-        Reads the files named in the campaign's [inputs], records the outcome files not yet recorded,
-        plans the week with the ledger's history, and writes <out>/<campaign>/<week>/ (the plan outputs,
-        followups.csv, followups/<week>/<rm>.csv). The same week run twice gives the same outputs and
-        ledger. A failed or killed run leaves the previous outputs and the ledger as they were.
-        Exit codes: 0 done, 2 bad input or config, 3 locked by another run of the campaign (or the
-        outputs cannot be written), 1 unexpected error.
 
-        Example:
+def record_cmd(
+    outcomes: Annotated[list[Path], typer.Option("--outcomes", help="Outcomes file (customer_id, date, "
+                                                 "channel, outcome); repeat for several.")],
+    campaign: CampaignFile,
+    ledger: LedgerOpt = None,
+    accept_unplanned: Annotated[bool, typer.Option("--accept-unplanned", help="Record touches the campaign "
+                                                   "never issued too (marked unplanned).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 when any row was not recorded.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Latest possible date in the file (default: "
+                                              "today).")] = None,
+) -> None:
+    """Record delivered touches and their outcomes in the ledger.
 
-            reactivate run --campaign examples/weekly/campaign.toml --week 2026-W50 --log-json
-        """
-        from reactivate.jobs.weekly import configure_logging
+    Outcomes: no_answer, declined, responded, reactivated, complaint, opted_out. Importing the same
+    file twice changes nothing. Rows of customers the campaign never planned, and touches it never
+    issued, are reported with their row numbers and not recorded. Opt-outs withdraw the channel and
+    complaints suppress the customer in every later plan.
 
-        configure_logging(log_json, verbose)
-        check_lang(lang)
-        day = parse_date(as_of, "--as-of") if as_of else None
+    Example:
 
-        def go():
-            from reactivate.jobs.weekly import run_week
+        reactivate record --outcomes outcomes-2026-W50.csv --campaign examples/weekly/campaign.toml
+    """
+    day = parse_date(as_of, "--as-of") if as_of else None
 
-            return run_week(campaign, week, ledger=ledger, out=out, as_of=day,
-                            inputs={"accounts": accounts, "transactions": transactions, "contacts": contacts},
-                            report_lang=None if no_report else lang)
+    def go():
+        from reactivate.jobs.commands import record_files
 
-        res = _logged(go, log_json)
-        p = res.summary.get("plan", {})
-        loop = res.summary.get("loop", {})
-        lines = [f"reactivate run {res.campaign_id} {res.week}: {p.get('touches', 0):,} touches planned "
-                 f"({p.get('by_week', {}).get(res.week_start.isoformat(), 0):,} this week), "
-                 f"{loop.get('followups', 0):,} follow-ups, holdout {p.get('holdout', 0):,}"]
-        for r in res.recorded:
-            lines.extend("  " + line for line in r.lines())
-        ex = loop.get("excluded", {})
-        if any(ex.values()):
-            lines.append("  held back: " + ", ".join(f"{k} {v:,}" for k, v in ex.items()))
-        lines.append(f"  outputs in {os.path.normpath(res.out)}/; run {res.run_id} recorded in the ledger")
-        if not log_json:
-            say("\n".join(lines))
+        return record_files(campaign, outcomes, ledger=ledger, as_of=day, accept_unplanned=accept_unplanned)
 
-    @app.command("record")
-    def record_cmd(
-        outcomes: Annotated[list[Path], typer.Option("--outcomes", help="Outcomes file (customer_id, date, "
-                                                     "channel, outcome); repeat for several.")],
-        campaign: CampaignFile,
-        ledger: LedgerOpt = None,
-        accept_unplanned: Annotated[bool, typer.Option("--accept-unplanned", help="Record touches the campaign "
-                                                       "never issued too (marked unplanned).")] = False,
-        strict: Annotated[bool, typer.Option("--strict", help="Exit 2 when any row was not recorded.")] = False,
-        as_of: Annotated[str | None, typer.Option("--as-of", help="Latest possible date in the file (default: "
-                                                  "today).")] = None,
-    ) -> None:
-        """Record delivered touches and their outcomes in the ledger.
-
-        Outcomes: no_answer, declined, responded, reactivated, complaint, opted_out. Importing the same
-        file twice changes nothing. Rows of customers the campaign never planned, and touches it never
-        issued, are reported with their row numbers and not recorded. Opt-outs withdraw the channel and
-        complaints suppress the customer in every later plan.
-
-        Example:
-
-            reactivate record --outcomes outcomes-2026-W50.csv --campaign examples/weekly/campaign.toml
-        """
-
-        day = parse_date(as_of, "--as-of") if as_of else None
-
-        def go():
-            from reactivate.config.campaign import load_campaign
-            from reactivate.loop.record import record_outcomes
-
-            spec = load_campaign(campaign)
-            led = _ledger_for(campaign, ledger, spec, migrate=False)
-            try:
-                with led.lock(spec.campaign.id):
-                    led.migrate()
-                    return [record_outcomes(led, p, spec, as_of=day, accept_unplanned=accept_unplanned)
-                            for p in outcomes]
-            finally:
-                led.close()
-
-        results = guarded(go)
-        for r in results:
-            for line in r.lines():
-                say(line)
-        if strict and any(r.rejected for r in results):
-            raise fail(f"{sum(r.rejected for r in results):,} rows were not recorded (see above)")
-
-    @app.command("evaluate")
-    def evaluate_cmd(
-        campaign: CampaignFile,
-        out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
-        ledger: LedgerOpt = None,
-        accounts: Annotated[Path | None, typer.Option(help="Accounts table (default: [inputs]).")] = None,
-        transactions: Annotated[Path | None, typer.Option(help="Transactions table (default: [inputs]).")] = None,
-        as_of: Annotated[str | None, typer.Option("--as-of", help="Day the data was extracted (default: the "
-                                                  "latest transaction).")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Print the evaluation as JSON on stdout.")] = False,
-    ) -> None:
-        """Measure the campaign: reactivation of the contacted against the holdout, with confidence intervals.
-
-        Reactivation is customer-initiated activity within [learning] window_days after the first
-        contact (for the holdout: after the week they were held out), from the latest transactions.
-        Writes uplift.csv (overall and per segment, channel, wave and theme), uplift_at_k.csv (the
-        top-ranked shares), evaluation.json and charts (uplift.png, uplift_at_k.png) into OUT.
-
-        Example:
-
-            reactivate evaluate --campaign examples/weekly/campaign.toml --transactions book/transactions.csv
-            --out eval-2026-W52
-        """
-        day = parse_date(as_of, "--as-of") if as_of else None
-
-        def go():
-            from reactivate.config.campaign import load_campaign
-            from reactivate.loop.evaluate import evaluate_campaign, write_evaluation
-
-            spec = load_campaign(campaign)
-            base = campaign.resolve().parent
-            from reactivate.jobs.weekly import resolve
-
-            acc = accounts or resolve(spec, base, spec.inputs.accounts, "")
-            txn = transactions or resolve(spec, base, spec.inputs.transactions, "")
-            led = _ledger_for(campaign, ledger, spec)
-            try:
-                ev = evaluate_campaign(led, spec, accounts=acc, transactions=txn, as_of=day)
-            finally:
-                led.close()
-            write_evaluation(ev, out)
-            return ev
-
-        ev = guarded(go)
-        for line in ev.lines():
+    results = guarded(go)
+    for r in results:
+        for line in r.lines():
             say(line)
-        say(f"  outputs in {out}/ (uplift.csv, uplift_at_k.csv, evaluation.json, uplift.png)")
-        if json_out:
-            typer.echo(json.dumps(ev.summary, indent=2, sort_keys=True, ensure_ascii=False))
+    if strict and any(r.rejected for r in results):
+        raise fail(f"{sum(r.rejected for r in results):,} rows were not recorded (see above)")
+
+
+def evaluate_cmd(
+    campaign: CampaignFile,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")],
+    ledger: LedgerOpt = None,
+    accounts: Annotated[Path | None, typer.Option(help="Accounts table (default: [inputs]).")] = None,
+    transactions: Annotated[Path | None, typer.Option(help="Transactions table (default: [inputs]).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day the data was extracted (default: the "
+                                              "latest transaction).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the evaluation as JSON on stdout.")] = False,
+) -> None:
+    """Measure the campaign: reactivation of the contacted against the holdout, with confidence intervals.
+
+    Reactivation is customer-initiated activity within [learning] window_days after the first
+    contact (for the holdout: after the week they were held out), from the latest transactions.
+    Writes uplift.csv (overall and per segment, channel, wave and theme), uplift_at_k.csv (the
+    top-ranked shares), evaluation.json and charts (uplift.png, uplift_at_k.png) into OUT.
+
+    Example:
+
+        reactivate evaluate --campaign examples/weekly/campaign.toml --transactions book/transactions.csv
+        --out eval-2026-W52
+    """
+    day = parse_date(as_of, "--as-of") if as_of else None
+
+    def go():
+        from reactivate.jobs.commands import evaluate_to
+
+        return evaluate_to(campaign, out, ledger=ledger, accounts=accounts, transactions=transactions, as_of=day)
+
+    ev = guarded(go)
+    for line in ev.lines():
+        say(line)
+    say(f"  outputs in {out}/ (uplift.csv, uplift_at_k.csv, evaluation.json, uplift.png)")
+    if json_out:
+        typer.echo(json.dumps(ev.summary, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def _logged(fn, log_json: bool):
     """``guarded``, and with --log-json every failure is one JSON error line too (no personal data)."""
-    from reactivate.errors import ReactivateError
-
     log = logging.getLogger("reactivate.jobs.weekly")
 
     def logged_fn():

@@ -7,38 +7,8 @@ from typing import Annotated
 
 import typer
 
-from reactivate.cli.common import guarded, say
+from reactivate.cli.common import REPORT_STEPS, Lang, Quiet, check_lang, guarded, say
 from reactivate.cli.progress import bar
-
-# the options plan and report share, declared once
-Lang = Annotated[str, typer.Option("--lang", help="Language of the report and its charts: en or zh.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary lines (errors only).")]
-NoReport = Annotated[bool, typer.Option("--no-report", help="Do not write report.html and charts/.")]
-
-# the steps of reactivate.outputs.report.render_report, for the progress bar
-REPORT_STEPS = ["read outputs", *(f"chart {c}" for c in ("dormancy", "suppressed", "funnel", "ranking", "calendar",
-                                                          "capacity_channels", "capacity_rms", "capacity_rm_load")),
-                "write html"]
-PLAN_STEPS = ["load", "dormancy", "features", "segment", "score", "plan", "write"]
-
-
-def check_lang(lang: str) -> None:
-    """Fail fast, before a long run, on an unknown language or a zh report without a Chinese font."""
-
-    def go():
-        from reactivate.outputs.i18n import check_lang as check
-
-        check(lang)
-        if lang == "zh":
-            from reactivate.outputs.report import check_fonts
-
-            check_fonts(lang)
-
-    guarded(go)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(report_cmd)
 
 
 def report_cmd(

@@ -35,7 +35,6 @@ app = typer.Typer(
 )
 
 
-
 @app.command("fit")
 def fit_cmd(
     as_of: AsOf,
@@ -99,12 +98,10 @@ def describe_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.jobs.segments import describe, write_description
+        from reactivate.jobs.segments import describe_to
 
-        d = describe(as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
-                     campaign=campaign, segments=segments, segments_model=segments_model)
-        write_description(d, out)
-        return d
+        return describe_to(out, as_of=day, accounts=accounts, transactions=transactions, contacts=contacts,
+                           campaign=campaign, segments=segments, segments_model=segments_model)
 
     d = guarded(go)
     from reactivate.jobs.segments import profile_cards
@@ -143,12 +140,10 @@ def tune_cmd(
     day = parse_date(as_of, "--as-of")
 
     def go():
-        from reactivate.jobs.segments import tune, write_tuning
+        from reactivate.jobs.segments import tune_to
 
-        tn = tune(as_of=day, k_min=k_min, k_max=k_max, accounts=accounts, transactions=transactions,
-                  contacts=contacts, campaign=campaign, segments=segments)
-        write_tuning(tn, out)
-        return tn
+        return tune_to(out, as_of=day, k_min=k_min, k_max=k_max, accounts=accounts, transactions=transactions,
+                       contacts=contacts, campaign=campaign, segments=segments)
 
     tn = guarded(go)
     say(f"scores on {tn.sample:,} of {tn.clustered:,} clustered customers:")

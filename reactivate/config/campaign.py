@@ -385,13 +385,30 @@ def read_rm_overrides(path: Path, where: str) -> dict[str, int]:
 
 
 def _check(spec: CampaignSpec) -> CampaignSpec:
-    where = spec.source
-    problems: list[str] = []
+    """Return ``spec`` if every value is valid, else raise one :class:`ConfigError` listing every problem.
+
+    The problems come from the ``_*_problems`` helpers below, in the order of :data:`_CHECKS`.
+    """
+    problems = [problem for check in _CHECKS for problem in check(spec)]
+    if problems:
+        raise ConfigError(f"{spec.source}: " + "; ".join(problems))
+    return spec
+
+
+def _campaign_problems(spec: CampaignSpec) -> list[str]:
+    """``[campaign]``: the horizon and the first day of the week."""
+    problems = []
     c = spec.campaign
     if c.horizon_weeks < 1 or c.horizon_weeks > 104:
         problems.append(f"campaign.horizon_weeks={c.horizon_weeks} should be in 1..104")
     if c.week_start not in WEEKDAYS:
         problems.append(f"campaign.week_start={c.week_start!r} should be one of {', '.join(WEEKDAYS)}")
+    return problems
+
+
+def _dormancy_problems(spec: CampaignSpec) -> list[str]:
+    """``[dormancy]``: the stage thresholds in order, known target stages, the regulatory clock."""
+    problems = []
     d = spec.dormancy
     if not 0 < d.at_risk_days < d.dormant_days < d.long_dormant_days:
         problems.append(
@@ -403,12 +420,24 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
             problems.append(f"dormancy.target_stages: unknown stage {st!r} (active, at_risk, dormant, long_dormant)")
     if d.inoperative_days <= 0 or d.deadline_lead_days < 0:
         problems.append("dormancy.inoperative_days must be > 0 and deadline_lead_days >= 0")
+    return problems
+
+
+def _channel_problems(spec: CampaignSpec) -> list[str]:
+    """``[channels]``: known channel names, no negative cost, capacity or response prior."""
+    problems = []
     for name in spec.channels:
         if name not in CHANNELS:
             problems.append(f"channels.{name}: unknown channel (known: {', '.join(CHANNELS)})")
     for name, ch in spec.channels.items():
         if ch.cost < 0 or ch.weekly_capacity < 0 or ch.response_prior < 0:
             problems.append(f"channels.{name}: cost, weekly_capacity and response_prior must be >= 0")
+    return problems
+
+
+def _wave_problems(spec: CampaignSpec) -> list[str]:
+    """``[waves]``: shares between 0 and 1 (``holdout.share`` is checked with them) and lengths of a week or more."""
+    problems = []
     for key, val in (
         ("waves.pilot_share", spec.waves.pilot_share),
         ("waves.max_release_share", spec.waves.max_release_share),
@@ -420,17 +449,33 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
         problems.append("waves.max_release_share must be > 0")
     if spec.waves.wave_weeks < 1 or spec.waves.pilot_weeks < 1:
         problems.append("waves.wave_weeks and waves.pilot_weeks must be >= 1")
+    return problems
+
+
+def _capacity_and_policy_problems(spec: CampaignSpec) -> list[str]:
+    """``[rm]`` call capacities and ``[policy]`` touches per customer."""
+    problems = []
     if spec.rm.calls_per_week < 0 or spec.rm.pool_calls_per_week < 0:
         problems.append("rm.calls_per_week and rm.pool_calls_per_week must be >= 0")
     if spec.policy.max_touches < 1:
         problems.append("policy.max_touches must be >= 1")
-    for name, ch in spec.channels.items():
-        for day in ch.days:
-            if day not in WEEKDAYS:
-                problems.append(f"channels.{name}.days: {day!r} is not a weekday ({', '.join(WEEKDAYS)})")
-    for rm_id, calls in spec.rm.overrides.items():
-        if calls < 0:
-            problems.append(f"rm.overrides.{rm_id}={calls} should be >= 0")
+    return problems
+
+
+def _channel_day_problems(spec: CampaignSpec) -> list[str]:
+    """``channels.<name>.days``: weekday names only."""
+    return [f"channels.{name}.days: {day!r} is not a weekday ({', '.join(WEEKDAYS)})"
+            for name, ch in spec.channels.items() for day in ch.days if day not in WEEKDAYS]
+
+
+def _rm_override_problems(spec: CampaignSpec) -> list[str]:
+    """``rm.overrides``: no negative calls per week."""
+    return [f"rm.overrides.{rm_id}={calls} should be >= 0" for rm_id, calls in spec.rm.overrides.items() if calls < 0]
+
+
+def _holdout_problems(spec: CampaignSpec) -> list[str]:
+    """``[holdout]``: per-segment, exclusive and baseline shares between 0 and 1; not exclusive with itself."""
+    problems = []
     h = spec.holdout
     for key, val in [*(("holdout.segment_share." + k, v) for k, v in h.segment_share.items()),
                      *(("holdout.exclusive_with." + k, v) for k, v in h.exclusive_with.items()),
@@ -439,7 +484,18 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
             problems.append(f"{key}={val} should be between 0 and 1")
     if spec.campaign.id in h.exclusive_with:
         problems.append(f"holdout.exclusive_with: names this campaign ({spec.campaign.id!r}) itself")
-    known_themes = set(THEMES) | set(spec.themes.text)
+    return problems
+
+
+def _known_themes(spec: CampaignSpec) -> set[str]:
+    """The built-in themes and those the campaign adds in ``themes.text``."""
+    return set(THEMES) | set(spec.themes.text)
+
+
+def _theme_problems(spec: CampaignSpec) -> list[str]:
+    """``[themes]``: segments get known themes; added themes have an English opener and known languages."""
+    problems = []
+    known_themes = _known_themes(spec)
     for seg, theme in spec.themes.segments.items():
         if theme not in known_themes:
             problems.append(f"themes.segments.{seg}: unknown theme {theme!r} (known: {', '.join(sorted(known_themes))})")
@@ -449,6 +505,13 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
                 problems.append(f"themes.text.{name}: unknown language {lang!r} (en, zh)")
         if "en" not in text:
             problems.append(f"themes.text.{name}: needs an 'en' opener")
+    return problems
+
+
+def _journey_problems(spec: CampaignSpec) -> list[str]:
+    """``[journeys]``: at least one step each, on configured channels, no negative gaps, known themes."""
+    problems = []
+    known_themes = _known_themes(spec)
     for name, j in spec.journeys.items():
         if not j.steps:
             problems.append(f"journeys.{name}: needs at least one step")
@@ -460,15 +523,33 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
         for theme in j.themes:
             if theme not in known_themes:
                 problems.append(f"journeys.{name}.themes: unknown theme {theme!r}")
+    return problems
+
+
+def _optimizer_problems(spec: CampaignSpec) -> list[str]:
+    """``[optimizer]``: a known method, no negative delay cost, at least one iteration."""
+    problems = []
     if spec.optimizer.method not in METHODS:
         problems.append(f"optimizer.method={spec.optimizer.method!r} should be one of {', '.join(METHODS)}")
     if spec.optimizer.delay_cost < 0 or spec.optimizer.iterations < 1:
         problems.append("optimizer.delay_cost must be >= 0 and optimizer.iterations >= 1")
-    if spec.targets.excel_weeks < 0:
-        problems.append("targets.excel_weeks must be >= 0")
-    for ch in spec.consent.assume_when_missing:
-        if ch not in CHANNELS:
-            problems.append(f"consent.assume_when_missing: unknown channel {ch!r}")
+    return problems
+
+
+def _target_problems(spec: CampaignSpec) -> list[str]:
+    """``[targets]``: no negative number of workbook weeks."""
+    return ["targets.excel_weeks must be >= 0"] if spec.targets.excel_weeks < 0 else []
+
+
+def _consent_problems(spec: CampaignSpec) -> list[str]:
+    """``consent.assume_when_missing``: known channels only."""
+    return [f"consent.assume_when_missing: unknown channel {ch!r}"
+            for ch in spec.consent.assume_when_missing if ch not in CHANNELS]
+
+
+def _data_problems(spec: CampaignSpec) -> list[str]:
+    """``data.<table>.columns``: every bank column maps to a column of the data contract."""
+    problems = []
     for tname in ("accounts", "transactions", "contacts"):
         ti: TableInput = getattr(spec.data, tname)
         known = set(TABLES[tname].names)
@@ -477,6 +558,10 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
                 problems.append(
                     f"data.{tname}.columns: {src!r} maps to {dst!r}, which is not a {tname} column"
                 )
-    if problems:
-        raise ConfigError(f"{where}: " + "; ".join(problems))
-    return spec
+    return problems
+
+
+#: the checks of :func:`_check`, in the order their problems are listed
+_CHECKS = (_campaign_problems, _dormancy_problems, _channel_problems, _wave_problems, _capacity_and_policy_problems,
+           _channel_day_problems, _rm_override_problems, _holdout_problems, _theme_problems, _journey_problems,
+           _optimizer_problems, _target_problems, _consent_problems, _data_problems)

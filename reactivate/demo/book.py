@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from reactivate.dormancy.ids import days_to_datetime
 from reactivate.errors import ConfigError, OutputError
+from reactivate.outputs.files import csv_bytes
 from reactivate.schema import (
     ACCOUNTS,
     CHANNELS,
@@ -413,10 +413,23 @@ def generate_book(n_customers: int, seed: int = 0, as_of: date = date(2026, 11, 
 
 
 def _customers(rng: np.random.Generator, n: int, asof: int) -> dict[str, np.ndarray]:
+    """The customer-level draws every table derives from (one row per customer, in draw order)."""
     persona = rng.choice(len(PERSONAS), size=n, p=PERSONA_SHARE)
     state = _draw_by_group(rng, persona, STATE_PROBS)
+    days = _days_since_activity(rng, persona, state)
+    opened, birth = _open_and_birth_days(rng, persona, days, asof)
+    balance = _total_balance(rng, persona)
+    n_acc = _draw_by_group(rng, persona, N_ACCOUNTS_PROBS) + 1
+    reach = _reach(rng, persona)
+    flags = _flags(rng, persona)
+    staff = _branches_and_rms(rng, persona, balance)
+    return {"persona": persona, "state": state, "days": days, "last": asof - days, "opened": opened,
+            "birth": birth, "balance": balance, "n_acc": n_acc, **reach, **flags, **staff}
 
-    # days since the last customer-initiated activity
+
+def _days_since_activity(rng: np.random.Generator, persona: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """Days since the last customer-initiated activity: a beta position within the state's range."""
+    n = persona.shape[0]
     a = np.empty(n)
     b = np.empty(n)
     a[state == 0], b[state == 0] = ACTIVE_BETA
@@ -426,10 +439,14 @@ def _customers(rng: np.random.Generator, n: int, asof: int) -> dict[str, np.ndar
     b[dormant] = DORMANT_BETA[persona[dormant], 1]
     pos = rng.beta(a, b)
     lo, hi = STATE_DAYS[state, 0], STATE_DAYS[state, 1]
-    days = np.minimum(lo + np.floor(pos * (hi - lo + 1)).astype(np.int64), hi)
-    last = asof - days
+    return np.minimum(lo + np.floor(pos * (hi - lo + 1)).astype(np.int64), hi)
 
-    # age, tenure (first account opened = the customer's open day)
+
+def _open_and_birth_days(
+    rng: np.random.Generator, persona: np.ndarray, days: np.ndarray, asof: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The customer's open day (their first account's) and birth day, from age and tenure."""
+    n = persona.shape[0]
     age_lo, age_hi = AGE_RANGE[persona, 0], AGE_RANGE[persona, 1]
     age_years = age_lo + rng.random(n) * (age_hi - age_lo)
     minor_p = min(1.0, MINOR_SHARE / PERSONA_SHARE[_FGT])
@@ -442,32 +459,43 @@ def _customers(rng: np.random.Generator, n: int, asof: int) -> dict[str, np.ndar
     # minors: the account was opened for them after birth; adults: raise the age to fit the tenure
     tenure = np.where(minor, np.clip(tenure, days + 30, age_days - 30), tenure)
     age_days = np.where(minor, age_days, np.maximum(age_days, tenure + int(MIN_OPEN_AGE * 365.25)))
-    opened = asof - tenure
+    return asof - tenure, asof - age_days
 
-    # total of the non-negative balances
-    log_bal = BALANCE_LOG10[persona, 0] + BALANCE_LOG10[persona, 1] * rng.standard_normal(n)
+
+def _total_balance(rng: np.random.Generator, persona: np.ndarray) -> np.ndarray:
+    """The total of a customer's non-negative balances (log-normal; log-uniform for small balances)."""
+    log_bal = BALANCE_LOG10[persona, 0] + BALANCE_LOG10[persona, 1] * rng.standard_normal(persona.shape[0])
     small = persona == _FGT
     log_bal[small] = rng.uniform(*SMALL_BALANCE_LOG10, size=int(small.sum()))
-    balance = 10.0**log_bal
+    return 10.0**log_bal
 
-    n_acc = _draw_by_group(rng, persona, N_ACCOUNTS_PROBS) + 1
 
-    # reach and consent
+def _reach(rng: np.random.Generator, persona: np.ndarray) -> dict[str, np.ndarray]:
+    """The channels a customer can be reached on, those they consented to, and the best of them."""
+    n = persona.shape[0]
     has = rng.random((n, len(CHANNELS))) < REACH[persona]
     nothing = ~has.any(axis=1)
     has[nothing, _CH["mail"]] = True  # everyone has a postal address on file
     consent = has & (rng.random((n, len(CHANNELS))) < CONSENT_RATE)
     fit = np.where(has, CHANNEL_FIT[persona], -1.0)
-    best = np.argmax(fit, axis=1)
+    return {"has": has, "consent": consent, "best": np.argmax(fit, axis=1)}
 
-    # flags
+
+def _flags(rng: np.random.Generator, persona: np.ndarray) -> dict[str, np.ndarray]:
+    """Do-not-contact (with its reason), hardship, deceased and legal hold."""
+    n = persona.shape[0]
     dnc = rng.random(n) < P_DO_NOT_CONTACT
     dnc_reason = _draw_by_group(rng, np.zeros(n, dtype=np.int64), DNC_REASON_PROBS[None, :])
     hardship = rng.random(n) < P_HARDSHIP[persona]
     deceased = rng.random(n) < P_DECEASED[persona]
     legal_hold = rng.random(n) < P_LEGAL_HOLD
+    return {"dnc": dnc, "dnc_reason": dnc_reason, "hardship": hardship, "deceased": deceased,
+            "legal_hold": legal_hold}
 
-    # branches and relationship managers; RM r works in branch r % n_branch
+
+def _branches_and_rms(rng: np.random.Generator, persona: np.ndarray, balance: np.ndarray) -> dict[str, np.ndarray]:
+    """Branches and relationship managers; RM r works in branch r % n_branch."""
+    n = persona.shape[0]
     n_branch = max(2, int(n / CUSTOMERS_PER_BRANCH + 0.5))
     n_rm = max(2, int(n / CUSTOMERS_PER_RM + 0.5))
     branch = rng.integers(0, n_branch, size=n)
@@ -476,30 +504,7 @@ def _customers(rng: np.random.Generator, n: int, asof: int) -> dict[str, np.ndar
     p_rm = np.where(balance >= HIGH_BALANCE, P_RM_HIGH_BALANCE, P_RM[persona])
     p_rm[persona == _AFF] = 1.0
     has_rm = rng.random(n) < p_rm
-
-    return {
-        "persona": persona,
-        "state": state,
-        "days": days,
-        "last": last,
-        "opened": opened,
-        "birth": asof - age_days,
-        "balance": balance,
-        "n_acc": n_acc,
-        "has": has,
-        "consent": consent,
-        "best": best,
-        "dnc": dnc,
-        "dnc_reason": dnc_reason,
-        "hardship": hardship,
-        "deceased": deceased,
-        "legal_hold": legal_hold,
-        "branch": branch,
-        "rm": rm,
-        "has_rm": has_rm,
-        "n_rm": np.int64(n_rm),
-        "n_branch": np.int64(n_branch),
-    }
+    return {"branch": branch, "rm": rm, "has_rm": has_rm, "n_rm": np.int64(n_rm), "n_branch": np.int64(n_branch)}
 
 
 def _accounts(rng: np.random.Generator, cust: dict[str, np.ndarray], asof: int) -> dict[str, np.ndarray]:
@@ -577,17 +582,18 @@ def _propensity(cust: dict[str, np.ndarray], acc: dict[str, np.ndarray], asof: i
     return np.round(np.clip(p, *P_CLIP), 4)
 
 
-def _transactions(
-    rng: np.random.Generator, cust: dict[str, np.ndarray], acc: dict[str, np.ndarray], asof: int
-) -> dict[str, np.ndarray]:
-    persona, c_last = cust["persona"], cust["last"]
-    n = persona.shape[0]
-    window = asof - HISTORY_DAYS  # first day of the log
-    primary = _group_starts(cust["n_acc"])  # index of each customer's slot-0 account
-    # pieces of (customer, account, seconds since the start of the log, amount, channel, initiator)
-    pieces: list[tuple[np.ndarray, ...]] = []
+class _TxnLog:
+    """The transaction log as it is drawn: pieces of (customer, account, seconds since the start of the
+    log, amount, channel, initiator), sorted into one table by :meth:`table`."""
+
+    def __init__(self, rng: np.random.Generator, persona: np.ndarray, window: int):
+        self.rng = rng
+        self.persona = persona
+        self.window = window  # first day of the log
+        self.pieces: list[tuple[np.ndarray, ...]] = []
 
     def add(
+        self,
         who: np.ndarray,
         account: np.ndarray,
         day: np.ndarray,
@@ -597,39 +603,79 @@ def _transactions(
         initiator: int,
     ) -> None:
         k = who.shape[0]
-        when = (day - window) * 86_400 + second
+        when = (day - self.window) * 86_400 + second
         channel = np.broadcast_to(np.asarray(channel, dtype=np.int8), (k,))
-        pieces.append((who, account, when, amount, channel, np.full(k, initiator, dtype=np.int8)))
+        self.pieces.append((who, account, when, amount, channel, np.full(k, initiator, dtype=np.int8)))
 
-    def customer_rows(who: np.ndarray, account: np.ndarray, day: np.ndarray, sign: np.ndarray | None) -> None:
+    def customer_rows(self, who: np.ndarray, account: np.ndarray, day: np.ndarray, sign: np.ndarray | None) -> None:
+        """Customer-initiated rows: amount (credit or debit unless ``sign`` is given), channel, time of day."""
+        rng = self.rng
         k = who.shape[0]
-        p = persona[who]
+        p = self.persona[who]
         size = np.exp(np.log(TXN_AMOUNT_MEDIAN[p]) + TXN_AMOUNT_SIGMA * rng.standard_normal(k))
         if sign is None:
             sign = np.where(rng.random(k) < TXN_CREDIT_SHARE[p], 1.0, -1.0)
         amount = np.maximum(np.round(size, 2), 0.01) * sign
         channel = _draw_by_group(rng, p, TXN_CHANNEL_WEIGHTS)
         second = _uniform_int(rng, np.full(k, 7 * 3600), np.full(k, 23 * 3600 - 1))
-        add(who, account, day, second, amount, channel, _CUSTOMER)
+        self.add(who, account, day, second, amount, channel, _CUSTOMER)
 
-    # 1. everyday transactions on the primary account, from the open day (or the start of
-    #    the log) to the last activity day
-    start = np.maximum(cust["opened"], window)
+    def table(self) -> dict[str, np.ndarray]:
+        who, account, when, amount, channel, initiator = (
+            np.concatenate(col) for col in zip(*self.pieces, strict=True)
+        )
+        # order by customer, then time (< 2**28 s); a stable sort keeps ties in generation order
+        order = np.argsort((who.astype(np.int64) << 28) | when, kind="stable")
+        return {
+            "owner": who[order],
+            "account": account[order],
+            "timestamp": (when[order] + self.window * 86_400).astype("datetime64[s]"),
+            "amount": amount[order],
+            "channel": channel[order],
+            "initiator": initiator[order],
+        }
+
+
+def _transactions(
+    rng: np.random.Generator, cust: dict[str, np.ndarray], acc: dict[str, np.ndarray], asof: int
+) -> dict[str, np.ndarray]:
+    window = asof - HISTORY_DAYS  # first day of the log
+    log = _TxnLog(rng, cust["persona"], window)
+    primary = _group_starts(cust["n_acc"])  # index of each customer's slot-0 account
+    start = np.maximum(cust["opened"], window)  # the open day, or the start of the log
+    _everyday_rows(log, cust, start, primary)
+    _anchor_rows(log, acc)
+    _salary_rows(log, cust, start, primary)
+    _bank_rows(log, acc, asof)
+    return log.table()
+
+
+def _everyday_rows(log: _TxnLog, cust: dict[str, np.ndarray], start: np.ndarray, primary: np.ndarray) -> None:
+    """1. Everyday transactions on the primary account, from ``start`` to the last activity day."""
+    c_last = cust["last"]
+    n = c_last.shape[0]
     years = np.minimum((c_last - start) / 365.25, TXN_YEARS_CAP)
-    k = rng.poisson(TXN_RATE[persona] * years)
+    k = log.rng.poisson(TXN_RATE[log.persona] * years)
     who = np.repeat(np.arange(n), k)
-    customer_rows(who, primary[who], _uniform_int(rng, start[who], c_last[who]), None)
+    log.customer_rows(who, primary[who], _uniform_int(log.rng, start[who], c_last[who]), None)
 
-    # 2. one transaction on each used account at its last activity day (the primary's is the
-    #    customer's last activity), and an opening credit for used accounts opened in the log
+
+def _anchor_rows(log: _TxnLog, acc: dict[str, np.ndarray]) -> None:
+    """2. One transaction on each used account at its last activity day (the primary's is the customer's
+    last activity), and an opening credit for used accounts opened in the log."""
+    window = log.window
     anchor = acc["used"] & (acc["last"] >= window)
     idx = np.flatnonzero(anchor)
-    customer_rows(acc["owner"][idx], idx, acc["last"][idx], None)
+    log.customer_rows(acc["owner"][idx], idx, acc["last"][idx], None)
     opening = anchor & (acc["slot"] > 0) & (acc["opened"] >= window) & (acc["opened"] < acc["last"])
     idx = np.flatnonzero(opening)
-    customer_rows(acc["owner"][idx], idx, acc["opened"][idx], np.ones(idx.shape[0]))
+    log.customer_rows(acc["owner"][idx], idx, acc["opened"][idx], np.ones(idx.shape[0]))
 
-    # 3. monthly salary credits that stopped (salary_leaver)
+
+def _salary_rows(log: _TxnLog, cust: dict[str, np.ndarray], start: np.ndarray, primary: np.ndarray) -> None:
+    """3. Monthly salary credits that stopped (salary_leaver)."""
+    rng, persona, c_last = log.rng, log.persona, cust["last"]
+    n = persona.shape[0]
     paid = (persona == _SAL) & (rng.random(n) < SALARY_SHARE)
     stop = c_last - _uniform_int(rng, np.full(n, SALARY_GAP_DAYS[0]), np.full(n, SALARY_GAP_DAYS[1]))
     spell = _uniform_int(rng, np.full(n, SALARY_SPELL_MONTHS[0]), np.full(n, SALARY_SPELL_MONTHS[1]))
@@ -642,10 +688,12 @@ def _transactions(
     amount = np.round(salary[who] * (1.0 + 0.03 * rng.standard_normal(k)), 2)
     second = _uniform_int(rng, np.full(k, 8 * 3600), np.full(k, 10 * 3600 - 1))
     day = stop[who] - np.floor(j * 30.44).astype(np.int64)
-    add(who, primary[who], day, second, amount, _TCH["auto"], _CUSTOMER)
+    log.add(who, primary[who], day, second, amount, _TCH["auto"], _CUSTOMER)
 
-    # 4. bank-initiated rows that go on after dormancy: yearly interest and fees on the
-    #    account's anniversaries (fees half a year later)
+
+def _bank_rows(log: _TxnLog, acc: dict[str, np.ndarray], asof: int) -> None:
+    """4. Bank-initiated rows that go on after dormancy: yearly interest and fees on the account's
+    anniversaries (fees half a year later)."""
     for table, offset in ((INTEREST_RATE, 0), (ANNUAL_FEE, 182)):
         for prod, value in table.items():
             sel = acc["product"] == _PROD[prod]
@@ -653,7 +701,7 @@ def _transactions(
                 sel &= acc["balance"] > 0
             idx = np.flatnonzero(sel)
             first = acc["opened"][idx] + offset
-            k_lo = np.maximum(1, np.ceil((window - first) / 365).astype(np.int64))
+            k_lo = np.maximum(1, np.ceil((log.window - first) / 365).astype(np.int64))
             k_hi = np.floor((asof - 1 - first) / 365).astype(np.int64)
             count = np.maximum(k_hi - k_lo + 1, 0)
             rows = np.repeat(idx, count)
@@ -662,21 +710,7 @@ def _transactions(
                 amount = np.maximum(np.round(acc["balance"][rows] * value, 2), 0.01)
             else:
                 amount = np.full(rows.shape[0], value)
-            add(acc["owner"][rows], rows, day, np.full(rows.shape[0], 3600), amount, _TCH["auto"], _BANK)
-
-    who, account, when, amount, channel, initiator = (
-        np.concatenate(col) for col in zip(*pieces, strict=True)
-    )
-    # order by customer, then time (< 2**28 s); a stable sort keeps ties in generation order
-    order = np.argsort((who.astype(np.int64) << 28) | when, kind="stable")
-    return {
-        "owner": who[order],
-        "account": account[order],
-        "timestamp": (when[order] + window * 86_400).astype("datetime64[s]"),
-        "amount": amount[order],
-        "channel": channel[order],
-        "initiator": initiator[order],
-    }
+            log.add(acc["owner"][rows], rows, day, np.full(rows.shape[0], 3600), amount, _TCH["auto"], _BANK)
 
 
 def _contacts(
@@ -854,12 +888,10 @@ _DICTIONARY_COLUMNS = frozenset(
     {"product", "rm_id", "branch_id", "dnc_reason", "channel", "initiated_by", "campaign", "outcome"}
     | {"persona", "activity_state", "best_channel"}
 )
-#: CSV values are written unquoted; a table with a comma, quote or line break in a text
-#: value (pyarrow refuses it unquoted) is written again with its text values quoted
-_CSV_PLAIN = pacsv.WriteOptions(include_header=False, batch_size=65_536, quoting_style="none")
-_CSV_QUOTED = pacsv.WriteOptions(include_header=False, batch_size=65_536, quoting_style="needed")
-#: csv.gz: rows per gzip member (members are compressed in parallel and concatenated)
-_GZIP_ROWS = 65_536
+#: CSV: rows per chunk; each chunk is written by outputs.files.csv_bytes (text values quoted only
+#: in a chunk that holds a comma, quote or line break) and, in csv.gz, is one gzip member (members
+#: are compressed in parallel and concatenated)
+_CSV_ROWS = 65_536
 _GZIP_LEVEL = 6
 _WORKERS = 2
 
@@ -874,46 +906,31 @@ def _to_arrow(df: pd.DataFrame, table: Table | None) -> pa.Table:
     return tbl
 
 
-def _header(tbl: pa.Table) -> bytes:
-    # a plain header line: pyarrow would quote the names
-    return (",".join(tbl.column_names) + "\n").encode()
+def _csv_chunk(tbl: pa.Table, start: int) -> bytes:
+    """Rows ``start`` to ``start + _CSV_ROWS`` as CSV, with the header line in the first chunk only."""
+    part = tbl.slice(start, _CSV_ROWS)
+    data = csv_bytes({name: col.combine_chunks() for name, col in zip(part.column_names, part.columns, strict=True)})
+    return data if start == 0 else data[data.index(b"\n") + 1 :]
 
 
-def _csv_bytes(tbl: pa.Table, header: bool) -> pa.Buffer:
-    for options in (_CSV_PLAIN, _CSV_QUOTED):
-        sink = pa.BufferOutputStream()
-        if header:
-            sink.write(_header(tbl))
-        try:
-            if tbl.num_rows:
-                pacsv.write_csv(tbl, sink, write_options=options)
-        except pa.ArrowInvalid:
-            continue
-        return sink.getvalue()
-    raise AssertionError("unreachable: quoted CSV accepts every value")
+def _chunk_starts(tbl: pa.Table) -> range:
+    return range(0, max(tbl.num_rows, 1), _CSV_ROWS)
 
 
 def _write_csv(tbl: pa.Table, path: Path) -> None:
-    try:
-        with pa.OSFile(str(path), "wb") as sink:
-            sink.write(_header(tbl))
-            pacsv.write_csv(tbl, sink, write_options=_CSV_PLAIN)
-    except pa.ArrowInvalid:
-        with pa.OSFile(str(path), "wb") as sink:
-            sink.write(_header(tbl))
-            pacsv.write_csv(tbl, sink, write_options=_CSV_QUOTED)
+    with open(path, "wb") as sink:
+        for start in _chunk_starts(tbl):
+            sink.write(_csv_chunk(tbl, start))
 
 
 def _gzip_member(tbl: pa.Table, start: int) -> bytes:
-    data = _csv_bytes(tbl.slice(start, _GZIP_ROWS), header=start == 0)
     # mtime=0: no time in the header, the same bytes on every run
-    return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
+    return gzip.compress(_csv_chunk(tbl, start), compresslevel=_GZIP_LEVEL, mtime=0)
 
 
 def _write_csv_gz(tbl: pa.Table, path: Path, pool: ThreadPoolExecutor) -> None:
-    starts = range(0, max(tbl.num_rows, 1), _GZIP_ROWS)
     with open(path, "wb") as sink:
-        for member in pool.map(lambda start: _gzip_member(tbl, start), starts):
+        for member in pool.map(lambda start: _gzip_member(tbl, start), _chunk_starts(tbl)):
             sink.write(member)
 
 

@@ -86,83 +86,131 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     first = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
 
     if acc is not None:
-        c = own_codes
-        out["n_accounts"] = np.bincount(c[c >= 0], minlength=n)
-        out["n_products"] = _group(acc["product"].cat.codes.to_numpy(), c, n, "nunique", 0).astype(int)
-        bal = acc["balance"].fillna(0.0)
-        out["total_balance"] = _group(bal, c, n, "sum", 0.0)
-        dep = bal.where(acc["product"].isin(DEPOSIT_PRODUCTS), 0.0)
-        out["deposit_balance"] = _group(dep, c, n, "sum", 0.0)
-        last = _fmax(last, _group(acc["last_activity_date"], c, n, "max"))
-        first = _fmin(first, _group(acc["open_date"], c, n, "min"))
-        if "maturity_date" in acc.columns:
-            term = acc["product"].isin(TERM_PRODUCTS).to_numpy() & (acc["maturity_date"] >= asof).fillna(False).to_numpy()
-            mc = np.where(term, c, -1)
-            out["next_maturity"] = _group(acc["maturity_date"], mc, n, "min")
-            out["maturity_amount"] = _group(bal, mc, n, "sum", 0.0)
-            # a service shortfall: a term product matured and nothing was rolled over into a new one
-            is_term = acc["product"].isin(TERM_PRODUCTS).to_numpy()
-            matured = is_term & (acc["maturity_date"] < asof).fillna(False).to_numpy()
-            out["matured_not_rolled"] = _group(matured, c, n, "max", False).astype(bool) & np.isnat(
-                out["next_maturity"].to_numpy())
-        else:
-            out["next_maturity"] = pd.NaT
-            out["maturity_amount"] = 0.0
-            out["matured_not_rolled"] = False
-        # the RM and branch of the customer's largest account
-        order = np.lexsort((np.arange(len(acc)), -bal.to_numpy(), c))
-        firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]]
-        firsts = firsts[c[firsts] >= 0]
-        for col in ("rm_id", "branch_id"):
-            out[col] = _pick_category(acc[col] if col in acc.columns else None, firsts, c, n)
-        bd = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
-        if "birth_date" in acc.columns:
-            bd[c[firsts]] = acc["birth_date"].to_numpy(dtype="datetime64[s]")[firsts]
-        out["birth_date"] = bd
-        # customer flags: any account (reach, do-not-contact, hardship...) or every account (consent)
-        any_cols = [f"has_{ch}" for ch in CHANNELS] + list(FLAGS)
-        any_cols = [col for col in any_cols if col in acc.columns]
-        for col, val in zip(any_cols, _flags(acc, any_cols, c, n, "any"), strict=True):
-            out[col] = val
-        for ch in CHANNELS:
-            if f"has_{ch}" not in acc.columns:
-                out[f"has_{ch}"] = True  # reach is assumed when unknown
-        for flag in FLAGS:
-            if flag not in acc.columns:
-                out[flag] = False
-        all_cols = [f"consent_{ch}" for ch in CHANNELS if f"consent_{ch}" in acc.columns]
-        for col, val in zip(all_cols, _flags(acc, all_cols, c, n, "all"), strict=True):
-            out[col] = val  # unknown consent is no consent
-        for ch in CHANNELS:
-            if f"consent_{ch}" not in acc.columns:
-                out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
+        last, first = _add_account_columns(out, acc, own_codes, last, first, asof, spec)
     else:
-        out["n_accounts"] = 0
-        out["n_products"] = 0
-        out["total_balance"] = np.nan
-        out["deposit_balance"] = np.nan
-        out["next_maturity"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
-        out["maturity_amount"] = 0.0
-        out["matured_not_rolled"] = False
-        out["rm_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
-        out["branch_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
-        out["birth_date"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
-        for ch in CHANNELS:
-            out[f"has_{ch}"] = True
-            out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
-        for flag in FLAGS:
-            out[flag] = False
+        _add_bookless_columns(out, spec)
 
     if txn is not None:
         txn_codes = own_codes if acc is None else codes_for(txn["customer_id"], index)
         out = out.join(_transaction_features(txn, txn_codes, index, asof), how="left")
-    if txn is not None:
         last = _fmax(last, out.pop("_txn_last").to_numpy())
         first = _fmin(first, out.pop("_txn_first").to_numpy())
     else:
         for col, val in TXN_FEATURE_DEFAULTS.items():
             out[col] = val
 
+    _add_dormancy_columns(out, last, first, asof, spec)
+    out = out.join(contact_features(book.contacts, index, asof, spec), how="left")
+    return out
+
+
+def _add_account_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, last: np.ndarray,
+                         first: np.ndarray, asof: pd.Timestamp, spec: CampaignSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Add the columns folded from the accounts (``c``: each account's customer position) to ``out``.
+
+    Returns ``last`` and ``first`` moved by the accounts' last activity and opening dates.
+    """
+    n = len(out)
+    out["n_accounts"] = np.bincount(c[c >= 0], minlength=n)
+    out["n_products"] = _group(acc["product"].cat.codes.to_numpy(), c, n, "nunique", 0).astype(int)
+    bal = acc["balance"].fillna(0.0)
+    out["total_balance"] = _group(bal, c, n, "sum", 0.0)
+    dep = bal.where(acc["product"].isin(DEPOSIT_PRODUCTS), 0.0)
+    out["deposit_balance"] = _group(dep, c, n, "sum", 0.0)
+    last = _fmax(last, _group(acc["last_activity_date"], c, n, "max"))
+    first = _fmin(first, _group(acc["open_date"], c, n, "min"))
+    _add_maturity_columns(out, acc, c, bal, asof)
+    _add_owner_columns(out, acc, c, bal)
+    _add_flag_columns(out, acc, c, spec)
+    return last, first
+
+
+def _add_maturity_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, bal: pd.Series,
+                          asof: pd.Timestamp) -> None:
+    """Add next_maturity, maturity_amount (of the term products still running) and matured_not_rolled."""
+    n = len(out)
+    if "maturity_date" not in acc.columns:
+        out["next_maturity"] = pd.NaT
+        out["maturity_amount"] = 0.0
+        out["matured_not_rolled"] = False
+        return
+    term = acc["product"].isin(TERM_PRODUCTS).to_numpy() & (acc["maturity_date"] >= asof).fillna(False).to_numpy()
+    mc = np.where(term, c, -1)
+    out["next_maturity"] = _group(acc["maturity_date"], mc, n, "min")
+    out["maturity_amount"] = _group(bal, mc, n, "sum", 0.0)
+    # a service shortfall: a term product matured and nothing was rolled over into a new one
+    is_term = acc["product"].isin(TERM_PRODUCTS).to_numpy()
+    matured = is_term & (acc["maturity_date"] < asof).fillna(False).to_numpy()
+    out["matured_not_rolled"] = _group(matured, c, n, "max", False).astype(bool) & np.isnat(
+        out["next_maturity"].to_numpy())
+
+
+def _add_owner_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, bal: pd.Series) -> None:
+    """Add rm_id, branch_id and birth_date, taken from the customer's largest account."""
+    n = len(out)
+    order = np.lexsort((np.arange(len(acc)), -bal.to_numpy(), c))
+    firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]]
+    firsts = firsts[c[firsts] >= 0]
+    for col in ("rm_id", "branch_id"):
+        out[col] = _pick_category(acc[col] if col in acc.columns else None, firsts, c, n)
+    bd = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    if "birth_date" in acc.columns:
+        bd[c[firsts]] = acc["birth_date"].to_numpy(dtype="datetime64[s]")[firsts]
+    out["birth_date"] = bd
+
+
+def _add_flag_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, spec: CampaignSpec) -> None:
+    """Add has_<ch> and the flags (true if any account says so) and consent_<ch> (only if every account does).
+
+    Reach is assumed when its column is missing, a flag is not; a missing consent column
+    means consent only for the channels of ``consent.assume_when_missing``.
+    """
+    n = len(out)
+    any_cols = [f"has_{ch}" for ch in CHANNELS] + list(FLAGS)
+    any_cols = [col for col in any_cols if col in acc.columns]
+    for col, val in zip(any_cols, _flags(acc, any_cols, c, n, "any"), strict=True):
+        out[col] = val
+    for ch in CHANNELS:
+        if f"has_{ch}" not in acc.columns:
+            out[f"has_{ch}"] = True  # reach is assumed when unknown
+    for flag in FLAGS:
+        if flag not in acc.columns:
+            out[flag] = False
+    all_cols = [f"consent_{ch}" for ch in CHANNELS if f"consent_{ch}" in acc.columns]
+    for col, val in zip(all_cols, _flags(acc, all_cols, c, n, "all"), strict=True):
+        out[col] = val  # unknown consent is no consent
+    for ch in CHANNELS:
+        if f"consent_{ch}" not in acc.columns:
+            out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
+
+
+def _add_bookless_columns(out: pd.DataFrame, spec: CampaignSpec) -> None:
+    """Add the account columns for a book without an accounts table: no balances, owners or flags."""
+    index, n = out.index, len(out)
+    out["n_accounts"] = 0
+    out["n_products"] = 0
+    out["total_balance"] = np.nan
+    out["deposit_balance"] = np.nan
+    out["next_maturity"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+    out["maturity_amount"] = 0.0
+    out["matured_not_rolled"] = False
+    out["rm_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
+    out["branch_id"] = _pick_category(None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
+    out["birth_date"] = pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+    for ch in CHANNELS:
+        out[f"has_{ch}"] = True
+        out[f"consent_{ch}"] = ch in spec.consent.assume_when_missing
+    for flag in FLAGS:
+        out[flag] = False
+
+
+def _add_dormancy_columns(out: pd.DataFrame, last: np.ndarray, first: np.ndarray, asof: pd.Timestamp,
+                          spec: CampaignSpec) -> None:
+    """Add last_activity, first_seen, days_dormant, tenure_days, stage, deadline, days_to_deadline and age.
+
+    A customer with no activity at all counts from the first day seen, or is long dormant.
+    """
+    index = out.index
     out["last_activity"] = last
     out["first_seen"] = first
     ref = np.where(np.isnat(last), first, last)
@@ -179,8 +227,6 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     bd = out["birth_date"]
     age = (asof - bd).dt.days / 365.25
     out["age"] = age.astype(float)
-    out = out.join(contact_features(book.contacts, index, asof, spec), how="left")
-    return out
 
 
 def _flags(acc: pd.DataFrame, cols: list[str], codes: np.ndarray, n: int, how: str) -> list[np.ndarray]:

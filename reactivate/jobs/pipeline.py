@@ -24,6 +24,8 @@ from reactivate.dormancy.features import model_features
 from reactivate.errors import ConfigError, InputDataError
 from reactivate.loop.record import merge_history
 from reactivate.planning.plan import build_plan
+from reactivate.planning.result import PlanResult
+from reactivate.planning.summary import counts, plan_summary
 from reactivate.schema import CHANNELS
 from reactivate.scoring.learn import apply_learning
 from reactivate.scoring.rank import score_targets
@@ -35,17 +37,26 @@ from reactivate.segmentation.store import (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanRun:
+    """Everything a run's outputs are made of. Frozen: a step that adds to it returns a new one
+    (:func:`dataclasses.replace`), with new ``summary``/``run`` dicts rather than edited ones."""
+
     as_of: dt.date
     spec: CampaignSpec
     seg_spec: SegmentSpec
     book: Book
+    #: every customer of the book (dormancy, flags, reach, consent)
     customers: pd.DataFrame
+    #: the scored targets (the plan's input)
     scores: pd.DataFrame
+    #: one profile row per segment
     segments: pd.DataFrame
-    result: object  # reactivate.planning.plan.PlanResult
+    #: the plan; None when the run stopped after scoring (``reactivate rank``)
+    result: PlanResult | None
+    #: summary.json
     summary: dict
+    #: run.json (:func:`run_metadata`)
     run: dict
     timings: dict[str, float] = field(default_factory=dict)
     #: channel fit per segment (segments x channels), as used by the plan
@@ -119,7 +130,6 @@ def load_targets(
     clock = clock or _Clock()
     book = load_book(accounts=accounts, transactions=transactions, contacts=contacts, spec=spec, as_of=as_of)
     if history is not None:  # the ledger's touches and outcomes count like the contact history
-
         book = merge_history(book, history)
     clock.lap("load")
     customers = build_customers(book, spec, as_of)
@@ -152,9 +162,7 @@ def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
     profiles : segment id -> name, apart, note, kind
     drift : dict (see :func:`reactivate.segmentation.store.segment_drift`), None without a saved model
     """
-
     if saved is not None:
-
         seg = assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
         drift = segment_drift(seg, saved.fit_counts, customer_ids=t.targets.index, assignment=saved.assignment)
         return seg, saved.model, saved.profiles, drift
@@ -203,38 +211,43 @@ def run_plan(
 
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
     clock.lap("segment")
-
-
-    scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of,
-                                                            customers)
+    scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of, customers)
     if learned is not None:
-
         scores, fit, score_info["learning"] = apply_learning(scores, fit, learned, spec, as_of)
     clock.lap("score")
 
     result = None
     if plan:
-
         result = build_plan(scores, fit, spec, as_of)
         clock.lap("plan")
 
     summary = _summary(customers, scores, seg_table, result, score_info, book, spec, model)
-    run = {
-        "version": __version__,
-        "as_of": as_of.isoformat(),
-        "seed": spec.campaign.seed,
-        "campaign": spec.to_dict(),
-        "campaign_source": spec.source,
-        "segmentation": seg_spec.to_dict(),
-        "segmentation_source": seg_spec.source,
-        "inputs": book.inputs,
-        "libraries": _libraries(),
-    }
     if saved is not None:
         summary["segments_drift"] = drift
-        run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
+    run = run_metadata(as_of, spec, seg_spec, book.inputs, saved)
     return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps,
                    fit=fit)
+
+
+def run_metadata(as_of: dt.date, spec: CampaignSpec, seg_spec: SegmentSpec, inputs: dict, saved=None, *,
+                 full: bool = True) -> dict:
+    """run.json: the version, the as-of date, the resolved specs, the inputs' fingerprints and the saved
+    segment model used (if any).
+
+    Parameters
+    ----------
+    inputs : the book's input fingerprints (:attr:`reactivate.data.load.Book.inputs`).
+    saved : reactivate.segmentation.store.SavedModel or None.
+    full : also the campaign's seed and source file and the library versions (``plan``, ``rank``,
+        ``run``); ``segments describe`` writes without them.
+    """
+    run = {"version": __version__, "as_of": as_of.isoformat(), "campaign": spec.to_dict(),
+           "segmentation": seg_spec.to_dict(), "segmentation_source": seg_spec.source, "inputs": inputs}
+    if full:
+        run.update(seed=spec.campaign.seed, campaign_source=spec.source, libraries=_libraries())
+    if saved is not None:
+        run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
+    return run
 
 
 def _libraries() -> dict[str, str]:
@@ -243,15 +256,10 @@ def _libraries() -> dict[str, str]:
     return {"pandas": pd.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__}
 
 
-def _counts(values) -> dict[str, int]:
-    s = pd.Series(values).value_counts()
-    return {str(k): int(v) for k, v in sorted(s.items(), key=lambda kv: str(kv[0]))}
-
-
 def _summary(customers, scores, seg_table, result, score_info, book: Book, spec, model) -> dict:
     out = {
         "customers": len(customers),
-        "by_stage": _counts(customers["stage"].astype(str)),
+        "by_stage": counts(customers["stage"].astype(str)),
         "targets": len(scores),
         "segments": [
             {"segment_id": r.segment_id, "segment_name": r.segment_name, "size": int(r.size), "rank": int(r.rank)}
@@ -265,36 +273,5 @@ def _summary(customers, scores, seg_table, result, score_info, book: Book, spec,
         "channels": list(CHANNELS),
     }
     if result is not None:
-        out.update(_plan_summary(result))
+        out.update(plan_summary(result))
     return out
-
-
-def _plan_summary(result) -> dict:
-    plan = result.plan
-    cap = result.capacity
-    ch_cap = cap[cap["resource"] == "channel"]
-    use = {}
-    for name, g in ch_cap.groupby("name", sort=True):
-        total = int(g["capacity"].sum())
-        used = int(g["used"].sum())
-        use[name] = {"used": used, "capacity": total, "share": round(used / total, 4) if total else 0.0,
-                     "peak_week_share": round(float((g["used"] / g["capacity"].clip(lower=1)).max()), 4)}
-    rm_rows = cap[cap["resource"].isin(["rm", "pool"])]
-    rm_use = {
-        "calls": int(rm_rows["used"].sum()),
-        "rm_weeks_at_capacity": int((rm_rows["used"] >= rm_rows["capacity"]).sum()),
-        "max_share": round(float((rm_rows["used"] / rm_rows["capacity"].clip(lower=1)).max()), 4)
-        if len(rm_rows) else 0.0,
-    }
-    return {
-        "plan": {
-            **{k: v for k, v in result.stats.items() if k not in ("weeks",)},
-            "touches": len(plan),
-            "by_wave": _counts(plan["wave"]),
-            "by_channel": _counts(plan["channel"]),
-            "by_week": _counts(plan["week_start"]),
-            "suppressed_by_reason": _counts(result.suppressed["reason"]),
-            "unscheduled_by_reason": _counts(result.unscheduled["reason"]),
-        },
-        "capacity_use": {"channels": use, "rm_calls": rm_use},
-    }

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reactivate import __version__
 from reactivate.errors import ConfigError
-from reactivate.jobs.pipeline import load_specs, load_targets, segment_targets
+from reactivate.jobs.pipeline import load_specs, load_targets, run_metadata, segment_targets
 from reactivate.outputs import charts
 from reactivate.outputs.files import csv_bytes, json_bytes, staged
 from reactivate.scoring.rank import score_targets
@@ -49,7 +49,6 @@ def fit_segments(*, as_of: dt.date, model_path: str | Path, accounts=None, trans
     ------
     ConfigError, InputDataError, OutputError
     """
-
     spec, seg_spec, _ = load_specs(campaign, segments, None)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
     seg, model, profiles, _ = segment_targets(t, seg_spec)
@@ -72,21 +71,11 @@ def describe(*, as_of: dt.date, accounts=None, transactions=None, contacts=None,
     ------
     ConfigError, InputDataError
     """
-
     spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec)
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
     _, table, _, _ = score_targets(t.targets, t.features, seg, profiles, t.book, spec, as_of, t.customers)
-    run = {
-        "version": __version__,
-        "as_of": as_of.isoformat(),
-        "campaign": spec.to_dict(),
-        "segmentation": seg_spec.to_dict(),
-        "segmentation_source": seg_spec.source,
-        "inputs": t.book.inputs,
-    }
-    if saved is not None:
-        run["segments_model"] = {"path": saved.path, "sha256": saved.sha256, "fitted_by": saved.version}
+    run = run_metadata(as_of, spec, seg_spec, t.book.inputs, saved, full=False)
     return Description(as_of, table, model.k_reason_ if model is not None else "", drift, run,
                        segment_traits(t.features, seg))
 
@@ -132,7 +121,6 @@ def profile_cards(table: pd.DataFrame) -> str:
 
 def write_description(d: Description, out: str | Path) -> list[str]:
     """Write segments.csv, segments.json and run.json into ``out`` (replaced whole); returns the file names."""
-
     with staged(out) as stage:
         stage.write("segments.csv", csv_bytes(d.segments))
         doc = {"as_of": d.as_of.isoformat(), "k_reason": d.k_reason,
@@ -144,7 +132,6 @@ def write_description(d: Description, out: str | Path) -> list[str]:
         written = ["segments.csv", "segments.json", "run.json"]
         if d.traits is not None and len(d.segments):
             import tempfile
-
 
             names = d.segments.set_index("segment_id")["segment_name"]
             with tempfile.TemporaryDirectory() as tmp:
@@ -177,7 +164,6 @@ def tune(*, as_of: dt.date, k_min: int, k_max: int, accounts=None, transactions=
     ------
     ConfigError, InputDataError
     """
-
     if not 2 <= k_min <= k_max:
         raise ConfigError(f"need 2 <= --k-min <= --k-max, got {k_min} and {k_max}")
     spec, seg_spec, _ = load_specs(campaign, segments, None)
@@ -198,7 +184,6 @@ def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
     """k_scores.csv, k_scores.png and k_choice.json, all or nothing."""
     import tempfile
 
-
     with staged(out) as stage:
         stage.write("k_scores.csv", csv_bytes(tn.table))
         stage.write("k_choice.json", json_bytes({"k": tn.k, "reason": tn.reason, "sample": tn.sample,
@@ -210,3 +195,17 @@ def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
         stage.write("run.json", json_bytes({"version": __version__, "as_of": tn.as_of.isoformat(),
                                             "command": "segments tune"}))
     return ["k_scores.csv", "k_scores.png", "k_choice.json"]
+
+
+def describe_to(out: str | Path, **kwargs) -> Description:
+    """``reactivate segments describe``: :func:`describe` written into ``out`` (:func:`write_description`)."""
+    d = describe(**kwargs)
+    write_description(d, out)
+    return d
+
+
+def tune_to(out: str | Path, **kwargs) -> Tuning:
+    """``reactivate segments tune``: :func:`tune` written into ``out`` (:func:`write_tuning`)."""
+    tn = tune(**kwargs)
+    write_tuning(tn, out)
+    return tn

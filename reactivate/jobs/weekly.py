@@ -9,13 +9,14 @@
    issued in an earlier week) and the outcome counts per segment × channel;
 4. plan the week on the latest book with that history (caps, gaps, opt-outs, complaints and the
    calibration see it) and the learned channel fit (:mod:`reactivate.scoring.learn`);
-5. **the loop's own rules**, on top of the plan: customers who declined rest for
-   ``followup.rest_days``, a customer never gets more than ``policy.max_touches`` planned touches
-   in the campaign, and responders (``followup.after``) get a follow-up call by their own RM in
-   the first week that RM has calls left after the plan (``followups.csv`` and
-   ``followups/<week>/<rm>.csv``); those three groups are taken out of the pool before the plan
-   is allocated, so the capacity they would have used goes to others (the holdout and the
-   suppression are decided on everyone, so nobody leaves the holdout by resting);
+5. **the loop's own rules** (:mod:`reactivate.planning.followups`), on top of the plan: customers
+   who declined rest for ``followup.rest_days``, a customer never gets more than
+   ``policy.max_touches`` planned touches in the campaign, and responders (``followup.after``) get
+   a follow-up call by their own RM in the first week that RM has calls left after the plan
+   (``followups.csv`` and ``followups/<week>/<rm>.csv``); those three groups are held back from
+   the week's plan (one :func:`~reactivate.planning.plan.build_plan`), so the capacity they would
+   have used goes to others (the holdout and the suppression are decided on everyone, so nobody
+   leaves the holdout by resting);
 6. write the outputs into ``<out>/<campaign>/<week>/`` (staged, swapped in whole) and, in one
    ledger transaction, replace the week's planned touches and assignments.
 
@@ -39,18 +40,26 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from reactivate import __version__
 from reactivate.config.campaign import CampaignSpec, load_campaign
 from reactivate.errors import ConfigError
-from reactivate.jobs.pipeline import _plan_summary, run_plan
-from reactivate.loop.ledger import ledger_location, ledger_url, open_ledger
-from reactivate.loop.record import record_outcomes
+from reactivate.jobs.pipeline import PlanRun, run_plan
+from reactivate.loop.ledger import ledger_location, ledger_url, open_ledger, outputs_root
+from reactivate.loop.record import RecordResult, record_outcomes
 from reactivate.outputs.files import csv_bytes, safe_name
 from reactivate.outputs.writer import write_run
+from reactivate.planning.followups import (
+    FOLLOW_UP,
+    PLANNED,
+    followup_candidates,
+    held_back_reasons,
+    schedule_followups,
+    with_followups,
+)
 from reactivate.planning.plan import build_plan
+from reactivate.planning.summary import plan_summary
 from reactivate.schema import CHANNELS, OUTCOMES
 from reactivate.scoring.learn import outcome_counts
 from reactivate.scoring.timing import campaign_start
@@ -58,8 +67,6 @@ from reactivate.scoring.timing import campaign_start
 log = logging.getLogger("reactivate.jobs.weekly")
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-FOLLOWUP_COLUMNS = ["customer_id", "rm_id", "week_start", "channel", "theme", "outcome", "outcome_date", "reason"]
 
 
 @dataclass
@@ -72,6 +79,18 @@ class WeekResult:
     run_id: str
     summary: dict
     recorded: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WeekLoop:
+    """What the loop's rules did this week (:func:`plan_week`)."""
+
+    #: followups.csv (:data:`reactivate.planning.followups.FOLLOWUP_COLUMNS`)
+    followups: pd.DataFrame
+    #: follow-up candidates no week had room for
+    followups_unscheduled: int
+    #: targets held back from the plan: follow-up, resting, touch limit
+    excluded: dict[str, int]
 
 
 def parse_week(text: str) -> tuple[str, dt.date]:
@@ -121,10 +140,20 @@ def _check_loop_config(spec: CampaignSpec) -> None:
 
 
 def resolve(spec: CampaignSpec, base: Path, value: str, week: str) -> Path | None:
+    """An input path of ``[inputs]`` (None when not set), ``{week}`` filled in, relative to ``base``."""
     if not value:
         return None
     p = Path(value.replace("{week}", week))
     return p if p.is_absolute() else base / p
+
+
+def week_start(spec: CampaignSpec, monday: dt.date) -> dt.date:
+    """The campaign's first day in the ISO week starting on ``monday``: its ``campaign.week_start`` weekday.
+
+    The spec's own ``start_date`` is ignored: the week sets the start.
+    """
+    unset = dataclasses.replace(spec, campaign=dataclasses.replace(spec.campaign, start_date=None))
+    return campaign_start(unset, monday - dt.timedelta(days=1))  # the first week start after the Sunday before
 
 
 def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out: str | Path | None = None,
@@ -147,20 +176,18 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     ------
     ConfigError, InputDataError (exit 2), LockedError, OutputError (exit 3)
     """
-
     campaign = Path(campaign)
     spec = load_campaign(campaign)
     _check_loop_config(spec)
     base = campaign.resolve().parent
     label, monday = parse_week(week)
-    offset = WEEKDAYS.index(spec.campaign.week_start)
-    start = monday + dt.timedelta(days=offset)
+    start = week_start(spec, monday)
     spec = dataclasses.replace(spec, campaign=dataclasses.replace(spec.campaign, start_date=start))
     as_of = as_of or start - dt.timedelta(days=1)
     if as_of >= start:
         raise ConfigError(f"--as-of={as_of.isoformat()} must be before the week starts ({start.isoformat()})")
     inp = spec.inputs
-    root = Path(out) if out is not None else resolve(spec, base, inp.out or "runs", label)
+    root = Path(out) if out is not None else outputs_root(inp.out, base, label)
     camp = spec.campaign.id
     week_out = root / safe_name(camp) / label
     url = ledger_location(spec.ledger.url, inp.out, base, override=ledger, root=root, week=label)
@@ -200,7 +227,6 @@ def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campai
     ------
     ConfigError, InputDataError (exit 2), LockedError, OutputError (exit 3)
     """
-
     spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
     _check_loop_config(spec)
     start = campaign_start(spec, as_of)
@@ -220,18 +246,10 @@ def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campai
 
 
 def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang=None) -> WeekResult:
-
+    """The weekly run (:func:`run_week`, :func:`plan_recorded`) once the campaign's lock is held."""
     camp = spec.campaign.id
     t0 = time.perf_counter()
-    recorded = []
-    for pattern in spec.inputs.outcomes:
-        full = str(resolve(spec, base, pattern, label))
-        files = sorted(glob.glob(full)) if any(ch in full for ch in "*?[") else [full]
-        for f in files:
-            res = record_outcomes(led, f, spec, as_of=max(dt.date.today(), as_of))
-            recorded.append(res)
-            _event("recorded", **fields, file=Path(f).name, rows=res.rows, new=res.new, already=res.already,
-                   rejected=res.rejected)
+    recorded = _record_outcome_files(led, spec, base, label, as_of, fields)
     history = led.history(before=start)
     issued = led.issued(camp, before=start)
     outcomes = led.outcomes(None, before=start)
@@ -242,198 +260,89 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, r
                    contacts=paths["contacts"], campaign=spec, segments=paths["segments"],
                    segments_model=paths["segments_model"], plan=False, history=history,
                    learned=learned if spec.learning.method != "off" else None)
-    loop = plan_week(run, issued, outcomes, start)
-    _event("planned", **fields, touches=len(run.result.plan), followups=len(loop["followups"]),
-           excluded=loop["excluded"])
+    run, loop = plan_week(run, issued, outcomes, start)
+    _event("planned", **fields, touches=len(run.result.plan), followups=len(loop.followups),
+           excluded=loop.excluded)
+    run = _with_week_summary(run, loop, recorded, len(history))
+    meta = _run_meta(run, label, start, as_of, history)
+    run = dataclasses.replace(run, run={**run.run, "ledger": {
+        "run_id": meta["run_id"], "week": label, "week_start": start.isoformat(),
+        "url": led.engine.url.render_as_string(hide_password=True), "schema_revision": led.revision()}})
+    led.start_run(meta)
+    touches, assignments = ledger_rows(run, loop.followups, start)
+    extra = followup_files(loop.followups)
+    with led.begin() as conn:
+        led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
+        _checkpoint("ledger")
+        run = write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"),
+                  lang=report_lang or "en", report_lang=report_lang)
+    _event("done", **fields, run_id=meta["run_id"], out=str(week_out), seconds=round(time.perf_counter() - t0, 2))
+    return WeekResult(camp, label, start, week_out, led.url, meta["run_id"], run.summary, recorded)
 
 
-    run.summary.update(_plan_summary(run.result))
+def _record_outcome_files(led, spec: CampaignSpec, base: Path, label: str, as_of: dt.date,
+                          fields: dict) -> list[RecordResult]:
+    """Record every outcome file of ``[inputs] outcomes`` (glob patterns expanded, in name order)."""
+    recorded = []
+    for pattern in spec.inputs.outcomes:
+        full = str(resolve(spec, base, pattern, label))
+        files = sorted(glob.glob(full)) if any(ch in full for ch in "*?[") else [full]
+        for f in files:
+            res = record_outcomes(led, f, spec, as_of=max(dt.date.today(), as_of))
+            recorded.append(res)
+            _event("recorded", **fields, file=Path(f).name, rows=res.rows, new=res.new, already=res.already,
+                   rejected=res.rejected)
+    return recorded
+
+
+def plan_week(run: PlanRun, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date) -> tuple[PlanRun, WeekLoop]:
+    """Plan the week under the loop's rules (:mod:`reactivate.planning.followups`).
+
+    The follow-up candidates, resting customers and those at the touch limit are held back from the
+    week's plan (one :func:`~reactivate.planning.plan.build_plan`); the follow-ups then go into the
+    RM calls it leaves, and count in its capacity table.
+
+    Returns
+    -------
+    The run with the week's plan as its ``result``, and what the loop's rules did.
+    """
+    spec = run.spec
+    own = outcomes[outcomes["campaign_id"] == spec.campaign.id]
+    candidates = followup_candidates(run.customers, run.scores, spec, issued, own, start)
+    held_back, excluded = held_back_reasons(run.scores.index, candidates, issued, outcomes, spec, start)
+    result = build_plan(run.scores, run.fit, spec, run.as_of, held_back=held_back)
+    followups, not_placed = schedule_followups(candidates, run.customers["rm_id"], result, spec)
+    result = with_followups(result, followups, spec)
+    return dataclasses.replace(run, result=result), WeekLoop(followups, not_placed, excluded)
+
+
+def _with_week_summary(run: PlanRun, loop: WeekLoop, recorded: list[RecordResult], history_touches: int) -> PlanRun:
+    """The run with summary.json's ``plan``, ``capacity_use`` and ``loop``."""
     # what was imported, without the new/already counts: a rerun of the week writes the same bytes
     files = [{k: v for k, v in r.to_dict().items() if k not in ("new", "already")} | {"path": Path(r.path).name}
              for r in recorded]
-    run.summary["loop"] = {"outcome_files": files, "excluded": loop["excluded"],
-                           "followups": len(loop["followups"]),
-                           "followups_unscheduled": loop["followups_unscheduled"],
-                           "history_touches": len(history)}
+    summary = {**run.summary, **plan_summary(run.result),
+               "loop": {"outcome_files": files, "excluded": loop.excluded, "followups": len(loop.followups),
+                        "followups_unscheduled": loop.followups_unscheduled, "history_touches": history_touches}}
+    return dataclasses.replace(run, summary=summary)
+
+
+def _run_meta(run: PlanRun, label: str, start: dt.date, as_of: dt.date, history: pd.DataFrame) -> dict:
+    """The ledger's runs row: the run id (a hash of campaign, week, as-of, resolved config, input
+    fingerprints, the ledger history read and the version), the fingerprints and the start time."""
+    spec = run.spec
+    camp = spec.campaign.id
     config_sha = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
     inputs_sha = hashlib.sha256(json.dumps(run.book.inputs, sort_keys=True).encode()
                                 + pd.util.hash_pandas_object(history.astype(str), index=False).to_numpy().tobytes()
                                 ).hexdigest()
     key = f"{camp}|{label}|{as_of.isoformat()}|{config_sha}|{inputs_sha}|{__version__}"
-    run_id = hashlib.sha256(key.encode()).hexdigest()[:16]
-    run.run["ledger"] = {"run_id": run_id, "week": label, "week_start": start.isoformat(),
-                         "url": led.engine.url.render_as_string(hide_password=True),
-                         "schema_revision": led.revision()}
-    meta = {"run_id": run_id, "campaign_id": camp, "campaign_name": spec.campaign.name, "week": label,
-            "week_start": start, "config_sha256": config_sha, "inputs_sha256": inputs_sha, "version": __version__,
-            "started_at": _now()}
-    led.start_run(meta)
-    touches, assignments = ledger_rows(run, loop["followups"], start)
-    extra = followup_files(loop["followups"])
-    with led.begin() as conn:
-        led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
-        _checkpoint("ledger")
-        write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"),
-                  lang=report_lang or "en", report_lang=report_lang)
-    _event("done", **fields, run_id=run_id, out=str(week_out), seconds=round(time.perf_counter() - t0, 2))
-    return WeekResult(camp, label, start, week_out, led.url, run_id, run.summary, recorded)
+    return {"run_id": hashlib.sha256(key.encode()).hexdigest()[:16], "campaign_id": camp,
+            "campaign_name": spec.campaign.name, "week": label, "week_start": start, "config_sha256": config_sha,
+            "inputs_sha256": inputs_sha, "version": __version__, "started_at": _now()}
 
 
-def plan_week(run, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date) -> dict:
-    """Plan the week with the loop's rules (rest, touch limit, follow-ups); sets ``run.result``."""
-
-    spec, sc = run.spec, run.scores
-    camp = spec.campaign.id
-    ids = sc.index
-    fu = spec.followup
-    startts = pd.Timestamp(start)
-    # declined recently (any campaign): rest
-    dec = outcomes[(outcomes["outcome"] == "declined") & (outcomes["date"] >= startts - pd.Timedelta(days=fu.rest_days))]
-    rest_until = dec.groupby("customer_id")["date"].max() + pd.Timedelta(days=fu.rest_days)
-    # planned touches of this campaign already issued
-    n_issued = issued[issued["kind"] == "plan"].groupby("customer_id").size()
-    # responders: a follow-up by the RM, unless one was issued since the outcome
-    full = build_plan(sc, run.fit, spec, run.as_of)
-    cand = _followup_candidates(run, issued, outcomes[outcomes["campaign_id"] == camp], start)
-    # the holdout is never contacted, not even for a follow-up (an outcome recorded with --accept-unplanned)
-    cand = cand[~cand["customer_id"].isin(full.holdout["customer_id"])].reset_index(drop=True)
-
-    resting = ids.isin(rest_until.index)
-    limit = ids.isin(n_issued[n_issued >= spec.policy.max_touches].index)
-    following = ids.isin(cand["customer_id"])
-    reason = np.select([following, resting, limit],
-                       ["follow-up by their RM instead", "resting after declining",
-                        f"campaign touch limit reached (policy.max_touches={spec.policy.max_touches})"], default="")
-    out = reason != ""
-    if out.any():
-        keep = np.flatnonzero(~out)
-        part = build_plan(sc.iloc[keep], run.fit, spec, run.as_of)
-        plan = part.plan.copy()
-        plan["pos"] = keep[plan["pos"].to_numpy()]
-        taken = set(full.holdout["customer_id"]) | set(full.suppressed["customer_id"])
-        ex = out & ~ids.isin(list(taken))
-        extra = pd.DataFrame({"customer_id": ids[ex], "segment_id": sc["segment_id"].to_numpy()[ex],
-                              "reason": reason[ex]})
-        un = pd.concat([part.unscheduled.astype({"segment_id": object, "reason": object}), extra],
-                       ignore_index=True)
-        un = un.sort_values("customer_id", kind="stable").reset_index(drop=True)
-        un["segment_id"] = pd.Categorical(un["segment_id"])
-        un["reason"] = pd.Categorical(un["reason"])
-        stats = dict(part.stats)
-        stats.update(targets=full.stats["targets"], suppressed=full.stats["suppressed"], holdout=full.stats["holdout"],
-                     unscheduled=len(un))
-        result = dataclasses.replace(full, plan=plan, unscheduled=un, capacity=part.capacity, stats=stats)
-    else:
-        result = full
-    rm_of = run.customers["rm_id"].reindex(cand["customer_id"].to_numpy())
-    followups, not_placed = _schedule_followups(cand, rm_of, result, spec)
-    result = dataclasses.replace(result, capacity=_add_followup_use(result.capacity, followups, spec))
-    run.result = result
-    excluded = {"follow-up": int(following.sum()), "resting": int((resting & ~following).sum()),
-                "touch limit": int((limit & ~following & ~resting).sum())}
-    return {"followups": followups, "followups_unscheduled": not_placed, "excluded": excluded}
-
-
-def _followup_candidates(run, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date) -> pd.DataFrame:
-    fu = run.spec.followup
-    cols = ["customer_id", "outcome", "date"]
-    if not fu.enabled or len(outcomes) == 0:
-        return pd.DataFrame(columns=cols)
-    st = pd.Timestamp(start)
-    pos = outcomes[outcomes["outcome"].isin(fu.after) & (outcomes["date"] >= st - pd.Timedelta(days=fu.within_days))]
-    if len(pos) == 0:
-        return pd.DataFrame(columns=cols)
-    # the latest positive outcome per customer; reactivated first when on the same day
-    rank = pos["outcome"].map({"reactivated": 0}).fillna(1)
-    pos = pos.assign(_r=rank).sort_values(["customer_id", "date", "_r"], ascending=[True, False, True], kind="stable")
-    pos = pos.drop_duplicates("customer_id")[cols]
-    done = issued[issued["kind"] == "follow_up"].groupby("customer_id")["week_start"].max()
-    last_fu = done.reindex(pos["customer_id"]).to_numpy()
-    pos = pos[~(pd.notna(last_fu) & (last_fu >= pos["date"].to_numpy()))]
-    # only customers who may still be called on the follow-up channel
-    c = run.customers
-    ok_ids = c.index[_may_call(c, fu.channel)]
-    return pos[pos["customer_id"].isin(ok_ids)].reset_index(drop=True)
-
-
-def _may_call(c: pd.DataFrame, ch: str) -> np.ndarray:
-    bad = np.zeros(len(c), dtype=bool)
-    for flag in ("deceased", "legal_hold", "do_not_contact", "complaint_recent"):
-        if flag in c.columns:
-            bad |= c[flag].to_numpy(dtype=bool)
-    return (~bad & c[f"has_{ch}"].to_numpy(dtype=bool) & c[f"consent_{ch}"].to_numpy(dtype=bool)
-            & ~c[f"opted_out_{ch}"].to_numpy(dtype=bool))
-
-
-def _schedule_followups(cand: pd.DataFrame, rm_of: pd.Series, result, spec: CampaignSpec) -> tuple[pd.DataFrame, int]:
-    """Follow-ups in the first week their RM (or the pool) has calls left after the plan."""
-    if len(cand) == 0:
-        return pd.DataFrame(columns=FOLLOWUP_COLUMNS), 0
-    fu = spec.followup
-    weeks = result.stats["weeks"]
-    cap = result.capacity
-    rm = rm_of.astype(object).where(rm_of.notna(), "POOL").astype(str).to_numpy()
-    # reactivated first, then the most recent, then by id
-    order = np.lexsort((cand["customer_id"].to_numpy(), -cand["date"].to_numpy().astype("datetime64[D]").astype(np.int64),
-                        (cand["outcome"] != "reactivated").to_numpy()))
-    week_of_fu = np.full(len(cand), -1)
-    human_cap = spec.channels[fu.channel].weekly_capacity if fu.channel in spec.channels else 0
-    for w, ws in enumerate(weeks):
-        todo = order[week_of_fu[order] < 0]
-        if len(todo) == 0:
-            break
-        used = cap[(cap["week_start"] == ws) & cap["resource"].isin(["rm", "pool"])].set_index("name")["used"]
-        ch_used = cap[(cap["week_start"] == ws) & (cap["resource"] == "channel") & (cap["name"] == fu.channel)]["used"].sum()
-        r = rm[todo]
-        limit = np.where(r == "POOL", spec.rm.pool_calls_per_week, spec.rm.calls_per_week)
-        left = limit - used.reindex(r).fillna(0).to_numpy()
-        nth = pd.Series(r).groupby(r, sort=False).cumcount().to_numpy()
-        ok = nth < left
-        ok &= np.cumsum(ok) <= max(human_cap - int(ch_used), 0)
-        week_of_fu[todo[ok]] = w
-    placed = week_of_fu >= 0
-    d = cand[placed]
-    out = pd.DataFrame({
-        "customer_id": d["customer_id"].to_numpy(dtype=object),
-        "rm_id": rm[placed],
-        "week_start": np.asarray(weeks, dtype=object)[week_of_fu[placed]],
-        "channel": fu.channel,
-        "theme": "follow_up",
-        "outcome": d["outcome"].to_numpy(dtype=object),
-        "outcome_date": d["date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
-    })
-    out["reason"] = "follow-up (回访): " + out["outcome"] + " on " + out["outcome_date"]
-    out = out.sort_values(["week_start", "rm_id", "customer_id"], kind="stable").reset_index(drop=True)
-    return out[FOLLOWUP_COLUMNS], int((~placed).sum())
-
-
-def _add_followup_use(cap: pd.DataFrame, fups: pd.DataFrame, spec: CampaignSpec) -> pd.DataFrame:
-    """capacity.csv counts the follow-up calls too."""
-    if len(fups) == 0:
-        return cap
-    cap = cap.copy()
-    add_rm = fups.groupby(["week_start", "rm_id"]).size()
-    add_ch = fups.groupby(["week_start", "channel"]).size()
-    rows = []
-    for (ws, rm), n in add_rm.items():  # one per RM and week with follow-ups
-        m = (cap["week_start"] == ws) & cap["resource"].isin(["rm", "pool"]) & (cap["name"] == rm)
-        if m.any():
-            cap.loc[m, "used"] += int(n)
-        else:
-            kind = "pool" if rm == "POOL" else "rm"
-            rows.append((ws, kind, rm, spec.rm.pool_calls_per_week if kind == "pool" else spec.rm.calls_per_week, int(n)))
-    for (ws, ch), n in add_ch.items():
-        m = (cap["week_start"] == ws) & (cap["resource"] == "channel") & (cap["name"] == ch)
-        cap.loc[m, "used"] += int(n)
-    if rows:
-        cap = pd.concat([cap, pd.DataFrame(rows, columns=cap.columns)], ignore_index=True)
-        kind_order = cap["resource"].map({"channel": 0, "rm": 1, "pool": 2})
-        cap = (cap.assign(_k=kind_order).sort_values(["week_start", "_k", "name"], kind="stable")
-               .drop(columns="_k").reset_index(drop=True))
-    return cap
-
-
-def ledger_rows(run, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def ledger_rows(run: PlanRun, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The week's planned touches (plan and follow-ups) and assignments, as ledger rows."""
     res, sc = run.result, run.scores
     plan = res.plan
@@ -448,7 +357,7 @@ def ledger_rows(run, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFr
         "step": plan["step"].to_numpy(),
         "rm_id": plan["rm_id"].astype(str).to_numpy(),
         "theme": plan["theme"].astype(str).to_numpy(),
-        "kind": "plan",
+        "kind": PLANNED,
         "priority_rank": plan["priority_rank"].to_numpy(),
     })
     if len(followups):
@@ -457,10 +366,10 @@ def ledger_rows(run, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFr
         touches = pd.concat([touches, pd.DataFrame({
             "customer_id": followups["customer_id"].to_numpy(), "segment_id": seg, "wave": 0,
             "week_start": pd.to_datetime(followups["week_start"]).to_numpy(), "channel": followups["channel"].to_numpy(),
-            "step": 2, "rm_id": followups["rm_id"].to_numpy(), "theme": "follow_up", "kind": "follow_up",
+            "step": 2, "rm_id": followups["rm_id"].to_numpy(), "theme": FOLLOW_UP, "kind": FOLLOW_UP,
             "priority_rank": prio})], ignore_index=True)
     st = pd.Timestamp(start)
-    now = touches[(touches["week_start"] == st) & (touches["kind"] == "plan")]
+    now = touches[(touches["week_start"] == st) & (touches["kind"] == PLANNED)]
     hold = res.holdout
     hid = hold["customer_id"].to_numpy(dtype=object)
     assignments = pd.concat([
@@ -476,7 +385,6 @@ def ledger_rows(run, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFr
 
 def followup_files(followups: pd.DataFrame) -> dict[str, bytes]:
     """followups.csv and each RM's weekly follow-up list followups/<week>/<rm>.csv."""
-
     files = {"followups.csv": csv_bytes(followups)}
     for (ws, rm), g in followups.groupby(["week_start", "rm_id"], sort=True):  # one per RM list
         files[f"followups/{ws}/{safe_name(rm)}.csv"] = csv_bytes(g.drop(columns=["rm_id", "week_start"]))

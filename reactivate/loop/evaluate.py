@@ -45,7 +45,7 @@ from scipy import stats
 from reactivate.data.load import load_book
 from reactivate.dormancy.ids import codes_for
 from reactivate.errors import InputDataError
-from reactivate.outputs.evalcharts import figure_bytes, uplift_at_k_chart, uplift_chart
+from reactivate.outputs.charts import figure_bytes, uplift_at_k_chart, uplift_chart
 from reactivate.outputs.files import csv_bytes, json_bytes, staged
 
 Z95 = float(stats.norm.ppf(0.975))

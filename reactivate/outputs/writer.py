@@ -1,20 +1,20 @@
 """Writing a run's outputs (plan, scores, segments, RM lists and workbooks, report), all or nothing.
 
-The files are staged by :mod:`reactivate.outputs.files` and swapped into place only when complete.
+The files are staged by :mod:`reactivate.outputs.files` and swapped into place only when complete;
+the RM workbooks are rendered by :mod:`reactivate.outputs.workbooks`, the report by
+:mod:`reactivate.outputs.report`.
 """
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import itertools
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reactivate.labels import text_from_keys
 from reactivate.outputs.files import (
     Staging,
     csv_bytes,
@@ -25,18 +25,16 @@ from reactivate.outputs.files import (
     staged,
 )
 from reactivate.outputs.report import render_report
-from reactivate.scoring.timing import festival_ahead, festivals, week_starts
-from reactivate.themes import LANGS, opener, theme_name, theme_text
+from reactivate.outputs.workbooks import target_order, write_workbooks
+from reactivate.scoring.timing import week_starts
+from reactivate.themes import LANGS, theme_name, theme_text
 
 PLAN_COLUMNS = ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id", "theme", "reason",
                 "journey", "condition", "best_time"]
 TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "step", "condition", "theme", "theme_name",
                   "reason", "p_reactivate", "expected_value", "last_contact", "contacts_30d", "best_time"]
-#: the columns of each RM's weekly workbook (``lang`` sets the language of theme and opener)
-EXCEL_COLUMNS = {
-    "en": ["Customer", "Why now", "Theme", "Opener", "Channel", "Last contacts", "Best time"],
-    "zh": ["客户", "为何现在", "主题", "开场白", "渠道", "最近联系", "最佳时间"],
-}
+
+
 def write_grouped_csv(stage: Staging, columns: dict, group: np.ndarray, path_of) -> int:
     """Write one CSV per run of equal ``group`` codes (rows already sorted by group), no per-row loop.
 
@@ -102,8 +100,11 @@ def write_ranking(run, out: str | Path) -> list[str]:
 
 def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None, *,
               lang: str = "en", excel_weeks: int | None = None, report_lang: str | None = None,
-              progress=None) -> dict[str, str]:
-    """Write every output of a :class:`~reactivate.jobs.pipeline.PlanRun` into ``out``; returns what was written.
+              progress=None):
+    """Write every output of a :class:`~reactivate.jobs.pipeline.PlanRun` into ``out``.
+
+    Returns a new run whose ``summary`` also counts what was written (``summary["outputs"]``: RM lists,
+    workbooks, workbook weeks), as in ``summary.json``; the run passed in is left as it was.
 
     ``lang`` ("en" or "zh") is the language of themes and openers in the RM lists and workbooks;
     ``excel_weeks`` overrides the campaign's ``targets.excel_weeks`` (workbooks for the first N weeks).
@@ -133,34 +134,23 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
         stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
         stage.write("capacity.csv", csv_bytes(run.result.capacity))
         n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang)
-        n_books = _write_workbooks(stage, plan, sc, ids, spec, lang, n_excel)
+        n_books = write_workbooks(stage, plan, sc, ids, spec, lang, n_excel)
         # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
         stage.write("targets/openers.csv", csv_bytes(pd.DataFrame(
             [(k, v["en"], v["zh"]) for k, v in theme_text(spec.themes.text).items()],
             columns=["theme", "opener_en", "opener_zh"])))
-        run.summary["outputs"] = {"target_lists": n_lists, "workbooks": n_books, "workbook_weeks": n_excel}
+        run = dataclasses.replace(run, summary={**run.summary, "outputs": {
+            "target_lists": n_lists, "workbooks": n_books, "workbook_weeks": n_excel}})
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
         if progress is not None:
             progress("write")
         if report_lang is not None:
-
             for rel, data in render_report(stage.tmp, report_lang, progress).items():
                 stage.write(rel, data)
         if before_commit is not None:
             before_commit()
-    return {"out": str(Path(out))}
-
-
-def _target_order(plan: pd.DataFrame):
-    """Rows of the RM lists: by week, RM, calls and branch invitations first, then priority; and the group
-    (week x RM) of each row."""
-    week = plan["week_start"].cat.codes.to_numpy().astype(np.int64)
-    rm = plan["rm_id"].cat.codes.to_numpy().astype(np.int64)
-    human = plan["channel"].isin(["phone", "branch"]).to_numpy()
-    order = np.lexsort((plan["step"].to_numpy(), plan["priority_rank"].to_numpy(), ~human, rm, week))
-    group = week[order] * (len(plan["rm_id"].cat.categories) + 1) + rm[order]
-    return order, group, week[order], rm[order]
+    return run
 
 
 def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array,
@@ -168,7 +158,7 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
     """Each RM's weekly list: calls and branch invitations first, then what their clients receive
     (``theme_name`` in ``lang``)."""
 
-    order, group, w_sorted, r_sorted = _target_order(plan)
+    order, group, w_sorted, r_sorted = target_order(plan)
     pos = plan["pos"].to_numpy()[order]
     first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
     start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
@@ -203,112 +193,3 @@ def _renamed(cat: pd.Categorical, name) -> pd.Categorical:
     codes = np.asarray(cat.codes)
     return pd.Categorical.from_codes(np.where(codes >= 0, np.asarray(inverse)[np.maximum(codes, 0)], -1)
                                      if len(names) else codes, categories=uniq)
-
-
-def _write_workbooks(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array, spec, lang: str,
-                     n_weeks: int) -> int:
-    """One Excel workbook per RM per week for the first ``n_weeks`` weeks: customer, why now, theme,
-    opener, channel, last contacts, best time; every text cell neutralised against formulas.
-
-    XlsxWriter in constant-memory mode, with a fixed creation date (the campaign's first week) so a
-    rerun gives the same bytes.
-    """
-    import datetime as dt
-
-
-    weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
-    if n_weeks <= 0 or len(plan) == 0 or len(weeks) == 0:
-        return 0
-    order, group, w_sorted, r_sorted = _target_order(plan)
-    keep = w_sorted < n_weeks
-    order, group, w_sorted, r_sorted = order[keep], group[keep], w_sorted[keep], r_sorted[keep]
-    if len(order) == 0:
-        return 0
-    pos = plan["pos"].to_numpy()[order]
-    week_days = [dt.date.fromisoformat(w) for w in weeks]
-    fests = festivals(spec.campaign.country, week_days[0], week_days[-1] + dt.timedelta(days=7))
-    week_fest = np.array([festival_ahead(w, fests).rsplit(" ", 1)[0] for w in week_days], dtype=object)
-    theme = plan["theme"].to_numpy(dtype=object)[order]
-    # text per distinct combination, not per row
-    th_name = text_from_keys([theme], lambda t: theme_name(t, lang))
-    op = text_from_keys([theme, week_fest[w_sorted]], lambda t, f: opener(t, lang, f, spec.themes.text))
-    last = pd.Series(sc["last_contact"].to_numpy()[pos]).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-    n30 = sc["contacts_30d"].to_numpy()[pos].astype(np.int64)
-    label = ("{} ({} in 30 days)", "none") if lang == "en" else ("{}（30天内{}次）", "无")
-    last_txt = text_from_keys([last, n30], lambda d, k: label[0].format(d, k) if d else label[1])
-    cond = plan["condition"].to_numpy(dtype=object)[order]
-    why = plan["reason"].to_numpy(dtype=object)[order]
-    why = np.where(cond != "", why.astype(str) + "; step " + plan["step"].to_numpy()[order].astype(str) + " "
-                   + cond.astype(str), why)
-    cols = [
-        neutralise(ids.take(pa.array(pos)).to_numpy(zero_copy_only=False)),
-        neutralise(why),
-        neutralise(np.asarray(th_name, dtype=object)),
-        neutralise(np.asarray(op, dtype=object)),
-        neutralise(plan["channel"].to_numpy(dtype=object)[order]),
-        neutralise(np.asarray(last_txt, dtype=object)),
-        neutralise(plan["best_time"].to_numpy(dtype=object)[order]),
-    ]
-    rows = list(zip(*cols, strict=True))
-    rms = [safe_name(r) for r in plan["rm_id"].cat.categories]
-    created = dt.datetime.combine(week_days[0], dt.time())
-    header = EXCEL_COLUMNS[lang]
-    widths = [14, 48, 18, 60, 9, 24, 30]
-    cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    bounds = np.r_[cuts, len(group)]
-    books = [(f"targets/{weeks[w_sorted[a]]}/{rms[r_sorted[a]]}.xlsx", str(weeks[w_sorted[a]]), rows[a:b])
-             for a, b in itertools.pairwise(bounds)]
-    for path, data in _workbooks(books, header, widths, created):
-        stage.write(path, data)
-    return len(cuts)
-
-
-#: below this many workbooks they are written here; above, by a pool of processes (one per core)
-POOL_WORKBOOKS = 300
-
-
-def _workbooks(books: list[tuple[str, str, list[tuple]]], header, widths, created):
-    """(path, bytes) of each workbook, in order; a pool of processes shares the work for thousands of them
-    (XlsxWriter is pure Python: threads would not help). The bytes do not depend on who wrote them."""
-
-    jobs = max(1, min(os.cpu_count() or 1, 4))
-    if len(books) < POOL_WORKBOOKS or jobs == 1:
-        yield from _workbook_batch(books, header, widths, created)
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(50, len(books) // (jobs * 8))
-    batches = [books[i:i + size] for i in range(0, len(books), size)]
-    # forkserver: never fork a process that holds OpenMP or Arrow threads
-    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("forkserver")) as pool:
-        for out in pool.map(_workbook_batch_list, batches, *([x] * len(batches) for x in (header, widths,
-                                                                                             created))):
-            yield from out
-
-
-def _workbook_batch_list(books, header, widths, created) -> list[tuple[str, bytes]]:
-    return list(_workbook_batch(books, header, widths, created))
-
-
-def _workbook_batch(books, header, widths, created):
-    import xlsxwriter
-
-    for path, sheet, rows in books:  # one iteration per workbook
-        buf = io.BytesIO()
-        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True,
-                                       "strings_to_formulas": False, "strings_to_numbers": False,
-                                       "strings_to_urls": False})
-        wb.set_properties({"created": created})
-        ws = wb.add_worksheet(sheet)
-        bold = wb.add_format({"bold": True})
-        for j, wdt in enumerate(widths):
-            ws.set_column(j, j, wdt)
-        ws.write_row(0, 0, header, bold)
-        for k, row in enumerate(rows, start=1):  # the rows of one RM's week
-            ws.write_row(k, 0, row)
-        ws.freeze_panes(1, 0)
-        wb.close()
-        yield path, buf.getvalue()
-
-

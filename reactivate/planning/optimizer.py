@@ -143,13 +143,8 @@ def allocate(
         return _staged(util, lo, rm, ch_cap, rm_cap, phone, np.asarray(first, dtype=bool), delay_cost=delay_cost,
                        priority=priority, iterations=iterations)
     t0 = time.perf_counter()
-    util = np.asarray(util, dtype=np.float64)
-    n, _C = util.shape
-    ch_cap = np.asarray(ch_cap, dtype=np.int64)
-    H = ch_cap.shape[1]
-    rm_cap = np.asarray(rm_cap, dtype=np.int64).reshape(-1, H)
-    lo = np.asarray(lo, dtype=np.int64)
-    rm = np.asarray(rm, dtype=np.int64)
+    util, lo, rm, ch_cap, rm_cap = _as_arrays(util, lo, rm, ch_cap, rm_cap)
+    n, H = len(util), ch_cap.shape[1]
     u = np.where(np.isfinite(util) & (util > 0), util, -np.inf)
     # closed resources: a channel with no capacity in any week is simply not an option
     u[:, ch_cap.sum(axis=1) == 0] = -np.inf
@@ -181,12 +176,7 @@ def allocate(
 def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority, iterations) -> Allocation:
     """Customers in ``first`` exactly on their own, then the others (Lagrangian) in the capacity left."""
     t0 = time.perf_counter()
-    util = np.asarray(util, dtype=np.float64)
-    lo = np.asarray(lo, dtype=np.int64)
-    rm = np.asarray(rm, dtype=np.int64)
-    ch_cap = np.asarray(ch_cap, dtype=np.int64)
-    H = ch_cap.shape[1]
-    rm_cap = np.asarray(rm_cap, dtype=np.int64).reshape(-1, H)
+    util, lo, rm, ch_cap, rm_cap = _as_arrays(util, lo, rm, ch_cap, rm_cap)
     pr = None if priority is None else np.asarray(priority, dtype=np.float64)
     a = allocate(np.where(first[:, None], util, -np.inf), lo, rm, ch_cap, rm_cap, phone, delay_cost=delay_cost,
                  priority=pr, method="exact")
@@ -208,6 +198,14 @@ def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority,
 
 
 # --------------------------------------------------------------------------- shared pieces
+
+
+def _as_arrays(util, lo, rm, ch_cap, rm_cap):
+    """The inputs of :func:`allocate` as arrays of the types the methods work on (rm_cap as (R, H))."""
+    ch_cap = np.asarray(ch_cap, dtype=np.int64)
+    rm_cap = np.asarray(rm_cap, dtype=np.int64).reshape(-1, ch_cap.shape[1])
+    return (np.asarray(util, dtype=np.float64), np.asarray(lo, dtype=np.int64), np.asarray(rm, dtype=np.int64),
+            ch_cap, rm_cap)
 
 
 def _suffix_min(price: np.ndarray, delay_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -339,10 +337,10 @@ def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan,
         is_call = ci == phone
         if is_call.any():
             key = rm[todo[idx[is_call]]] * H + wi[is_call]
-            ok[is_call] = _cumcount(key) < rm_left.ravel()[key]
+            ok[is_call] = cumcount(key) < rm_left.ravel()[key]
         key = ci * H + wi
         rank = np.full(len(idx), np.iinfo(np.int64).max)
-        rank[ok] = _cumcount(key[ok])
+        rank[ok] = cumcount(key[ok])
         ok &= rank < ch_left.ravel()[key]
         if not ok.any():
             break
@@ -357,7 +355,7 @@ def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan,
     return chan, week
 
 
-def _cumcount(codes: np.ndarray) -> np.ndarray:
+def cumcount(codes: np.ndarray) -> np.ndarray:
     """0, 1, 2... within each code, in the given order."""
     if len(codes) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -467,7 +465,7 @@ def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, round
         room = np.where(is_call, left_r.ravel()[np.maximum(k - C * H, 0)], left_c.ravel()[np.minimum(k, C * H - 1)])
         order = np.lexsort((todo[idx], -s[idx], k))
         rank = np.empty(len(idx), dtype=np.int64)
-        rank[order] = _cumcount_sorted(k[order])
+        rank[order] = cumcount_sorted(k[order])
         # into free room: up to the room left; into a full resource: the r-th best proposal evicts the
         # r-th least valuable holder while that still gains
         full = room <= 0
@@ -480,7 +478,7 @@ def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, round
             r2 = np.full(len(idx), big)
             sel = np.flatnonzero(free_call)
             sel = sel[np.lexsort((todo[idx[sel]], -s[idx[sel]]))]
-            r2[sel] = _cumcount(wi[sel])
+            r2[sel] = cumcount(wi[sel])
             ok &= ~free_call | (r2 < left_c[phone][wi])
         if not ok.any():
             break
@@ -535,13 +533,14 @@ def _clearing(key: np.ndarray, margin: np.ndarray, cap: np.ndarray) -> np.ndarra
         return out
     o = np.lexsort((-margin, key))
     k = key[o]
-    rank = _cumcount_sorted(k)
+    rank = cumcount_sorted(k)
     hit = rank == cap[k]
     out[k[hit]] = margin[o][hit]
     return out
 
 
-def _cumcount_sorted(k: np.ndarray) -> np.ndarray:
+def cumcount_sorted(k: np.ndarray) -> np.ndarray:
+    """0, 1, 2... within each run of equal codes (``k`` already grouped, e.g. sorted)."""
     first = np.r_[True, k[1:] != k[:-1]]
     idx = np.arange(len(k))
     return idx - np.maximum.accumulate(np.where(first, idx, 0))

@@ -45,7 +45,7 @@ def snapshot_dates(first: pd.Timestamp, as_of: dt.date, horizon_days: int, histo
     return out[::-1]
 
 
-class _Log:
+class TransactionLog:
     """The transaction log as integer days and customer positions, read once."""
 
     def __init__(self, txn: pd.DataFrame, index: pd.Index):
@@ -128,7 +128,7 @@ def _day(ts) -> int:
     return int(np.datetime64(pd.Timestamp(ts).date(), "D").astype(np.int64))
 
 
-def features_at(log: _Log, snapshot) -> pd.DataFrame:
+def features_at(log: TransactionLog, snapshot) -> pd.DataFrame:
     """Features of every customer from the transactions strictly before ``snapshot`` (nothing after it)."""
     s = _day(snapshot)
     before = log.day < s
@@ -152,7 +152,7 @@ def features_at(log: _Log, snapshot) -> pd.DataFrame:
     return f
 
 
-def came_back(log: _Log, snapshot, horizon_days: int) -> np.ndarray:
+def came_back(log: TransactionLog, snapshot, horizon_days: int) -> np.ndarray:
     """Customer-initiated activity in [snapshot, snapshot + horizon)."""
     s = _day(snapshot)
     m = log.cust & (log.day >= s) & (log.day < s + horizon_days)
@@ -160,17 +160,18 @@ def came_back(log: _Log, snapshot, horizon_days: int) -> np.ndarray:
 
 
 def build_examples(txn: pd.DataFrame | None, index: pd.Index, as_of: dt.date, horizon_days: int,
-                   dormant_days: int, most: int = 6, log: _Log | None = None, features: bool = True) -> Examples:
+                   dormant_days: int, most: int = 6, log: TransactionLog | None = None,
+                   features: bool = True) -> Examples:
     """Examples of customers dormant at each snapshot (no activity in the ``dormant_days`` before it).
 
     ``log`` is the transaction log already read (then ``txn`` is not used).
     ``features=False`` keeps only ``recency_days`` in ``X`` (the caller computes
-    its own features with :meth:`_Log.at`): the fast path for large books.
+    its own features with :meth:`TransactionLog.at`): the fast path for large books.
     """
     if not features:
-        return _examples_by_search(log if log is not None else _Log(txn, index), as_of, horizon_days,
-                                   dormant_days, most)
-    log = log if log is not None else _Log(txn, index)
+        return _examples_by_search(log if log is not None else TransactionLog(txn, index), as_of,
+                                   horizon_days, dormant_days, most)
+    log = log if log is not None else TransactionLog(txn, index)
     first = pd.Timestamp(int(log.day.min()), unit="D") if len(log.day) else pd.Timestamp(as_of)
     dates = snapshot_dates(first, as_of, horizon_days, most=most)
     parts, ys, snaps, custs = [], [], [], []
@@ -188,7 +189,8 @@ def build_examples(txn: pd.DataFrame | None, index: pd.Index, as_of: dt.date, ho
                     np.concatenate(custs), dates)
 
 
-def _examples_by_search(log: _Log, as_of: dt.date, horizon_days: int, dormant_days: int, most: int) -> Examples:
+def _examples_by_search(log: TransactionLog, as_of: dt.date, horizon_days: int, dormant_days: int,
+                        most: int) -> Examples:
     """Like :func:`build_examples` with only the recency, from binary searches in the sorted log."""
     first = pd.Timestamp(int(log.day.min()), unit="D") if len(log.day) else pd.Timestamp(as_of)
     dates = snapshot_dates(first, as_of, horizon_days, most=most)

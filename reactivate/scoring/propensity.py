@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from reactivate.dormancy.ids import codes_for
-from reactivate.scoring.backtest import FEATURES, _Log, build_examples, top_decile_lift
+from reactivate.scoring.backtest import FEATURES, TransactionLog, build_examples, top_decile_lift
 from reactivate.scoring.bgnbd import BGNBD
 
 MAX_TRAIN = 60_000
@@ -80,7 +80,7 @@ class Context:
         self.dormant_days = spec.dormancy.dormant_days
         self.seed = spec.campaign.seed
         txn = book.transactions
-        self.log = _Log(txn, customers.index) if txn is not None and len(txn) else None
+        self.log = TransactionLog(txn, customers.index) if txn is not None and len(txn) else None
         self.prior_fn = prior_fn
         c = customers
         dig = [(c[f"has_{ch}"] & c[f"consent_{ch}"]).to_numpy(dtype=float) for ch in ("app", "wechat", "email")]

@@ -127,7 +127,6 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     ``known`` names the inputs the book has ("contacts", "rm"): a shortfall is only
     claimed from data that exists (no contact file is not "never contacted").
     """
-    weeks = week_starts(spec, as_of)
     g = s.groupby("segment_id", sort=True)
     f = feats.assign(segment_id=s["segment_id"].to_numpy()).groupby("segment_id", sort=True)
     t = pd.DataFrame({
@@ -142,53 +141,15 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     t["long_dormant_share"] = (s["stage"] == "long_dormant").groupby(s["segment_id"]).mean()
     for ch in CHANNELS:
         t[f"reach_{ch}"] = (s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"]).mean()
-    # where service fell short
-    checks = {
-        "no contact in 12 months": (s["contacts_12m"] == 0) if "contacts" in known else None,
-        "no digital channel": feats["digital_reach"].fillna(0) == 0,
-        "no relationship manager": s["rm_id"].isna() if "rm" in known else None,
-        "deposit matures in the horizon": feats["maturing_soon"] > 0,
-        "term deposit matured and not rolled over": s["matured_not_rolled"],
-        "near the regulatory dormancy date": s["event"] == "deadline",
-    }
-    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"]).mean()
-    t["shortfalls"] = [
-        "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
-        for _, row in short.iterrows()  # one row per segment
-    ]
+    t["shortfalls"] = _shortfalls(s, feats, known)
     t = t.sort_values(["expected_value", "size"], ascending=[False, False], kind="stable")
     t["rank"] = np.arange(1, len(t) + 1)
-    # recommended start week: a dated event shared by many members, else the pilot week
-    starts, why = [], []
-    for sid in t.index:  # one iteration per segment
-        members = s[s["segment_id"] == sid]
-        # deadlines and maturities move a whole segment; birthdays are spread over the year
-        dated = members[members["event"].isin(["deadline", "maturity"])]
-        if len(dated) >= 0.2 * len(members) and len(dated):
-            wk = int(dated["best_week"].mode().iloc[0])
-            ev = dated["event"].mode().iloc[0]
-            starts.append(weeks[wk].isoformat())
-            why.append(f"{len(dated) / len(members):.0%} have a deadline or maturity; most often {ev} "
-                       f"in week {wk + 1}")
-        else:
-            starts.append(weeks[0].isoformat())
-            why.append("pilot in week 1, then waves by priority")
-    t["start_week"] = starts
-    t["start_reason"] = why
+    t["start_week"], t["start_reason"] = _start_weeks(s, t.index, week_starts(spec, as_of))
     t["segment_name"] = [profiles.get(sid, {}).get("name", sid) for sid in t.index]
     t["kind"] = [profiles.get(sid, {}).get("kind", "cluster") for sid in t.index]
     t["apart"] = [profiles.get(sid, {}).get("apart", "") for sid in t.index]
     t["note"] = [profiles.get(sid, {}).get("note", "") for sid in t.index]
-    dl_soon = (s["event"] == "deadline").to_numpy() & (s["best_week"].to_numpy() <= 1)
-    lost_dl = pd.Series(np.where(dl_soon, s["expected_value"].to_numpy(), 0.0), index=s.index).groupby(
-        s["segment_id"]).sum().reindex(t.index).fillna(0.0)
-    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"]).sum().reindex(t.index).fillna(0)
-    t["urgency"] = t["expected_value"] * decay_per_week + lost_dl
-    t["urgency_reason"] = [
-        f"waiting a week costs about {u:,.0f} ({decay_per_week:.1%} of the chance"
-        + (f"; {int(k)} customers reach the regulatory date within two weeks)" if k else ")")
-        for u, k in zip(t["urgency"], n_dl, strict=True)
-    ]
+    t["urgency"], t["urgency_reason"] = _urgency(s, t, decay_per_week)
     t["rank_reason"] = [
         f"expected {r.expected_reactivations:.0f} reactivations worth {r.expected_value:,.0f} from {r.size} customers"
         for r in t.itertuples()
@@ -201,3 +162,57 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
             "expected_value", "mean_p", "urgency", "urgency_reason", "start_week", "start_reason", "rank_reason",
             "apart", "shortfalls"]
     return t[lead + [c for c in t.columns if c not in lead]]
+
+
+def _shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> list[str]:
+    """Where service fell short, per segment (in segment id order): the checks true of at least 40% of
+    its members with their shares, or "none stands out". A check needing an input not in ``known`` is skipped."""
+    checks = {
+        "no contact in 12 months": (s["contacts_12m"] == 0) if "contacts" in known else None,
+        "no digital channel": feats["digital_reach"].fillna(0) == 0,
+        "no relationship manager": s["rm_id"].isna() if "rm" in known else None,
+        "deposit matures in the horizon": feats["maturing_soon"] > 0,
+        "term deposit matured and not rolled over": s["matured_not_rolled"],
+        "near the regulatory dormancy date": s["event"] == "deadline",
+    }
+    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"]).mean()
+    return [
+        "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
+        for _, row in short.iterrows()  # one row per segment
+    ]
+
+
+def _start_weeks(s: pd.DataFrame, segment_ids: pd.Index, weeks: list[dt.date]) -> tuple[list[str], list[str]]:
+    """The recommended start week of each segment of ``segment_ids`` and why: a dated event shared by
+    many members, else the pilot week."""
+    starts, why = [], []
+    for sid in segment_ids:  # one iteration per segment
+        members = s[s["segment_id"] == sid]
+        # deadlines and maturities move a whole segment; birthdays are spread over the year
+        dated = members[members["event"].isin(["deadline", "maturity"])]
+        if len(dated) >= 0.2 * len(members) and len(dated):
+            wk = int(dated["best_week"].mode().iloc[0])
+            ev = dated["event"].mode().iloc[0]
+            starts.append(weeks[wk].isoformat())
+            why.append(f"{len(dated) / len(members):.0%} have a deadline or maturity; most often {ev} "
+                       f"in week {wk + 1}")
+        else:
+            starts.append(weeks[0].isoformat())
+            why.append("pilot in week 1, then waves by priority")
+    return starts, why
+
+
+def _urgency(s: pd.DataFrame, t: pd.DataFrame, decay_per_week: float) -> tuple[pd.Series, list[str]]:
+    """Each segment's urgency (rows of ``t``) and its explanation: the expected value lost by waiting a
+    week, plus that of members whose regulatory date falls within two weeks."""
+    dl_soon = (s["event"] == "deadline").to_numpy() & (s["best_week"].to_numpy() <= 1)
+    lost_dl = pd.Series(np.where(dl_soon, s["expected_value"].to_numpy(), 0.0), index=s.index).groupby(
+        s["segment_id"]).sum().reindex(t.index).fillna(0.0)
+    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"]).sum().reindex(t.index).fillna(0)
+    urgency = t["expected_value"] * decay_per_week + lost_dl
+    reasons = [
+        f"waiting a week costs about {u:,.0f} ({decay_per_week:.1%} of the chance"
+        + (f"; {int(k)} customers reach the regulatory date within two weeks)" if k else ")")
+        for u, k in zip(urgency, n_dl, strict=True)
+    ]
+    return urgency, reasons

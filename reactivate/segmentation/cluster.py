@@ -256,7 +256,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Scaled, weighted feature matrix (the space the centroids live in)."""
-        self._fitted()
+        self.check_fitted()
         F = self._raw(X)
         cols = list(self.feature_names_in_)
         missing = [c for c in cols if c not in F.columns]
@@ -265,7 +265,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         return (self._transform_raw(F, cols) - self.mean_) / self.scale_ * self.weights_
 
     def predict(self, X) -> np.ndarray:
-        self._fitted()
+        self.check_fitted()
         F = self._raw(X)
         if len(F) > PREDICT_CHUNK:  # in blocks: bounded memory, warm caches
             return np.concatenate([self._predict(F.iloc[a:a + PREDICT_CHUNK])
@@ -275,7 +275,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     def _predict(self, X) -> np.ndarray:
         if self.algorithm == "gmm":
             return self._mixture_log_density(self.transform(X)).argmax(axis=1)
-        self._fitted()
+        self.check_fitted()
         F = self._raw(X)
         T = self._transform_raw(F, list(self.feature_names_in_))
         # nearest centroid c of z = (t - mean) / scale * weight: the largest z.c - |c|^2 / 2, which is
@@ -300,7 +300,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             out[:, j] = np.log(w[j]) + logdet - 0.5 * (y**2).sum(axis=1)
         return out
 
-    def _fitted(self):
+    def check_fitted(self) -> None:
+        """Raise :class:`SegmenterNotFitted` unless :meth:`fit` has run."""
         if not hasattr(self, "cluster_centers_"):
             raise SegmenterNotFitted("this Segmenter is not fitted yet; call fit first")
 

@@ -64,7 +64,9 @@ def hash_ids(ids) -> np.ndarray:
     return pd.util.hash_array(np.asarray(ids, dtype=object), hash_key=ID_HASH_KEY, categorize=False)
 
 
-def _pack_assignment(customer_ids, segments) -> dict:
+def pack_assignment(customer_ids, segments) -> dict:
+    """Each customer's segment at fit time, as JSON-ready base64: the customers' keyed id hashes (sorted)
+    and their segment positions (see :func:`hash_ids`; no customer id is stored)."""
     h = hash_ids(customer_ids)
     order = np.argsort(h, kind="stable")
     codes = np.asarray(segments.codes)[order].astype("<u2")
@@ -72,7 +74,12 @@ def _pack_assignment(customer_ids, segments) -> dict:
             "segment_positions": base64.b64encode(codes.tobytes()).decode()}
 
 
-def _unpack_assignment(doc: dict, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+def unpack_assignment(doc: dict, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """The id hashes and segment positions of :func:`pack_assignment`'s ``doc``.
+
+    Raises ValueError when the hashes are not sorted, the two lengths differ or a position names
+    a segment beyond ``n_segments``.
+    """
     h = np.frombuffer(base64.b64decode(doc["id_hashes"], validate=True), dtype="<u8")
     codes = np.frombuffer(base64.b64decode(doc["segment_positions"], validate=True), dtype="<u2").astype(np.int64)
     if len(h) != len(codes) or (len(h) > 1 and (h[1:] < h[:-1]).any()):
@@ -111,7 +118,7 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
 
     if model is None:
         raise ConfigError(f"{path}: nothing to save: too few customers were left to cluster after the carve-outs")
-    model._fitted()
+    model.check_fitted()
     ids = [str(c) for c in segments.categories]
     counts = np.bincount(np.asarray(segments.codes)[np.asarray(segments.codes) >= 0], minlength=len(ids))
     doc = {
@@ -138,7 +145,7 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
         ],
     }
     if customer_ids is not None:
-        doc["assignment"] = _pack_assignment(customer_ids, segments)
+        doc["assignment"] = pack_assignment(customer_ids, segments)
     data = (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     p = Path(path)
     try:
@@ -259,7 +266,7 @@ def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
         raise ValueError("the segment sizes at fit time are all 0")
     profiles = {str(row["segment_id"]): {key: str(row.get(key, "")) for key in ("name", "apart", "note", "kind")}
                 for row in segs}
-    assignment = _unpack_assignment(doc["assignment"], len(ids)) if "assignment" in doc else None
+    assignment = unpack_assignment(doc["assignment"], len(ids)) if "assignment" in doc else None
     return SavedModel(str(p), model, profiles, spec, ids, counts, version, sha, assignment)
 
 

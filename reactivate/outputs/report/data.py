@@ -159,7 +159,7 @@ def load_run_outputs(run_dir: str | Path, uplift: str | Path | None = None) -> R
         by_week_channel=by_wc, by_wave=by_wave, channel_use=channel_use, channel_totals=channel_totals,
         rm_use=rm_use, rm_bands=rm_bands, n_rms=int(rm["name"].nunique()), suppressed_by_reason=suppressed,
         unscheduled_by_reason=unscheduled, holdout_by_segment=_counts(hold, "segment_id"),
-        reasons=_reasons(d / "scores.csv"), uplift=read_uplift(Path(uplift) if uplift else d / "uplift.csv",
+        reasons=reason_events(d / "scores.csv"), uplift=read_uplift(Path(uplift) if uplift else d / "uplift.csv",
                                                                required=uplift is not None),
     )
 
@@ -195,7 +195,7 @@ _EVENTS = (("^becomes inoperative", "deadline"), ("^deposit matures", "maturity"
            (r"\d+ years? with the bank on", "anniversary"), ("credited around day", "payday"))
 
 
-def _reasons(path: Path) -> pd.DataFrame:
+def reason_events(path: Path) -> pd.DataFrame:
     """Why customers rank where they do: the dated event behind each score reason, in the top 10% and overall."""
     t = _read_csv(path, ["priority_rank", "reason"], optional=True)
     if t is None or t.num_rows == 0:

@@ -250,21 +250,46 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
                 ("ranking", t("ranking", lang)), ("calendar", t("calendar", lang)),
                 ("capacity", t("capacity", lang)), ("quality", t("quality", lang)), ("uplift", t("uplift", lang))]
     nav = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in sections)
+    body = "".join(section(o, pngs, lang) for section in (_overview_section, _profiles_section, _ranking_section,
+                                                          _calendar_section, _capacity_section, _quality_section,
+                                                          _uplift_section))
+    title = t("report_title", lang)
+    sub = t("report_subtitle", lang, as_of=run.get("as_of", ""), version=run.get("version", __version__),
+            seed=run.get("seed", ""))
+    footer = t("footer", lang, version=run.get("version", __version__), as_of=run.get("as_of", ""))
+    return f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)} · {_e(run.get("as_of", ""))}</title><style>{CSS}</style></head>
+<body><header class="top"><h1>{_e(title)}</h1><p>{_e(sub)}</p></header>
+<nav>{nav}</nav><main><div class="kpis">{kpi_html}</div>
+{body}</main>
+<footer>{_e(footer)}</footer></body></html>
+"""
 
+
+def _overview_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
+    """Overview: dormancy stages, suppressed customers, the funnel and why customers went unscheduled."""
     total_unsch = max(int(o.unscheduled_by_reason.sum()), 1)
     unsch_table = _table([t("reason", lang), t("customers", lang), t("share", lang)],
                          [[phrase(k, lang), _n(v), _pct(v / total_unsch)] for k, v in o.unscheduled_by_reason.items()],
                          num={1, 2}) if len(o.unscheduled_by_reason) else ""
-    overview = f"""<section id="overview"><h2>{_e(t("overview", lang))}</h2>
+    return f"""<section id="overview"><h2>{_e(t("overview", lang))}</h2>
 <div class="grid2"><div>{_img(pngs.get("dormancy"), t("dormancy_title", lang))}</div>
 <div>{_img(pngs.get("suppressed"), t("suppressed_title", lang))}</div></div>
 <div class="grid2"><div>{_img(pngs.get("funnel"), t("funnel_title", lang))}</div>
 <div><h4>{_e(t("unscheduled_n", lang))}</h4>{unsch_table}</div></div></section>"""
 
-    channels = list(s.get("channels", []))
-    cards = "".join(_card(r, lang, channels) for r in o.segments.itertuples(index=False))  # one per segment
-    profiles = f'<section id="profiles"><h2>{_e(t("profiles", lang))}</h2><div class="cards">{cards}</div></section>'
 
+def _profiles_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
+    """Profiles: one card per segment (see :func:`_card`)."""
+    channels = list(o.summary.get("channels", []))
+    cards = "".join(_card(r, lang, channels) for r in o.segments.itertuples(index=False))  # one per segment
+    return f'<section id="profiles"><h2>{_e(t("profiles", lang))}</h2><div class="cards">{cards}</div></section>'
+
+
+def _ranking_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
+    """Ranking: the segments by expected value with why and when, and the reasons behind the top decile."""
     rank_rows = [[f"#{int(r.rank)}", f"{r.segment_id} {phrase(r.segment_name, lang)}", _n(r.size),
                   t("rank_why", lang, exp=r.expected_reactivations, value=r.expected_value, size=int(r.size)),
                   r.start_week] for r in o.segments.itertuples(index=False)]
@@ -279,15 +304,21 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
             [[phrase(r.event, lang) if r.event != "none" else phrase("no dated event", lang), _n(r.top_decile),
               _pct(r.top_decile / top_total), _n(r.all), _pct(r.all / all_total)]
              for r in o.reasons.itertuples(index=False)], num={1, 2, 3, 4})
-    ranking = f"""<section id="ranking"><h2>{_e(t("ranking", lang))}</h2>
+    return f"""<section id="ranking"><h2>{_e(t("ranking", lang))}</h2>
 {_img(pngs.get("ranking"), t("ranking_title", lang))}{rank_table}{reasons}</section>"""
 
+
+def _calendar_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
+    """Calendar: touches per week by channel, and per wave."""
     waves = _table([t("wave", lang), t("touches", lang)],
                    [[wave_name(int(w), lang), _n(v)] for w, v in o.by_wave.items()], num={1})
-    calendar = f"""<section id="calendar"><h2>{_e(t("calendar", lang))}</h2>
+    return f"""<section id="calendar"><h2>{_e(t("calendar", lang))}</h2>
 {_img(pngs.get("calendar"), t("calendar_title", lang))}<h4>{_e(t("waves_table", lang))}</h4>{waves}</section>"""
 
-    use = s.get("capacity_use", {})
+
+def _capacity_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
+    """Capacity: the share used of each channel and of the RMs' calls."""
+    use = o.summary.get("capacity_use", {})
     ch_rows = [[phrase(k, lang), _n(v["used"]), _n(v["capacity"]), _pct(v["share"]), _pct(v["peak_week_share"])]
                for k, v in use.get("channels", {}).items()]
     ch_table = _table([t("channel", lang), t("touches", lang), t("capacity_col", lang), t("share", lang),
@@ -296,23 +327,30 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
     rmu = use.get("rm_calls", {})
     rm_line = (t("rm_summary", lang, calls=rmu.get("calls", 0), full=rmu.get("rm_weeks_at_capacity", 0),
                  max=rmu.get("max_share", 0)) + f" · {_n(o.n_rms)} {t('rm', lang)}") if rmu else ""
-    capacity = f"""<section id="capacity"><h2>{_e(t("capacity", lang))}</h2>
+    return f"""<section id="capacity"><h2>{_e(t("capacity", lang))}</h2>
 {_img(pngs.get("capacity_channels"), t("capacity_channel_title", lang))}{ch_table}
 {_img(pngs.get("capacity_rm_load"), t("rm_load_title", lang))}<p>{_e(rm_line)}</p>
 {_img(pngs.get("capacity_rms"), t("capacity_rm_title_all", lang))}</section>"""
 
+
+def _quality_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
+    """Data quality: the run's notes, the input files, the scoring method and the choice of segments."""
+    s = o.summary
     notes = s.get("notes", [])
     notes_html = ("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>") if notes else \
         f'<p class="muted">{_e(t("quality_none", lang))}</p>'
-    inputs = run.get("inputs", {})
+    inputs = o.run.get("inputs", {})
     in_table = _table([t("inputs", lang), t("file", lang), t("rows", lang)],
                       [[k, os.path.basename(str(v.get("path", ""))), _n(v.get("rows", 0))]
                        for k, v in sorted(inputs.items())], num={2})
     k_reason = s.get("k_choice", {}).get("reason", "")
     drift = s.get("segments_drift", {}).get("reason", "")
     extra = _scoring_block(s.get("scoring", {}), lang) + "".join(f"<p>{_e(x)}</p>" for x in (k_reason, drift) if x)
-    quality = f"""<section id="quality"><h2>{_e(t("quality", lang))}</h2>{notes_html}{in_table}{extra}</section>"""
+    return f"""<section id="quality"><h2>{_e(t("quality", lang))}</h2>{notes_html}{in_table}{extra}</section>"""
 
+
+def _uplift_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
+    """Uplift against the holdout, one chart and table per dimension (when the run has an uplift table)."""
     if o.uplift is None:
         up_body = f'<p class="muted">{_e(t("uplift_none", lang))}</p>'
     else:
@@ -327,22 +365,7 @@ def render_html(o: RunOutputs, pngs: dict[str, bytes], lang: str = "en") -> str:
                                    t("rate_holdout", lang), t("uplift_col", lang), t("ci", lang)],
                                   rows, num={1, 2, 3, 4, 5, 6}))
         up_body = "".join(parts)
-    uplift = f'<section id="uplift"><h2>{_e(t("uplift", lang))}</h2>{up_body}</section>'
-
-
-    title = t("report_title", lang)
-    sub = t("report_subtitle", lang, as_of=run.get("as_of", ""), version=run.get("version", __version__),
-            seed=run.get("seed", ""))
-    footer = t("footer", lang, version=run.get("version", __version__), as_of=run.get("as_of", ""))
-    return f"""<!DOCTYPE html>
-<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)} · {_e(run.get("as_of", ""))}</title><style>{CSS}</style></head>
-<body><header class="top"><h1>{_e(title)}</h1><p>{_e(sub)}</p></header>
-<nav>{nav}</nav><main><div class="kpis">{kpi_html}</div>
-{overview}{profiles}{ranking}{calendar}{capacity}{quality}{uplift}</main>
-<footer>{_e(footer)}</footer></body></html>
-"""
+    return f'<section id="uplift"><h2>{_e(t("uplift", lang))}</h2>{up_body}</section>'
 
 
 def check_fonts(lang: str) -> None:

@@ -1,0 +1,87 @@
+"""The demo job: a synthetic book, the plan on it (as ``reactivate plan`` makes it) and the truth check.
+
+``reactivate demo`` and ``reactivate demo-data`` call these functions; the plan uses the specs shipped
+in the package (:mod:`reactivate.config.shipped`), so an installed ``reactivate`` runs the same demo
+as the repository.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from reactivate.config.shipped import campaign_file, segments_file
+from reactivate.demo.book import generate_book, write_book
+from reactivate.demo.truth import check_against_truth
+from reactivate.errors import OutputError
+from reactivate.jobs.pipeline import PlanRun, run_plan
+from reactivate.outputs.writer import write_run
+
+#: the demo book's extraction day
+DEMO_AS_OF = dt.date(2026, 11, 30)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What :func:`run_demo` wrote: the book's files, the plan run and the truth check."""
+
+    #: table name (accounts, transactions, contacts, truth) to its file in OUT/book/
+    book: dict[str, Path]
+    #: the plan, as written into OUT/plan/
+    run: PlanRun
+    #: customer AUC, the truth's own AUC and the segment ranking's Spearman (OUT/truth_check.json)
+    check: dict
+    plan_dir: Path
+    check_path: Path
+
+
+def write_demo_book(out: str | Path, customers: int, seed: int = 0, as_of: dt.date = DEMO_AS_OF,
+                    fmt: str = "csv") -> dict[str, Path]:
+    """Generate a demo book and write it into ``out``; returns table name to path (``reactivate demo-data``).
+
+    Raises
+    ------
+    ConfigError, OutputError
+    """
+    return write_book(generate_book(customers, seed=seed, as_of=as_of), out, fmt=fmt)
+
+
+def run_demo(out: str | Path, customers: int = 20_000, seed: int = 0, progress=None) -> DemoResult:
+    """The whole job on a demo book (``reactivate demo``): the book into OUT/book/, the plan into OUT/plan/.
+
+    The plan is what ``reactivate plan`` writes with the shipped campaign and segmentation specs (English
+    RM lists and report); its scores are then checked against the book's ground truth
+    (OUT/truth_check.json). ``progress``, when given, is called with ``"book"`` once the book is written,
+    then with each step of the plan and its report.
+
+    Raises
+    ------
+    ConfigError, InputDataError, OutputError
+    """
+    out = Path(out)
+    book = write_demo_book(out / "book", customers, seed=seed, as_of=DEMO_AS_OF, fmt="csv")
+    if progress is not None:
+        progress("book")
+    run = run_plan(as_of=DEMO_AS_OF, accounts=book["accounts"], transactions=book["transactions"],
+                   contacts=book["contacts"], campaign=campaign_file(), segments=segments_file(),
+                   progress=progress)
+    plan_dir = out / "plan"
+    run = write_run(run, plan_dir, lang="en", report_lang="en", progress=progress)
+    check = truth_check(plan_dir / "scores.csv", book["truth"])
+    check_path = out / "truth_check.json"
+    try:
+        check_path.write_text(json.dumps(check, indent=2) + "\n")
+    except OSError as exc:
+        raise OutputError(f"{check_path}: cannot write ({exc.strerror})") from None
+    return DemoResult(book=book, run=run, check=check, plan_dir=plan_dir, check_path=check_path)
+
+
+def truth_check(scores_csv: Path, truth_csv: Path) -> dict:
+    """The plan's written scores against the book's ground truth (:func:`~reactivate.demo.truth.check_against_truth`)."""
+    scores = pd.read_csv(scores_csv, usecols=["customer_id", "segment_id", "p_reactivate"])
+    truth = pd.read_csv(truth_csv, usecols=["customer_id", "true_p_reactivate"])
+    return check_against_truth(scores, truth)
