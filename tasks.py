@@ -2,11 +2,17 @@
 """Set up and run reactivate with nothing but python3.
 
     python3 tasks.py demo    # make/reuse .venv, install, run the demo end to end
-    python3 tasks.py test    # make/reuse .venv, install, run ruff and the whole test suite
+    python3 tasks.py test    # make/reuse .venv, install, run ruff and the whole test suite,
+                             # then the fast tests again on the oldest dependencies we allow
 
 The virtual environment lives in .venv/ and is reinstalled only when
-pyproject.toml changes. Extra arguments are passed on (to `reactivate demo`
-or to pytest).
+pyproject.toml changes. `test` also keeps .venv-min/, built with every
+dependency at the oldest release series pyproject.toml allows
+(tools/min_constraints.py), and runs the fast tests there, so that a change
+in a dependency's behaviour between the oldest and the newest version is
+caught here. Extra arguments are passed on (to `reactivate demo` or to
+pytest); with extra arguments, or REACTIVATE_SKIP_MIN=1, the oldest-versions
+pass is skipped.
 """
 
 from __future__ import annotations
@@ -20,23 +26,42 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+MIN_VENV = ROOT / ".venv-min"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".reactivate-installed"
 
 
-def ensure_env() -> None:
+def _python(env_dir: Path) -> Path:
+    return env_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_env(env_dir: Path = VENV, oldest: bool = False) -> Path:
+    """Make or reuse a virtual environment with reactivate installed (editable); returns its python.
+
+    ``oldest``: every dependency pinned to the oldest release series pyproject.toml allows.
+    """
+    py = _python(env_dir)
+    stamp = env_dir / ".reactivate-installed"
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.is_file() and STAMP.read_text().strip() == want and PY.exists():
-        return
-    if not PY.exists():
-        print(f"creating {VENV} ...", file=sys.stderr)
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    print("installing reactivate and its dependencies (first run only) ...", file=sys.stderr)
+    if stamp.is_file() and stamp.read_text().strip() == want and py.exists():
+        return py
+    if not py.exists():
+        print(f"creating {env_dir} ...", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    what = "the oldest dependencies we allow" if oldest else "reactivate and its dependencies"
+    print(f"installing {what} into {env_dir.name}/ (first run only) ...", file=sys.stderr)
+    pin: list[str] = []
+    if oldest:
+        constraints = env_dir / "constraints-min.txt"
+        out = subprocess.run([sys.executable, str(ROOT / "tools" / "min_constraints.py")], check=True,
+                             capture_output=True, text=True).stdout
+        constraints.write_text(out)
+        pin = ["-c", str(constraints)]
     # PYTHONWARNINGS quiets setuptools' generic notice about editable installs
-    run([str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[test]"],
+    run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pin, "-e", f"{ROOT}[test]"],
         env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    STAMP.write_text(want + "\n")
+    stamp.write_text(want + "\n")
+    return py
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
@@ -56,6 +81,11 @@ def main(argv: list[str]) -> None:
     else:
         run([str(PY), "-m", "ruff", "check", "."])
         run([str(PY), "-m", "pytest", *rest])
+        if not rest and not os.environ.get("REACTIVATE_SKIP_MIN"):
+            print("the fast tests again, on the oldest dependencies pyproject.toml allows (.venv-min/) ...",
+                  file=sys.stderr)
+            oldest = ensure_env(MIN_VENV, oldest=True)
+            run([str(oldest), "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider"])
 
 
 if __name__ == "__main__":
