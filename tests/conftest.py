@@ -74,3 +74,13 @@ def demo_run(demo_book, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
     write_run(run, out)
     return run, out
+
+
+@pytest.fixture(scope="session")
+def hostile_book(tmp_path_factory) -> Path:
+    """A small good demo book (400 customers, CSV) that the hostile-input cases spoil copies of."""
+    from reactivate.demo.book import generate_book, write_book
+
+    out = tmp_path_factory.mktemp("hostile_book")
+    write_book(generate_book(400, seed=5, as_of=AS_OF), out, fmt="csv")
+    return out
