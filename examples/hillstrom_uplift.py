@@ -8,8 +8,8 @@ on all customers and on the lapsed ones (no purchase for 7+ months).
 
     python examples/hillstrom_uplift.py [path/to/hillstrom.csv.gz] [--out DIR]
 
-Needs ../shared/data/hillstrom/hillstrom.csv.gz (beside the project); exits 0
-with a note when it is absent.
+Reads tests/data/hillstrom/hillstrom.csv.gz (shipped with the repository; source
+and licence in tests/data/README.md) unless given another path.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 
 from reactivate.loop.evaluate import compare_arms
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hillstrom" / "hillstrom.csv.gz"
+DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "hillstrom" / "hillstrom.csv.gz"
 CONTROL = "No E-Mail"
 
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     path = Path(args.path)
     if not path.is_file():
-        print(f"skipped: {path} not found (the Hillstrom data set lives in ../shared/data/hillstrom/)")
+        print(f"skipped: {path} not found (the Hillstrom data set ships in tests/data/hillstrom/)")
         return 0
     df = pd.read_csv(path)
     res = hillstrom_arms(df)

@@ -10,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# small public data sets copied into the repository (source and licence: tests/data/README.md)
+TEST_DATA = ROOT / "tests" / "data"
 AS_OF = dt.date(2026, 11, 30)
 
 # keep test runs quiet and single-threaded where libraries would oversubscribe 2 cores

@@ -8,16 +8,14 @@ import pytest
 
 from reactivate.errors import InputDataError, NotFittedError
 from reactivate.scoring.bgnbd import BGNBD, log_likelihood, rfm_from_events
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
-CDNOW = SHARED_DATA / "cdnow-sample" / "CDNOW_sample.txt"
+CDNOW = TEST_DATA / "cdnow-sample" / "CDNOW_sample.txt"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 @pytest.fixture(scope="module")
 def cdnow():
-    if not CDNOW.is_file():
-        pytest.skip("../shared/data/cdnow-sample is absent")
     raw = pd.read_csv(CDNOW, sep=r"\s+", header=None, names=["id", "id_full", "date", "cds", "dollars"],
                       dtype={"date": str})
     return rfm_from_events(raw["id"], pd.to_datetime(raw["date"], format="%Y%m%d"), "1997-09-30")

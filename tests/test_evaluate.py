@@ -12,9 +12,9 @@ import pytest
 from reactivate.config.campaign import load_campaign
 from reactivate.loop.evaluate import compare_arms, compare_rates, evaluate_campaign, write_evaluation
 from reactivate.loop.ledger import open_ledger
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT, TEST_DATA
 
-HILLSTROM = SHARED_DATA / "hillstrom" / "hillstrom.csv.gz"
+HILLSTROM = TEST_DATA / "hillstrom" / "hillstrom.csv.gz"
 
 
 def test_newcombe_interval_matches_the_paper():
@@ -31,7 +31,6 @@ def test_empty_groups_give_nan_not_errors():
     assert np.isnan(r["uplift"]).all() and np.isnan(r["ci_low"]).all()
 
 
-@pytest.mark.skipif(not HILLSTROM.is_file(), reason="../shared/data/hillstrom/ not present")
 def test_hillstrom_arm_figures_reproduced():
     df = pd.read_csv(HILLSTROM)
     res = compare_arms(df, "segment", "No E-Mail", ["visit", "conversion"], means=("spend",)).set_index(
@@ -55,7 +54,6 @@ def test_hillstrom_arm_figures_reproduced():
             pct(lapsed.loc["Mens E-Mail", "rate_control"])) == (15.09, 12.92, 8.05)
 
 
-@pytest.mark.skipif(not HILLSTROM.is_file(), reason="../shared/data/hillstrom/ not present")
 def test_hillstrom_example_runs(tmp_path, capsys):
     import runpy
 
