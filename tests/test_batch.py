@@ -105,7 +105,7 @@ def test_week_outputs_in_campaign_week_folder(two_weeks):
 
 def test_week2_respects_week1_gaps_and_caps(two_weeks):
     plan1, r2 = two_weeks["plan1"], two_weeks["r2"]
-    plan2 = pd.read_csv(r2.out / "plan.csv", dtype=str, parse_dates=["week_start"])
+    plan2 = pd.read_csv(r2.out / "plan.csv", dtype={"customer_id": str}, parse_dates=["week_start"])
     assert plan2["week_start"].min() == START2
     touched1 = set(plan1.loc[plan1["week_start"] == "2026-12-07", "customer_id"])
     again = plan2[plan2["customer_id"].isin(touched1)]
@@ -217,4 +217,4 @@ def test_evaluate_finds_a_simulated_effect(two_weeks, demo_book, tmp_path):
     assert o["ci_low"] < 0.20 < o["ci_high"] and o["ci_low"] > 0.1
     assert set(ev.uplift["dimension"]) == {"overall", "segment", "channel", "wave", "theme"}
     k = ev.at_k.set_index("top_share")
-    assert k.loc[1.0, "uplift"] == pytest.approx(o["uplift"])
+    assert k.loc[1.0, "uplift"] == pytest.approx(o["uplift"], abs=1e-6)  # the summary rounds to 6 decimals

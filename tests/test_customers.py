@@ -90,3 +90,34 @@ def test_a_matured_deposit_not_rolled_over_is_a_shortfall(tmp_path):
               "C3,A4,savings,2020-01-01,2024-01-01,100,\n")
     c = _customers(accounts=p)
     assert c["matured_not_rolled"].tolist() == [True, False, False]
+
+
+def test_tables_with_no_rows_fold_to_no_customers(tmp_path):
+    """The fold works on tables of no rows (load_book refuses empty accounts; a library caller may not)."""
+    from reactivate.data.io import read_table
+    from reactivate.data.load import Book
+    from reactivate.schema import TABLES
+
+    spec = load_campaign(None)
+
+    def empty(name, header):
+        return read_table(write(tmp_path / f"{name}.csv", header + "\n"), TABLES[name], getattr(spec.data, name)).frame
+
+    acc = empty("accounts", "customer_id,account_id,product,open_date,last_activity_date,balance,rm_id,birth_date")
+    txn = empty("transactions", "customer_id,timestamp,amount,channel")
+    con = empty("contacts", "customer_id,date,channel,outcome")
+    some_txn = read_table(write(tmp_path / "t.csv", "customer_id,timestamp\nC1,2026-01-01\n"),
+                          TABLES["transactions"], spec.data.transactions).frame
+    for book in (Book(acc, None, None), Book(acc, txn, con), Book(acc, some_txn, con), Book(None, txn, con)):
+        c = build_customers(book, spec, AS_OF)
+        assert len(c) == 0 and {"stage", "days_dormant", "rm_id", "contacts_12m"} <= set(c.columns)
+
+
+def test_a_birth_date_after_the_as_of_date_gives_a_negative_age(tmp_path):
+    """Noted by load_book; the customer counts as a minor (never contacted), the safe reading of a typo."""
+    p = write(tmp_path / "a.csv", "customer_id,account_id,product,open_date,last_activity_date,balance,birth_date\n"
+              "C1,A1,savings,2020-01-01,2024-01-01,1,2030-06-15\n")
+    spec = load_campaign(None)
+    book = load_book(accounts=p, spec=spec, as_of=AS_OF)
+    assert any("birth dates after the as-of date" in n for n in book.notes)
+    assert build_customers(book, spec, AS_OF).loc["C1", "age"] < 0

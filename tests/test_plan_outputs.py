@@ -8,6 +8,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reactivate.outputs.files import neutralise
 from reactivate.outputs.workbooks import EXCEL_COLUMNS
@@ -153,3 +155,165 @@ def test_workbooks_written_by_a_pool_are_the_same_bytes():
     serial = list(workbooks.workbook_batch(books, *args))
     assert [p for p, _ in pooled] == [b[0] for b in books]
     assert pooled == serial
+
+
+# --------------------------------------------------------------------------- hostile ids in the outputs
+
+NUMERIC = {"priority", "step", "p_reactivate", "expected_value", "contacts_30d"}
+FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd", "-1+1", "@SUM(A1)", "\tTAB", "=1+1"]
+
+
+@pytest.fixture(scope="module")
+def small_run(hostile_book):
+    from reactivate.jobs.pipeline import run_plan
+    from tests.conftest import AS_OF
+
+    return run_plan(as_of=AS_OF, accounts=hostile_book / "accounts.csv",
+                    transactions=hostile_book / "transactions.csv", contacts=hostile_book / "contacts.csv")
+
+
+def _with_rms(run, ids: list[str], seed: int = 0):
+    """The run with its touches spread over the RMs ``ids`` (at random, every RM with at least one)."""
+    plan = run.result.plan.copy()
+    codes = np.random.default_rng(seed).integers(0, len(ids), len(plan))
+    codes[: len(ids)] = np.arange(len(ids))[: len(plan)]
+    plan["rm_id"] = pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype=object))
+    return dataclasses.replace(run, result=dataclasses.replace(run.result, plan=plan), summary=dict(run.summary))
+
+
+def _list_rows(out) -> pd.DataFrame:
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False).assign(week=p.parent.name, file=p.name)
+              for p in sorted((out / "targets").glob("*/*.csv"))]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _assert_each_touch_in_exactly_one_list(run, out):
+    from reactivate.outputs.files import file_names
+
+    plan = run.result.plan
+    cats = list(plan["rm_id"].cat.categories)
+    name = dict(zip(cats, file_names(cats), strict=True))
+    ids = run.scores.index.to_numpy(dtype=object)[plan["pos"].to_numpy()]
+    expected = sorted(zip(plan["week_start"].astype(str), [name[r] + ".csv" for r in plan["rm_id"].astype(str)],
+                          ids, plan["channel"].astype(str), plan["step"].astype(str), strict=True))
+    rows = _list_rows(out)
+    found = sorted(zip(rows["week"], rows["file"], rows["customer_id"], rows["channel"], rows["step"], strict=True))
+    assert found == expected
+    for week in {w for w, *_ in expected}:
+        files = [p.name for p in (out / "targets" / week).iterdir()]
+        assert len({f.casefold() for f in files}) == len(files)
+        assert all(len(f.encode()) <= 255 for f in files)
+
+
+def test_rm_ids_that_shared_a_file_keep_every_touch(small_run, tmp_path):
+    ids = ["a/b", "a_b", ".", "..", "_", "...", "RM1", "rm1", "R" * 300, "客" * 100, "RM0001", "POOL"]
+    run = _with_rms(small_run, ids)
+    write_run(run, tmp_path / "out", excel_weeks=1)
+    _assert_each_touch_in_exactly_one_list(run, tmp_path / "out")
+    week = sorted((tmp_path / "out" / "targets").glob("20*"))[0]
+    names = {p.name for p in week.iterdir()}
+    assert {"a_b.csv", "_.csv", "RM0001.csv", "POOL.csv"} <= names  # plain ids keep their names
+    # each workbook holds the same touches as the list of the same name
+    for book in week.glob("*.xlsx"):
+        rows = list(openpyxl.load_workbook(book, read_only=True).worksheets[0].values)[1:]
+        assert [r[0] for r in rows] == pd.read_csv(book.with_suffix(".csv"), dtype=str)["customer_id"].tolist()
+
+
+def test_the_demo_rm_ids_keep_their_file_names(small_run, tmp_path):
+    write_run(small_run, tmp_path / "out")
+    stems = {p.stem for p in (tmp_path / "out" / "targets").glob("*/*.csv")}
+    assert stems == {str(r) for r in small_run.result.plan["rm_id"].unique()} == {"RM0001", "RM0002", "POOL"}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(
+    st.text(min_size=0, max_size=10),
+    st.text(alphabet="./_-aAbB", min_size=0, max_size=5),
+    st.text(alphabet="客户经理ÉéßSs", min_size=1, max_size=100),
+    st.integers(250, 320).map(lambda n: "r" * n),
+    st.sampled_from(["RM1", "rm1", "a/b", "a_b", ".", "..", "CON", "nul.csv"]),
+), min_size=1, max_size=8, unique=True), st.integers(0, 1000))
+def test_every_planned_touch_is_in_exactly_one_rm_list(small_run, ids, seed):
+    import tempfile
+    from pathlib import Path
+
+    run = _with_rms(small_run, ids, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_run(run, Path(tmp) / "out", excel_weeks=1)
+        _assert_each_touch_in_exactly_one_list(run, Path(tmp) / "out")
+
+
+@pytest.fixture(scope="module")
+def formula_outputs(small_run, tmp_path_factory):
+    run = small_run
+    ids = run.scores.index.to_numpy(dtype=object).copy()
+    # hostile ids on customers with a touch in the first week (so that they reach a workbook too)
+    plan = run.result.plan
+    first = plan[plan["week_start"] == plan["week_start"].cat.categories[0]]
+    pos = pd.unique(first["pos"].to_numpy())[: len(FORMULAS)]
+    ids[pos] = FORMULAS[: len(pos)]
+    spec = dataclasses.replace(run.spec, themes=dataclasses.replace(
+        run.spec.themes, text={"hostile": {"en": "=cmd|' /C calc'!A0", "zh": "@SUM(A1)"}}))
+    seg = run.segments.copy()
+    seg["segment_name"] = "-" + seg["segment_name"].astype(str)
+    run = dataclasses.replace(run, scores=run.scores.set_axis(pd.Index(ids, dtype=object)), spec=spec, segments=seg,
+                              summary=dict(run.summary))
+    out = tmp_path_factory.mktemp("formulas") / "out"
+    write_run(run, out, excel_weeks=1)
+    return run, out, len(pos)
+
+
+def test_no_text_cell_of_a_spreadsheet_file_starts_a_formula(formula_outputs):
+    import csv
+
+    _, out, n = formula_outputs
+    files = [*sorted((out / "targets").glob("*/*.csv")), out / "targets" / "openers.csv"]
+    for path in files:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            for row in reader:
+                for col, cell in zip(header, row, strict=True):
+                    assert col in NUMERIC or not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (path, col, cell)
+    lists = _list_rows(out)
+    assert set(lists["customer_id"]) >= {"'" + f for f in FORMULAS[:n]}
+    assert lists["segment_name"].str.startswith("'-").all()
+    openers = pd.read_csv(out / "targets" / "openers.csv", dtype=str).set_index("theme")
+    assert openers.loc["hostile", "opener_en"] == "'=cmd|' /C calc'!A0"
+    assert openers.loc["hostile", "opener_zh"] == "'@SUM(A1)"
+
+
+def test_machine_files_keep_the_ids_as_they_are(formula_outputs):
+    _, out, n = formula_outputs
+    for name in ("plan.csv", "scores.csv"):
+        ids = set(pd.read_csv(out / name, dtype=str, keep_default_na=False)["customer_id"])
+        assert set(FORMULAS[:n]) <= ids, name
+
+
+def test_workbook_cells_are_text_never_formulas(formula_outputs):
+    _, out, n = formula_outputs
+    seen = set()
+    for path in sorted((out / "targets").glob("*/*.xlsx")):
+        ws = openpyxl.load_workbook(path).worksheets[0]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                assert cell.data_type in ("s", "n"), (path, cell.coordinate, cell.data_type)
+                assert cell.value is None or isinstance(cell.value, str)
+            seen.add(row[0].value)
+    assert {"'" + f for f in FORMULAS[:n]} <= seen
+
+
+def test_followup_lists_are_neutralised_and_named_apart():
+    from reactivate.jobs.weekly import followup_files
+
+    fu = pd.DataFrame({"customer_id": ["=1+1", "C2", "@x", "C4"], "rm_id": ["a/b", "a_b", "RM1", "rm1"],
+                       "week_start": "2026-12-07", "channel": "phone", "theme": "follow_up",
+                       "outcome": "responded", "outcome_date": "2026-12-01", "reason": ["+why", "ok", "ok", "-x"]})
+    files = followup_files(fu)
+    lists = sorted(k for k in files if k.startswith("followups/"))
+    assert len(lists) == 4 and "followups/2026-12-07/a_b.csv" in lists
+    assert len({k.casefold() for k in lists}) == 4
+    text = b"".join(files[k] for k in lists).decode()
+    assert "'=1+1" in text and "'@x" in text and "'+why" in text and "'-x" in text
+    assert "\n=1+1,a/b," in files["followups.csv"].decode()  # the full table (for programs) stays raw
+    assert followup_files(fu.iloc[:0]) == {"followups.csv": files["followups.csv"].split(b"\n")[0] + b"\n"}

@@ -57,14 +57,68 @@ def test_record_once_and_report(tmp_path):
     assert list(out["customer_id"]) == ["A", "B"] and list(out["planned_week"]) == ["2026-W50", "2026-W50"]
 
 
-def test_strict_and_accept_unplanned(tmp_path):
-    setup(tmp_path)
+def recorded(db) -> list[str]:
+    led = open_ledger(db)
+    try:
+        return sorted(led.outcomes("camp")["customer_id"])
+    finally:
+        led.close()
+
+
+def test_strict_is_all_or_nothing(tmp_path):
+    db, _ = setup(tmp_path)
     r = rec(tmp_path, GOOD, "--strict")
-    assert r.exit_code == 2 and r.stderr.splitlines()[-1] == "Error: 3 rows were not recorded (see above)"
+    assert r.exit_code == 2
+    lines = r.stderr.splitlines()
+    assert lines[0] == "outcomes.csv: 5 rows; nothing recorded (--strict: 2 good rows held back too)"
+    assert lines[1:4] == [
+        "outcomes.csv: 1 row is a customer this campaign never planned, not recorded (row 3)",
+        "outcomes.csv: 2 rows are touches this campaign never issued, not recorded (rows 4, 5)",
+        "outcomes.csv: 1 row is a touch of a holdout customer (the holdout must not be contacted), not "
+        "recorded (row 5)"]
+    assert lines[-1] == ("Error: --strict: 3 rows rejected (see above), so nothing was recorded, not even the 2 "
+                         "good ones; fix or remove the rejected rows, or record without --strict")
+    assert len([line for line in lines if line.startswith("Error:")]) == 1
+    assert recorded(db) == []
+    r = rec(tmp_path, "customer_id,date,channel,outcome\nA,2026-12-08,sms,responded\n", "--strict")
+    assert r.exit_code == 0 and r.stderr == "outcomes.csv: 1 rows; 1 recorded, 0 already in the ledger\n"
+    assert recorded(db) == ["A"]
+
+
+def test_several_files_are_one_transaction(tmp_path):
+    db, camp = setup(tmp_path)
+    good = tmp_path / "good.csv"
+    good.write_text("customer_id,date,channel,outcome\nA,2026-12-08,sms,responded\n")
+    rejected = tmp_path / "rejected.csv"
+    rejected.write_text("customer_id,date,channel,outcome\nB,2026-12-09,sms,declined\nZ,2026-12-09,sms,declined\n")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("customer_id,date,channel,outcome\nB,2026-12-09,fax,declined\n")
+
+    def run(*files, strict=()):
+        args = ["record", "--campaign", str(camp), "--ledger", str(db), "--as-of", "2027-01-31", *strict]
+        return CliRunner().invoke(app, [*args, *(a for f in files for a in ("--outcomes", str(f)))])
+
+    # a file that breaks the contract: nothing of the good file before it either
+    r = run(good, broken)
+    assert r.exit_code == 2 and "'fax'" in r.stderr and recorded(db) == []
+    # strict: a rejected row in the second file holds back the first file's good row too
+    r = run(good, rejected, strict=("--strict",))
+    assert r.exit_code == 2 and recorded(db) == []
+    assert r.stderr.splitlines()[:2] == ["good.csv: 1 rows; nothing recorded (--strict: 1 good row held back too)",
+                                         "rejected.csv: 2 rows; nothing recorded (--strict: 1 good row held back too)"]
+    assert r.stderr.splitlines()[-1].startswith("Error: --strict: 1 row rejected (see above), so nothing was "
+                                                "recorded, not even the 2 good ones")
+    # without --strict the good rows of both files are recorded, the rejected one reported
+    r = run(good, rejected)
+    assert r.exit_code == 0 and recorded(db) == ["A", "B"]
+
+
+def test_accept_unplanned(tmp_path):
+    setup(tmp_path)
     r = rec(tmp_path, GOOD, "--accept-unplanned")
     assert r.exit_code == 0
     assert "outcomes.csv: 2 unplanned touches recorded as unplanned" in r.stderr
-    assert r.stderr.splitlines()[0] == "outcomes.csv: 5 rows; 2 recorded, 2 already in the ledger"
+    assert r.stderr.splitlines()[0] == "outcomes.csv: 5 rows; 4 recorded, 0 already in the ledger"
 
 
 def test_a_touch_delivered_late_matches_its_week(tmp_path):
@@ -133,3 +187,13 @@ def test_recording_is_idempotent_for_any_file(tmp_path_factory, rows):
     assert first.new == n == len(ok)
     assert second.new == 0 and second.already == first.new + first.already
     assert len(first.unknown_customer) == sum(c == "Z" for c, *_ in rows)
+
+
+def test_strict_with_every_row_rejected(tmp_path):
+    db, _ = setup(tmp_path)
+    r = rec(tmp_path, "customer_id,date,channel,outcome\nZ,2026-12-09,sms,declined\n", "--strict")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[0] == "outcomes.csv: 1 rows; nothing recorded (--strict)"
+    assert r.stderr.splitlines()[-1] == ("Error: --strict: 1 row rejected (see above), so nothing was recorded; fix "
+                                         "or remove the rejected rows, or record without --strict")
+    assert recorded(db) == []

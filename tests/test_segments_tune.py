@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from reactivate.cli import app
@@ -36,6 +37,18 @@ def test_tune_rejects_a_bad_range(demo_book, tmp_path):
                             "--k-min", "5", "--k-max", "3", "--out", str(tmp_path / "t")])
     assert r.exit_code == 2
     assert r.stderr == "Error: need 2 <= --k-min <= --k-max, got 5 and 3\n"
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(("k_min", "k_max", "message"), [
+    ("0", "5", "--k-min=0 should be between 2 and 40 (segments an analyst can still tell apart)"),
+    ("2", "3000", "--k-max=3000 should be between 2 and 40 (segments an analyst can still tell apart)"),
+    ("41", "45", "--k-min=41 should be between 2 and 40"),
+])
+def test_tune_options_out_of_range_fail_before_any_work(tmp_path, k_min, k_max, message):
+    r = runner.invoke(app, ["segments", "tune", "--as-of", "2026-11-30", "--accounts", str(tmp_path / "none.csv"),
+                            "--k-min", k_min, "--k-max", k_max, "--out", str(tmp_path / "t")])
+    assert r.exit_code == 2 and r.stderr.startswith(f"Error: {message}")
     assert not (tmp_path / "t").exists()
 
 

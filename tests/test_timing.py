@@ -100,3 +100,20 @@ def test_anniversary_and_payday_are_later_events_than_a_birthday():
     assert bw["best_week"].tolist() == [1, 1, 3, 0]
     assert bw["reason"].iloc[1] == "10 years with the bank on 2026-12-16"
     assert bw["reason"].iloc[2] == "pension credited around day 3 of the month"
+
+
+def test_dates_outside_the_handled_range_are_clear_errors():
+    import dataclasses
+
+    import pytest
+
+    from reactivate.errors import ConfigError, InputDataError
+
+    spec = load_campaign(None)
+    for day in (dt.date(9999, 12, 31), dt.date(1, 1, 1), dt.date(1899, 12, 31)):
+        with pytest.raises(InputDataError, match=rf"as-of date {day.isoformat()} is outside the dates reactivate "
+                                                 r"handles \(1900-01-01\.\.2199-12-31\)"):
+            campaign_start(spec, day)
+    late = dataclasses.replace(spec, campaign=dataclasses.replace(spec.campaign, start_date=dt.date(9999, 1, 4)))
+    with pytest.raises(ConfigError, match=r"campaign\.start_date 9999-01-04 is outside the dates"):
+        week_starts(late, AS_OF)

@@ -56,10 +56,17 @@ def guarded(fn: Callable[[], T]) -> T:
 
 
 def parse_date(value: str, option: str) -> dt.date:
+    """The date an option gives; not a date, or one outside the dates reactivate handles, is an error (exit 2)."""
+    from reactivate.config.campaign import FIRST_DATE, LAST_DATE
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise fail(f"{option}={value!r} is not a date like 2026-11-30") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise fail(f"{option}={value!r} is outside the dates reactivate handles "
+                   f"({FIRST_DATE.isoformat()}..{LAST_DATE.isoformat()})")
+    return day
 
 
 def say(text: str) -> None:

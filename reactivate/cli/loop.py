@@ -78,6 +78,8 @@ def week_lines(res) -> list[str]:
     lines = [f"reactivate run {res.campaign_id} {res.week}: {p.get('touches', 0):,} touches planned "
              f"({p.get('by_week', {}).get(res.week_start.isoformat(), 0):,} this week), "
              f"{loop.get('followups', 0):,} follow-ups, holdout {p.get('holdout', 0):,}"]
+    if "cannot_contact" in res.summary:
+        lines.append(f"  warning: {res.summary['cannot_contact']['message']}")
     for r in res.recorded:
         lines.extend("  " + line for line in r.lines())
     ex = loop.get("excluded", {})
@@ -94,7 +96,8 @@ def record_cmd(
     ledger: LedgerOpt = None,
     accept_unplanned: Annotated[bool, typer.Option("--accept-unplanned", help="Record touches the campaign "
                                                    "never issued too (marked unplanned).")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 when any row was not recorded.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="All or nothing: when any row is rejected, record "
+                                         "nothing (of any file) and exit 2.")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Latest possible date in the file (default: "
                                               "today).")] = None,
 ) -> None:
@@ -102,8 +105,10 @@ def record_cmd(
 
     Outcomes: no_answer, declined, responded, reactivated, complaint, opted_out. Importing the same
     file twice changes nothing. Rows of customers the campaign never planned, and touches it never
-    issued, are reported with their row numbers and not recorded. Opt-outs withdraw the channel and
-    complaints suppress the customer in every later plan.
+    issued, are reported with their row numbers and not recorded; with --strict nothing at all is
+    recorded then (exit 2). The files are recorded in one transaction: a file that breaks the data
+    contract records nothing of any file. Opt-outs withdraw the channel and complaints suppress the
+    customer in every later plan.
 
     Example:
 
@@ -114,14 +119,18 @@ def record_cmd(
     def go():
         from reactivate.jobs.commands import record_files
 
-        return record_files(campaign, outcomes, ledger=ledger, as_of=day, accept_unplanned=accept_unplanned)
+        return record_files(campaign, outcomes, ledger=ledger, as_of=day, accept_unplanned=accept_unplanned,
+                            strict=strict)
 
     results = guarded(go)
     for r in results:
         for line in r.lines():
             say(line)
-    if strict and any(r.rejected for r in results):
-        raise fail(f"{sum(r.rejected for r in results):,} rows were not recorded (see above)")
+    if any(r.refused for r in results):
+        rejected, good = sum(r.rejected for r in results), sum(r.accepted for r in results)
+        held = f", not even the {good:,} good one{'s' if good != 1 else ''}" if good else ""
+        raise fail(f"--strict: {rejected:,} row{'s' if rejected != 1 else ''} rejected (see above), so nothing was "
+                   f"recorded{held}; fix or remove the rejected rows, or record without --strict")
 
 
 def evaluate_cmd(

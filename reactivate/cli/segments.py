@@ -17,6 +17,7 @@ from reactivate.cli.common import (
     SegmentsModel,
     Spec,
     Transactions,
+    fail,
     guarded,
     parse_date,
     say,
@@ -61,7 +62,9 @@ def fit_cmd(
 
     def go():
         from reactivate.jobs.segments import fit_segments
+        from reactivate.segmentation.store import check_model_path
 
+        check_model_path(model)  # before the fit: not over a folder or a file that is not a model
         return fit_segments(as_of=day, model_path=model, accounts=accounts, transactions=transactions,
                             contacts=contacts, campaign=campaign, segments=segments)
 
@@ -138,6 +141,7 @@ def tune_cmd(
         --transactions book/transactions.csv --k-min 2 --k-max 12 --out k-2026-11-30
     """
     day = parse_date(as_of, "--as-of")
+    check_k_options(k_min, k_max)
 
     def go():
         from reactivate.jobs.segments import tune_to
@@ -150,3 +154,14 @@ def tune_cmd(
     say(tn.table.to_string(index=False))
     say(f"recommended {tn.reason}")
     say(f"outputs in {out}/ (k_scores.csv, k_scores.png, k_choice.json)")
+
+
+def check_k_options(k_min: int, k_max: int) -> None:
+    """``--k-min`` and ``--k-max`` in the range of the spec's ``algorithm.k_min`` / ``k_max`` (2..MAX_K), in order."""
+    from reactivate.segmentation.spec import MAX_K
+
+    for option, k in (("--k-min", k_min), ("--k-max", k_max)):
+        if not 2 <= k <= MAX_K:
+            raise fail(f"{option}={k} should be between 2 and {MAX_K} (segments an analyst can still tell apart)")
+    if k_min > k_max:
+        raise fail(f"need 2 <= --k-min <= --k-max, got {k_min} and {k_max}")

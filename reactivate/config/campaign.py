@@ -2,8 +2,11 @@
 
 Every key has a code default, so every file is optional; unknown keys and
 values of the wrong type are :class:`~reactivate.errors.ConfigError` naming
-the file and the key. ``CampaignSpec.to_dict()`` gives the resolved config
-written to ``run.json``.
+the file and the key. Every number and date declares its range on its field
+(:func:`~reactivate.config.toml.ranged`); a value outside it, ``nan`` or ``inf``
+is an error naming the file, the key, the value and the range, and
+:func:`load_campaign` reports every problem of a file at once.
+``CampaignSpec.to_dict()`` gives the resolved config written to ``run.json``.
 """
 
 from __future__ import annotations
@@ -14,14 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reactivate.config.toml import build, read_toml, to_plain
+from reactivate.config.toml import build, field_range, range_problems, ranged, read_toml, to_plain, within
 from reactivate.errors import ConfigError
-from reactivate.schema import CHANNELS, TABLES
+from reactivate.schema import CHANNELS, OUTCOMES, TABLES
 from reactivate.themes import THEMES
 
 # the optimizer's methods (reactivate.planning.optimizer): a fast Lagrangian default, an exact min-cost flow
 METHODS = ("lagrangian", "exact")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: the learning methods (reactivate.scoring.learn)
+LEARNING_METHODS = ("thompson", "ucb", "off")
+#: dates a spec may name: ones pandas can hold with the campaign's weeks after them
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+#: day counts (dormancy clocks, suppression): at most a century
+MAX_DAYS = 36_500
+#: the longest campaign id and name the ledger holds
+MAX_ID, MAX_NAME = 200, 500
 
 
 @dataclass(frozen=True)
@@ -29,15 +40,16 @@ class CampaignInfo:
     id: str = "reactivation"
     name: str = "Dormant customer reactivation"
     #: first day of the campaign; default: the first week start after the as-of date
-    start_date: dt.date | None = None
-    horizon_weeks: int = 12
+    start_date: dt.date | None = field(default=None, metadata=within(ge=FIRST_DATE, le=LAST_DATE))
+    horizon_weeks: int = ranged(12, ge=1, le=104)
     week_start: str = "monday"
-    seed: int = 0
+    #: seeds the pilot draw and the models (a seed scikit-learn accepts)
+    seed: int = ranged(0, ge=0, le=2**32 - 1)
     #: ISO country code for public holidays and festivals (``holidays`` package)
     country: str = "CN"
     currency: str = "CNY"
     #: days on which no channel runs (e.g. a system freeze); channels also close on their own days off
-    blackout_dates: tuple[dt.date, ...] = ()
+    blackout_dates: tuple[dt.date, ...] = ranged((), ge=FIRST_DATE, le=LAST_DATE)
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,9 @@ class TableInput:
 class DataSpec:
     #: text encoding of CSV inputs: utf-8 (a BOM is handled), gbk, gb18030, ...
     encoding: str = "utf-8"
+    #: the bank's local time zone (IANA name, e.g. "Asia/Shanghai"): timestamps that carry a zone
+    #: (``+08:00``, ``Z``, zoned Parquet columns) are converted to it; needed only when they do
+    timezone: str = ""
     accounts: TableInput = field(default_factory=TableInput)
     transactions: TableInput = field(default_factory=TableInput)
     contacts: TableInput = field(default_factory=TableInput)
@@ -67,38 +82,40 @@ class DataSpec:
 class DormancyRules:
     """Days since the last customer-initiated activity (see docs/data.md)."""
 
-    at_risk_days: int = 180
-    dormant_days: int = 365
-    long_dormant_days: int = 730
+    at_risk_days: int = ranged(180, ge=1, le=MAX_DAYS)
+    dormant_days: int = ranged(365, ge=1, le=MAX_DAYS)
+    long_dormant_days: int = ranged(730, ge=1, le=MAX_DAYS)
     #: the regulatory clock: after this many days an account becomes inoperative
     #: or reportable (e.g. RBI: 2 years); the plan contacts customers before it
-    inoperative_days: int = 1095
+    inoperative_days: int = ranged(1095, ge=1, le=MAX_DAYS)
     #: contact at least this many days before the regulatory date
-    deadline_lead_days: int = 21
+    deadline_lead_days: int = ranged(21, ge=0, le=3650)
     #: stages the campaign targets
     target_stages: tuple[str, ...] = ("dormant", "long_dormant")
+    #: the BG/NBD propensity source counts purchase occasions per this many days (1: distinct days)
+    occasion_days: int = ranged(1, ge=1, le=366)
 
 
 @dataclass(frozen=True)
 class ValueModel:
     """Expected value of one reactivated customer, in the book's currency."""
 
-    per_reactivation: float = 150.0
-    #: yearly margin earned on the customer's balance once active again
-    balance_margin: float = 0.01
+    per_reactivation: float = ranged(150.0, ge=0, le=1e9)
+    #: yearly margin earned on the customer's balance once active again (a fraction: 0.01 = 1%)
+    balance_margin: float = ranged(0.01, ge=0, le=1)
     #: balances above this count only up to it (outliers)
-    balance_cap: float = 2_000_000.0
+    balance_cap: float = ranged(2_000_000.0, ge=0, le=1e15)
 
 
 @dataclass(frozen=True)
 class Channel:
-    cost: float = 1.0
+    cost: float = ranged(1.0, ge=0, le=100_000)
     #: touches per week over the whole campaign (0 = channel off)
-    weekly_capacity: int = 0
+    weekly_capacity: int = ranged(0, ge=0, le=100_000_000)
     #: a person speaks to the customer (care-first customers get only these)
     human: bool = False
-    #: relative effectiveness when the history has no evidence (phone = 1.0)
-    response_prior: float = 0.5
+    #: relative effectiveness when the history has no evidence (phone = 1.0, the best)
+    response_prior: float = ranged(0.5, ge=0, le=1)
     #: weekdays the channel works; a week's capacity is scaled by its open days
     days: tuple[str, ...] = WEEKDAYS
     #: closed on the country's public holidays (and always on ``campaign.blackout_dates``)
@@ -128,11 +145,11 @@ def _default_channels() -> dict[str, Channel]:
 @dataclass(frozen=True)
 class RMCapacity:
     #: good calls one RM can make in a week
-    calls_per_week: int = 60
+    calls_per_week: int = ranged(60, ge=0, le=10_000)
     #: weekly calls of the pool that serves customers without an RM
-    pool_calls_per_week: int = 300
+    pool_calls_per_week: int = ranged(300, ge=0, le=1_000_000)
     #: calls per week of named RMs (part time, new joiners...): rm_id -> calls
-    overrides: dict[str, int] = field(default_factory=dict)
+    overrides: dict[str, int] = field(default_factory=dict, metadata=within(ge=0, le=10_000))
     #: a CSV with columns rm_id, calls_per_week (path relative to the campaign file); its rows are
     #: read into ``overrides`` (keys given in ``overrides`` win)
     overrides_file: str = ""
@@ -141,54 +158,56 @@ class RMCapacity:
 @dataclass(frozen=True)
 class Waves:
     #: share of every segment contacted in the pilot wave
-    pilot_share: float = 0.1
+    pilot_share: float = ranged(0.1, ge=0, le=1)
     #: a segment smaller than this gets no pilot sample of its own (all of it waits)
-    pilot_min_customers: int = 1
+    pilot_min_customers: int = ranged(1, ge=0, le=10_000_000)
     #: the pilot runs in the first N weeks
-    pilot_weeks: int = 1
+    pilot_weeks: int = ranged(1, ge=1, le=104)
     #: main waves start only after the pilot's response window (days)
-    response_window_days: int = 14
+    response_window_days: int = ranged(14, ge=0, le=365)
     #: at most this share of a segment is released in one main wave
-    max_release_share: float = 0.4
+    max_release_share: float = ranged(0.4, gt=0, le=1)
     #: weeks one main wave spans
-    wave_weeks: int = 2
+    wave_weeks: int = ranged(2, ge=1, le=104)
 
 
 @dataclass(frozen=True)
 class Holdout:
     #: share of each segment kept as an uncontacted control group
-    share: float = 0.1
+    #: (below 1: a holdout of everyone would leave nobody to contact and no uplift to measure)
+    share: float = ranged(0.1, ge=0, lt=1, note="1 would leave nobody to contact")
     #: a different share for named segments: segment_id -> share
-    segment_share: dict[str, float] = field(default_factory=dict)
+    segment_share: dict[str, float] = field(default_factory=dict,
+                                            metadata=within(ge=0, lt=1, note="1 would leave nobody to contact"))
     #: other campaigns whose holdouts this one must not overlap: campaign id -> its holdout share
-    exclusive_with: dict[str, float] = field(default_factory=dict)
+    exclusive_with: dict[str, float] = field(default_factory=dict, metadata=within(ge=0, lt=1, note="a holdout share"))
     #: without contact a segment reactivates at this share of its expected rate when contacted (its
     #: mean p_reactivate); the difference is the expected uplift, and a holdout too small to detect it
     #: is warned about
-    baseline_share: float = 0.5
+    baseline_share: float = ranged(0.5, ge=0, le=1)
 
 
 @dataclass(frozen=True)
 class ContactPolicy:
     #: touches per customer in this campaign
-    max_touches: int = 1
+    max_touches: int = ranged(1, ge=1, le=100)
     #: touches per customer in any 30 days, counting the contact history
-    max_touches_30d: int = 2
+    max_touches_30d: int = ranged(2, ge=1, le=30)
     #: minimum days between two touches of a customer (history included)
-    min_gap_days: int = 14
+    min_gap_days: int = ranged(14, ge=0, le=365)
     #: customers contacted within this many days before the start are held back
-    skip_contacted_within_days: int = 30
+    skip_contacted_within_days: int = ranged(30, ge=0, le=3650)
     #: a complaint within this many days suppresses the customer
-    complaint_suppress_days: int = 365
+    complaint_suppress_days: int = ranged(365, ge=0, le=MAX_DAYS)
     #: customers younger than this are never contacted
-    min_age: int = 18
+    min_age: int = ranged(18, ge=0, le=120)
 
 
 @dataclass(frozen=True)
 class JourneyStep:
     channel: str
     #: days after the previous step (the contact policy's minimum gap still applies)
-    gap_days: int = 0
+    gap_days: int = ranged(0, ge=0, le=365)
     #: when the step goes ahead, shown in the plan and the RM lists
     condition: str = "if no response"
 
@@ -221,15 +240,15 @@ class Optimizer:
     #: "lagrangian" (fast, within about 1% of the optimum) or "exact" (min-cost flow)
     method: str = "lagrangian"
     #: cost of each week a touch waits after the customer is released (currency), so earlier is better
-    delay_cost: float = 0.5
+    delay_cost: float = ranged(0.5, ge=0, le=1_000_000)
     #: price iterations of the Lagrangian method
-    iterations: int = 35
+    iterations: int = ranged(35, ge=1, le=10_000)
 
 
 @dataclass(frozen=True)
 class Targets:
     #: Excel workbooks (one per RM per week) for the first N weeks; 0 = none, horizon_weeks = all
-    excel_weeks: int = 1
+    excel_weeks: int = ranged(1, ge=0, le=104)
 
 
 @dataclass(frozen=True)
@@ -254,12 +273,12 @@ class Learning:
     #: thompson (a seeded posterior draw), ucb (posterior mean + z * sd) or off
     method: str = "thompson"
     #: the Beta prior of a channel's response rate, as pseudo-touches: alpha responses in alpha+beta
-    prior_alpha: float = 1.0
-    prior_beta: float = 19.0
+    prior_alpha: float = ranged(1.0, gt=0, le=1_000_000)
+    prior_beta: float = ranged(19.0, gt=0, le=1_000_000)
     #: ucb: how many posterior standard deviations are added to the mean
-    ucb_z: float = 1.0
+    ucb_z: float = ranged(1.0, ge=0, le=10)
     #: evaluate: days after the first contact in which customer-initiated activity counts as reactivation
-    window_days: int = 30
+    window_days: int = ranged(30, ge=1, le=365)
 
 
 @dataclass(frozen=True)
@@ -270,11 +289,11 @@ class FollowUp:
     #: outcomes that earn a follow-up call by the customer's RM
     after: tuple[str, ...] = ("responded", "reactivated")
     #: outcomes older than this many days get no follow-up any more
-    within_days: int = 28
+    within_days: int = ranged(28, ge=0, le=365)
     #: the follow-up channel (a human one)
     channel: str = "phone"
     #: customers who declined are not contacted again for this many days
-    rest_days: int = 90
+    rest_days: int = ranged(90, ge=0, le=3650)
 
 
 @dataclass(frozen=True)
@@ -363,10 +382,13 @@ def read_rm_overrides(path: Path, where: str) -> dict[str, int]:
     import pandas as pd
 
     if not path.is_file():
-        raise ConfigError(f"{where}: rm.overrides_file: {path}: file not found")
+        what = "a folder, not a CSV file" if path.is_dir() else "file not found"
+        raise ConfigError(f"{where}: rm.overrides_file: {path}: {what}")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (save the RM capacity file as UTF-8)") from None
+    except (ValueError, OSError) as exc:
         raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
     missing = [c for c in ("rm_id", "calls_per_week") if c not in df.columns]
     if missing:
@@ -377,6 +399,15 @@ def read_rm_overrides(path: Path, where: str) -> dict[str, int]:
         rows = (df.index[bad] + 2).tolist()[:5]  # +2: the header line and 1-based rows
         raise ConfigError(f"{path}: column calls_per_week: {int(bad.sum())} value(s) not a whole number >= 0, "
                           f"first at line(s) {rows}")
+    rng = field_range(RMCapacity, "overrides")
+    big = calls > rng.le
+    if big.any():
+        raise ConfigError(f"{path}: column calls_per_week: {int(big.sum())} value(s) above {rng.le} (calls of one RM "
+                          f"in a week should be {rng.text()}), first at line(s) {(df.index[big] + 2).tolist()[:5]}")
+    empty = df["rm_id"].str.strip() == ""
+    if empty.any():
+        raise ConfigError(f"{path}: column rm_id: {int(empty.sum())} empty value(s), first at line(s) "
+                          f"{(df.index[empty] + 2).tolist()[:5]}")
     dup = df["rm_id"].duplicated()
     if dup.any():
         raise ConfigError(f"{path}: column rm_id: {int(dup.sum())} repeated RM(s), first at line(s) "
@@ -387,7 +418,8 @@ def read_rm_overrides(path: Path, where: str) -> dict[str, int]:
 def _check(spec: CampaignSpec) -> CampaignSpec:
     """Return ``spec`` if every value is valid, else raise one :class:`ConfigError` listing every problem.
 
-    The problems come from the ``_*_problems`` helpers below, in the order of :data:`_CHECKS`.
+    First every number and date against the range its field declares (:func:`ranged`), then the
+    ``_*_problems`` helpers below (names, and rules between keys), in the order of :data:`_CHECKS`.
     """
     problems = [problem for check in _CHECKS for problem in check(spec)]
     if problems:
@@ -396,13 +428,15 @@ def _check(spec: CampaignSpec) -> CampaignSpec:
 
 
 def _campaign_problems(spec: CampaignSpec) -> list[str]:
-    """``[campaign]``: the horizon and the first day of the week."""
+    """``[campaign]``: the first day of the week, an id and a name the ledger can hold (the horizon has its range)."""
     problems = []
     c = spec.campaign
-    if c.horizon_weeks < 1 or c.horizon_weeks > 104:
-        problems.append(f"campaign.horizon_weeks={c.horizon_weeks} should be in 1..104")
     if c.week_start not in WEEKDAYS:
         problems.append(f"campaign.week_start={c.week_start!r} should be one of {', '.join(WEEKDAYS)}")
+    for key, text, most in (("campaign.id", c.id, MAX_ID), ("campaign.name", c.name, MAX_NAME)):
+        if not 0 < len(text) <= most or not text.isprintable():
+            shown = repr(text) if len(text) <= 80 else repr(text[:76]) + " ..."
+            problems.append(f"{key}={shown} should be 1 to {most} printable characters")
     return problems
 
 
@@ -418,73 +452,36 @@ def _dormancy_problems(spec: CampaignSpec) -> list[str]:
     for st in d.target_stages:
         if st not in ("active", "at_risk", "dormant", "long_dormant"):
             problems.append(f"dormancy.target_stages: unknown stage {st!r} (active, at_risk, dormant, long_dormant)")
-    if d.inoperative_days <= 0 or d.deadline_lead_days < 0:
-        problems.append("dormancy.inoperative_days must be > 0 and deadline_lead_days >= 0")
+    if not d.target_stages:
+        problems.append("dormancy.target_stages: needs at least one stage (dormant, long_dormant, ...)")
     return problems
 
 
 def _channel_problems(spec: CampaignSpec) -> list[str]:
-    """``[channels]``: known channel names, no negative cost, capacity or response prior."""
+    """``[channels]``: known channel names, at least one open channel (costs and capacities have their ranges)."""
     problems = []
     for name in spec.channels:
         if name not in CHANNELS:
             problems.append(f"channels.{name}: unknown channel (known: {', '.join(CHANNELS)})")
-    for name, ch in spec.channels.items():
-        if ch.cost < 0 or ch.weekly_capacity < 0 or ch.response_prior < 0:
-            problems.append(f"channels.{name}: cost, weekly_capacity and response_prior must be >= 0")
-    return problems
-
-
-def _wave_problems(spec: CampaignSpec) -> list[str]:
-    """``[waves]``: shares between 0 and 1 (``holdout.share`` is checked with them) and lengths of a week or more."""
-    problems = []
-    for key, val in (
-        ("waves.pilot_share", spec.waves.pilot_share),
-        ("waves.max_release_share", spec.waves.max_release_share),
-        ("holdout.share", spec.holdout.share),
-    ):
-        if not 0 <= val <= 1:
-            problems.append(f"{key}={val} should be between 0 and 1")
-    if spec.waves.max_release_share <= 0:
-        problems.append("waves.max_release_share must be > 0")
-    if spec.waves.wave_weeks < 1 or spec.waves.pilot_weeks < 1:
-        problems.append("waves.wave_weeks and waves.pilot_weeks must be >= 1")
-    return problems
-
-
-def _capacity_and_policy_problems(spec: CampaignSpec) -> list[str]:
-    """``[rm]`` call capacities and ``[policy]`` touches per customer."""
-    problems = []
-    if spec.rm.calls_per_week < 0 or spec.rm.pool_calls_per_week < 0:
-        problems.append("rm.calls_per_week and rm.pool_calls_per_week must be >= 0")
-    if spec.policy.max_touches < 1:
-        problems.append("policy.max_touches must be >= 1")
+    if spec.channels and not any(ch.weekly_capacity > 0 and ch.days for ch in spec.channels.values()):
+        problems.append("channels: every channel has weekly_capacity = 0 (or no days): nothing could be planned")
     return problems
 
 
 def _channel_day_problems(spec: CampaignSpec) -> list[str]:
-    """``channels.<name>.days``: weekday names only."""
-    return [f"channels.{name}.days: {day!r} is not a weekday ({', '.join(WEEKDAYS)})"
-            for name, ch in spec.channels.items() for day in ch.days if day not in WEEKDAYS]
-
-
-def _rm_override_problems(spec: CampaignSpec) -> list[str]:
-    """``rm.overrides``: no negative calls per week."""
-    return [f"rm.overrides.{rm_id}={calls} should be >= 0" for rm_id, calls in spec.rm.overrides.items() if calls < 0]
+    """``channels.<name>.days``: weekday names only, at least one."""
+    problems = [f"channels.{name}.days: {day!r} is not a weekday ({', '.join(WEEKDAYS)})"
+                for name, ch in spec.channels.items() for day in ch.days if day not in WEEKDAYS]
+    problems += [f"channels.{name}.days: needs at least one weekday (weekly_capacity = 0 switches a channel off)"
+                 for name, ch in spec.channels.items() if not ch.days]
+    return problems
 
 
 def _holdout_problems(spec: CampaignSpec) -> list[str]:
-    """``[holdout]``: per-segment, exclusive and baseline shares between 0 and 1; not exclusive with itself."""
-    problems = []
-    h = spec.holdout
-    for key, val in [*(("holdout.segment_share." + k, v) for k, v in h.segment_share.items()),
-                     *(("holdout.exclusive_with." + k, v) for k, v in h.exclusive_with.items()),
-                     ("holdout.baseline_share", h.baseline_share)]:
-        if not 0 <= val <= 1:
-            problems.append(f"{key}={val} should be between 0 and 1")
-    if spec.campaign.id in h.exclusive_with:
-        problems.append(f"holdout.exclusive_with: names this campaign ({spec.campaign.id!r}) itself")
-    return problems
+    """``[holdout]``: not exclusive with itself (the shares have their ranges)."""
+    if spec.campaign.id in spec.holdout.exclusive_with:
+        return [f"holdout.exclusive_with: names this campaign ({spec.campaign.id!r}) itself"]
+    return []
 
 
 def _known_themes(spec: CampaignSpec) -> set[str]:
@@ -517,9 +514,8 @@ def _journey_problems(spec: CampaignSpec) -> list[str]:
             problems.append(f"journeys.{name}: needs at least one step")
         for k, step in enumerate(j.steps, 1):
             if step.channel not in spec.channels:
-                problems.append(f"journeys.{name}.steps[{k}]: unknown channel {step.channel!r}")
-            if step.gap_days < 0:
-                problems.append(f"journeys.{name}.steps[{k}].gap_days must be >= 0")
+                problems.append(f"journeys.{name}.steps[{k}]: unknown channel {step.channel!r} "
+                                f"(known: {', '.join(spec.channels)})")
         for theme in j.themes:
             if theme not in known_themes:
                 problems.append(f"journeys.{name}.themes: unknown theme {theme!r}")
@@ -527,18 +523,23 @@ def _journey_problems(spec: CampaignSpec) -> list[str]:
 
 
 def _optimizer_problems(spec: CampaignSpec) -> list[str]:
-    """``[optimizer]``: a known method, no negative delay cost, at least one iteration."""
-    problems = []
+    """``[optimizer]``: a known method (the delay cost and iterations have their ranges)."""
     if spec.optimizer.method not in METHODS:
-        problems.append(f"optimizer.method={spec.optimizer.method!r} should be one of {', '.join(METHODS)}")
-    if spec.optimizer.delay_cost < 0 or spec.optimizer.iterations < 1:
-        problems.append("optimizer.delay_cost must be >= 0 and optimizer.iterations >= 1")
+        return [f"optimizer.method={spec.optimizer.method!r} should be one of {', '.join(METHODS)}"]
+    return []
+
+
+def _loop_problems(spec: CampaignSpec) -> list[str]:
+    """``[learning]`` and ``[followup]``: a known learning method, follow-ups after known outcomes on a channel."""
+    problems = []
+    if spec.learning.method not in LEARNING_METHODS:
+        problems.append(f"learning.method={spec.learning.method!r} should be one of {', '.join(LEARNING_METHODS)}")
+    f = spec.followup
+    problems += [f"followup.after: unknown outcome {o!r} (known: {', '.join(OUTCOMES)})"
+                 for o in f.after if o not in OUTCOMES]
+    if f.channel not in CHANNELS:
+        problems.append(f"followup.channel={f.channel!r} is not a channel ({', '.join(CHANNELS)})")
     return problems
-
-
-def _target_problems(spec: CampaignSpec) -> list[str]:
-    """``[targets]``: no negative number of workbook weeks."""
-    return ["targets.excel_weeks must be >= 0"] if spec.targets.excel_weeks < 0 else []
 
 
 def _consent_problems(spec: CampaignSpec) -> list[str]:
@@ -547,8 +548,59 @@ def _consent_problems(spec: CampaignSpec) -> list[str]:
             for ch in spec.consent.assume_when_missing if ch not in CHANNELS]
 
 
+def data_reading_problems(data: DataSpec) -> list[str]:
+    """The ``[data]`` reading options that cannot work: encodings, time zone, separators, date formats.
+
+    Also used by :mod:`reactivate.data.io` on a spec built in code, before a file is opened.
+    """
+    import codecs
+    import zoneinfo
+
+    def show(value: str) -> str:  # a value echoed in a message is cut (a spec can hold a megabyte string)
+        return repr(value) if len(value) <= 80 else f"{value[:80]!r}… ({len(value):,} characters)"
+
+    problems = []
+    encodings = [("data.encoding", data.encoding)]
+    encodings += [(f"data.{t}.encoding", getattr(data, t).encoding) for t in TABLES if getattr(data, t).encoding]
+    for key, enc in encodings:
+        try:
+            codecs.getincrementaldecoder(enc)
+            "a".encode(enc)  # LookupError for a codec that is not a text encoding (rot13, base64)
+        except (LookupError, ValueError, TypeError):
+            problems.append(f"{key}={show(enc)} is not a text encoding (e.g. utf-8, gbk, gb18030)")
+    if data.timezone:
+        try:
+            zoneinfo.ZoneInfo(data.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            problems.append(f"data.timezone={show(data.timezone)} is not a time zone name "
+                            "(e.g. \"Asia/Shanghai\", \"UTC\")")
+    for t in TABLES:
+        ti: TableInput = getattr(data, t)
+        if len(ti.sep) != 1 or not ti.sep.isascii() or ti.sep in "\"\r\n":
+            problems.append(f"data.{t}.sep={show(ti.sep)} should be one ASCII character other than a quote or a line "
+                            "break (e.g. \",\", \";\", \"|\" or \"\\t\")")
+        if ti.date_format:
+            why = _date_format_problem(ti.date_format)
+            if why:
+                problems.append(f"data.{t}.date_format={show(ti.date_format)} {why}")
+    return problems
+
+
+def _date_format_problem(fmt: str) -> str:
+    """Why ``fmt`` is not a strptime format that writes and reads back a day ('' when it is)."""
+    sample = dt.datetime(2024, 1, 31, 13, 45, 56, tzinfo=dt.UTC)
+    try:
+        back = dt.datetime.strptime(sample.strftime(fmt), fmt)
+    except ValueError as exc:
+        reason = str(exc) if len(str(exc)) <= 160 else str(exc)[:160] + "…"
+        return f"is not a strptime date format ({reason}); e.g. \"%d/%m/%Y\" or \"%Y%m%d\""
+    if back.date() != sample.date():
+        return "does not hold a whole date (a year, month and day), e.g. \"%d/%m/%Y\" or \"%Y%m%d\""
+    return ""
+
+
 def _data_problems(spec: CampaignSpec) -> list[str]:
-    """``data.<table>.columns``: every bank column maps to a column of the data contract."""
+    """``[data]``: every bank column maps to a column of the data contract; the reading options can work."""
     problems = []
     for tname in ("accounts", "transactions", "contacts"):
         ti: TableInput = getattr(spec.data, tname)
@@ -558,10 +610,10 @@ def _data_problems(spec: CampaignSpec) -> list[str]:
                 problems.append(
                     f"data.{tname}.columns: {src!r} maps to {dst!r}, which is not a {tname} column"
                 )
-    return problems
+    return problems + data_reading_problems(spec.data)
 
 
-#: the checks of :func:`_check`, in the order their problems are listed
-_CHECKS = (_campaign_problems, _dormancy_problems, _channel_problems, _wave_problems, _capacity_and_policy_problems,
-           _channel_day_problems, _rm_override_problems, _holdout_problems, _theme_problems, _journey_problems,
-           _optimizer_problems, _target_problems, _consent_problems, _data_problems)
+#: the checks of :func:`_check`, in the order their problems are listed: the declared ranges first
+_CHECKS = (range_problems, _campaign_problems, _dormancy_problems, _channel_problems, _channel_day_problems,
+           _holdout_problems, _theme_problems, _journey_problems, _optimizer_problems, _loop_problems,
+           _consent_problems, _data_problems)

@@ -14,8 +14,20 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from reactivate.config.campaign import FIRST_DATE, LAST_DATE
 from reactivate.data.io import Problem, RawTable
+from reactivate.errors import InputDataError, ReactivateError
 from reactivate.schema import DEPOSIT_PRODUCTS, Table
+
+#: the dates an input and the as-of date may hold (the range a campaign spec's dates have too):
+#: pandas holds them, with a campaign's weeks after them; a year 1 or 9999 placeholder is not a date
+DATES = f"{FIRST_DATE.isoformat()}..{LAST_DATE.isoformat()}"
+
+
+def check_day(day: dt.date, what: str, error: type[ReactivateError] = InputDataError) -> None:
+    """Raise ``error`` when ``day`` lies outside :data:`DATES`; ``what`` names the day (an option, a key)."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise error(f"{what} {day.isoformat()} is outside the dates reactivate handles ({DATES})")
 
 
 def _rows(mask: np.ndarray) -> np.ndarray:
@@ -57,8 +69,13 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
                         first,
                     )
                 )
+        outside = np.zeros(len(s), dtype=bool)
+        if col.kind in ("date", "datetime"):
+            outside = _outside_dates(problems, label, col.name, col.kind, s)
+        if col.kind == "float":
+            _not_finite(problems, label, col.name, s)
         if col.kind in ("date", "datetime") and col.name not in ("maturity_date", "birth_date"):
-            late = (s >= cutoff).fillna(False).to_numpy(dtype=bool)
+            late = (s >= cutoff).fillna(False).to_numpy(dtype=bool) & ~outside
             if late.any():
                 what = "activity" if col.name in ("last_activity_date", "timestamp") else "dates"
                 problems.append(
@@ -96,6 +113,25 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
     return problems
 
 
+def _outside_dates(problems: list[Problem], label: str, column: str, kind: str, s: pd.Series) -> np.ndarray:
+    """Dates outside :data:`DATES` (such as a 9999-12-31 placeholder): a problem; returns their rows."""
+    lo, hi = pd.Timestamp(FIRST_DATE), pd.Timestamp(LAST_DATE) + pd.Timedelta(days=1)
+    outside = ((s < lo) | (s >= hi)).fillna(False).to_numpy(dtype=bool)
+    if outside.any():
+        problems.append(Problem(label, column, f"outside the dates reactivate handles ({DATES}; leave the cell "
+                                "empty when there is no date)", _rows(outside),
+                                _show(s.iloc[int(np.flatnonzero(outside)[0])], kind)))
+    return outside
+
+
+def _not_finite(problems: list[Problem], label: str, column: str, s: pd.Series) -> None:
+    """Infinite numbers (``inf``, ``1e999``): a problem (a missing number is left empty)."""
+    inf = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+    if inf.any():
+        problems.append(Problem(label, column, "not a finite number", _rows(inf),
+                                str(s.iloc[int(np.flatnonzero(inf)[0])])))
+
+
 def _already_reported(problems: list[Problem], column: str, raw: RawTable, n: int) -> np.ndarray:
     """Frame rows whose value in ``column`` was already reported (e.g. as not a date)."""
     rows = [p.rows for p in problems if p.column == column and len(p.rows)]
@@ -105,8 +141,8 @@ def _already_reported(problems: list[Problem], column: str, raw: RawTable, n: in
 
 
 def _show(value, kind: str) -> str:
-    if kind == "date" and isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
+    if kind == "date" and isinstance(value, pd.Timestamp):  # numpy's text: also for year -1 or 10000
+        return np.datetime_as_string(value.to_datetime64(), unit="D")
     return str(value)
 
 

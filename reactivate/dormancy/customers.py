@@ -149,7 +149,7 @@ def _add_owner_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, bal:
     """Add rm_id, branch_id and birth_date, taken from the customer's largest account."""
     n = len(out)
     order = np.lexsort((np.arange(len(acc)), -bal.to_numpy(), c))
-    firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]]
+    firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]] if len(order) else order  # a table of no rows
     firsts = firsts[c[firsts] >= 0]
     for col in ("rm_id", "branch_id"):
         out[col] = _pick_category(acc[col] if col in acc.columns else None, firsts, c, n)

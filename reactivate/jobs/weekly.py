@@ -43,13 +43,14 @@ from pathlib import Path
 import pandas as pd
 
 from reactivate import __version__
-from reactivate.config.campaign import CampaignSpec, load_campaign
+from reactivate.config.campaign import FIRST_DATE, LAST_DATE, CampaignSpec, load_campaign
 from reactivate.errors import ConfigError
 from reactivate.jobs.pipeline import PlanRun, run_plan
 from reactivate.loop.ledger import ledger_location, ledger_url, open_ledger, outputs_root
 from reactivate.loop.record import RecordResult, record_outcomes
-from reactivate.outputs.files import csv_bytes, safe_name
+from reactivate.outputs.files import check_out, csv_bytes, file_names, safe_name, sheet_csv_bytes
 from reactivate.outputs.writer import write_run
+from reactivate.planning.diagnosis import cannot_contact
 from reactivate.planning.followups import (
     FOLLOW_UP,
     PLANNED,
@@ -107,6 +108,8 @@ def parse_week(text: str) -> tuple[str, dt.date]:
         monday = None
     if monday is None:
         raise ConfigError(f"--week={text!r} is not an ISO week like 2026-W49")
+    if not FIRST_DATE <= monday <= LAST_DATE:
+        raise ConfigError(f"--week={text!r} is outside {FIRST_DATE.year}-{LAST_DATE.year}")
     return text, monday
 
 
@@ -189,7 +192,7 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     inp = spec.inputs
     root = Path(out) if out is not None else outputs_root(inp.out, base, label)
     camp = spec.campaign.id
-    week_out = root / safe_name(camp) / label
+    week_out = root / safe_name(camp) / label  # the campaign's id as a distinct, portable folder name
     url = ledger_location(spec.ledger.url, inp.out, base, override=ledger, root=root, week=label)
     paths = {k: resolve(spec, base, getattr(inp, k), label)
              for k in ("accounts", "transactions", "contacts", "segments", "segments_model")}
@@ -200,6 +203,10 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
             paths[k] = Path(v)
     if paths["accounts"] is None and paths["transactions"] is None:
         raise ConfigError(f"{spec.source}: [inputs] names no accounts nor transactions file")
+    option = "--out" if out is not None else "[inputs] out"
+    check_out(week_out, week_inputs(spec, campaign, base, label, paths, {**(inputs or {}), "ledger": ledger}, url),
+              option,
+              f"the week's outputs folder {week_out} (under {option} {root})")
     fields = {"campaign": camp, "week": label}
     _event("start", **fields, week_start=start.isoformat(), as_of=as_of.isoformat())
 
@@ -208,6 +215,9 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
         with led.lock(camp):  # before anything touches the database: a locked run waits for nothing
             led.migrate()
             return _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, report_lang)
+    except BaseException:
+        led.discard_if_new()  # a first run that fails leaves no ledger behind
+        raise
     finally:
         led.close()
 
@@ -234,6 +244,8 @@ def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campai
     label = week_of(start)
     paths = {"accounts": accounts, "transactions": transactions, "contacts": contacts, "segments": segments,
              "segments_model": segments_model}
+    check_out(out, {**spec_inputs(spec, None if isinstance(campaign, CampaignSpec) else campaign),
+                    **{f"--{k.replace('_', '-')}": v for k, v in paths.items()}, "--ledger": ledger_file(ledger_url(ledger))})
     camp = spec.campaign.id
     fields = {"campaign": camp, "week": label}
     led = open_ledger(ledger_url(ledger), migrate=False)
@@ -241,6 +253,9 @@ def plan_recorded(*, as_of: dt.date, ledger: str | Path, out: str | Path, campai
         with led.lock(camp):
             led.migrate()
             return _locked_run(led, spec, Path.cwd(), label, start, as_of, paths, Path(out), fields, report_lang)
+    except BaseException:
+        led.discard_if_new()
+        raise
     finally:
         led.close()
 
@@ -275,7 +290,7 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, r
         led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
         _checkpoint("ledger")
         run = write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"),
-                  lang=report_lang or "en", report_lang=report_lang)
+                        lang=report_lang or "en", report_lang=report_lang)
     _event("done", **fields, run_id=meta["run_id"], out=str(week_out), seconds=round(time.perf_counter() - t0, 2))
     return WeekResult(camp, label, start, week_out, led.url, meta["run_id"], run.summary, recorded)
 
@@ -324,6 +339,9 @@ def _with_week_summary(run: PlanRun, loop: WeekLoop, recorded: list[RecordResult
     summary = {**run.summary, **plan_summary(run.result),
                "loop": {"outcome_files": files, "excluded": loop.excluded, "followups": len(loop.followups),
                         "followups_unscheduled": loop.followups_unscheduled, "history_touches": history_touches}}
+    blocked = cannot_contact(run.result, run.spec, run.book.accounts)
+    if blocked is not None:
+        summary["cannot_contact"] = blocked
     return dataclasses.replace(run, summary=summary)
 
 
@@ -384,11 +402,50 @@ def ledger_rows(run: PlanRun, followups: pd.DataFrame, start: dt.date) -> tuple[
 
 
 def followup_files(followups: pd.DataFrame) -> dict[str, bytes]:
-    """followups.csv and each RM's weekly follow-up list followups/<week>/<rm>.csv."""
+    """followups.csv (for programs: as it is) and each RM's weekly follow-up list followups/<week>/<rm>.csv
+    (for a spreadsheet: every text cell neutralised; named by :func:`~reactivate.outputs.files.file_names`)."""
     files = {"followups.csv": csv_bytes(followups)}
-    for (ws, rm), g in followups.groupby(["week_start", "rm_id"], sort=True):  # one per RM list
-        files[f"followups/{ws}/{safe_name(rm)}.csv"] = csv_bytes(g.drop(columns=["rm_id", "week_start"]))
+    if not len(followups):
+        return files
+    rms = followups["rm_id"].astype(str)
+    names = dict(zip(sorted(set(rms)), file_names(sorted(set(rms))), strict=True))  # one per RM
+    for (ws, rm), g in followups.groupby(["week_start", rms], sort=True):  # one per RM list
+        files[f"followups/{ws}/{names[rm]}.csv"] = sheet_csv_bytes(g.drop(columns=["rm_id", "week_start"]))
     return files
+
+
+def ledger_file(url: str) -> Path | None:
+    """The file of an SQLite ledger URL (None for another database or an in-memory one)."""
+    text = str(url)
+    if not text.startswith("sqlite") or "://" not in text:
+        return None
+    path = text.split("://", 1)[1].removeprefix("/").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def spec_inputs(spec: CampaignSpec, campaign: str | Path | None = None) -> dict[str, Path | None]:
+    """The files a campaign spec was read from (its TOML and ``rm.overrides_file``), for
+    :func:`~reactivate.outputs.files.check_out`."""
+    source = campaign if campaign is not None else (spec.source if spec.source != "<defaults>" else None)
+    overrides = Path(source).parent / spec.rm.overrides_file if source and spec.rm.overrides_file else None
+    return {"--campaign": Path(source) if source else None, "rm.overrides_file": overrides}
+
+
+def week_inputs(spec: CampaignSpec, campaign: Path, base: Path, label: str, paths: dict, given: dict,
+                url: str) -> dict[str, Path | None]:
+    """Every file the week reads (the spec, the tables, the outcome files, the ledger), by how it was
+    given (``given``: the options passed, ``ledger`` among them): none may lie inside the week's outputs
+    folder, which the run replaces whole."""
+    led = "--ledger" if given.get("ledger") else "[ledger] url" if spec.ledger.url else "the ledger"
+    found = {**spec_inputs(spec, campaign),
+             **{(f"--{k.replace('_', '-')}" if given.get(k) is not None else f"[inputs] {k}"): v
+                for k, v in paths.items()},
+             led: ledger_file(url)}
+    for pattern in spec.inputs.outcomes:  # one per pattern of [inputs] outcomes
+        full = str(resolve(spec, base, pattern, label))
+        files = sorted(glob.glob(full)) if any(ch in full for ch in "*?[") else [full]
+        found.update({f"[inputs] outcomes {f}": Path(f) for f in files})
+    return found
 
 
 def _now() -> dt.datetime:

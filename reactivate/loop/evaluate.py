@@ -285,10 +285,13 @@ def _plain(v):
     return v
 
 
-def write_evaluation(ev: Evaluation, out: str | Path) -> None:
-    """uplift.csv, uplift_at_k.csv, evaluation.json, uplift.png and uplift_at_k.png into ``out``, all or nothing."""
+def write_evaluation(ev: Evaluation, out: str | Path, inputs: dict | None = None) -> None:
+    """uplift.csv, uplift_at_k.csv, evaluation.json, uplift.png and uplift_at_k.png into ``out``, all or nothing.
 
-    with staged(out) as stage:
+    ``inputs`` (how each was given → path) may not lie inside ``out`` (:func:`~reactivate.outputs.files.check_out`).
+    """
+
+    with staged(out, inputs) as stage:
         stage.write("uplift.csv", csv_bytes(ev.uplift.round(6)))
         stage.write("uplift_at_k.csv", csv_bytes(ev.at_k.round(6)))
         stage.write("evaluation.json", json_bytes(ev.summary))

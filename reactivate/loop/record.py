@@ -9,6 +9,8 @@ Importing the same file twice changes nothing (a row is identified by
 campaign, customer, date, channel and outcome). Rows of customers the
 campaign never planned, and touches it never issued, are reported and not
 recorded (``accept_unplanned=True`` records the latter, marked unplanned).
+:func:`record_all` imports several files in one transaction, every file read and matched
+first; with ``strict=True`` it records nothing at all when any row of any file is rejected.
 
 :func:`merge_history` is how the ledger reaches the plan: its touches and
 outcomes are added to the book's contact history, so caps, gaps, opt-outs
@@ -25,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
-from reactivate.data.io import read_table
+from reactivate.data.io import Problem, fingerprint, read_table
 from reactivate.data.load import Book
-from reactivate.data.validate import check_table, render
+from reactivate.data.validate import check_day, check_table, render
 from reactivate.errors import InputDataError
 from reactivate.loop.ledger import Ledger
 from reactivate.schema import CHANNELS, OUTCOMES, TABLES
@@ -49,6 +51,10 @@ class RecordResult:
     unplanned: list[int] = field(default_factory=list)
     accepted_unplanned: int = 0
     holdout_contacted: list[int] = field(default_factory=list)
+    #: rows that pass every check (recorded now, or already in the ledger)
+    accepted: int = 0
+    #: strict and a row of some file was rejected: nothing of this file was recorded either
+    refused: bool = False
 
     @property
     def rejected(self) -> int:
@@ -56,7 +62,12 @@ class RecordResult:
 
     def lines(self) -> list[str]:
         name = Path(self.path).name
-        out = [f"{name}: {self.rows:,} rows; {self.new:,} recorded, {self.already:,} already in the ledger"]
+        if self.refused:
+            good = f"{self.accepted:,} good row{'s' if self.accepted != 1 else ''}"
+            held = f": {good} held back too" if self.accepted else ""
+            out = [f"{name}: {self.rows:,} rows; nothing recorded (--strict{held})"]
+        else:
+            out = [f"{name}: {self.rows:,} rows; {self.new:,} recorded, {self.already:,} already in the ledger"]
         for many, one, rows in (
             ("customers this campaign never planned", "a customer this campaign never planned", self.unknown_customer),
             ("touches this campaign never issued", "a touch this campaign never issued", self.unplanned),
@@ -86,12 +97,22 @@ def read_outcomes(path: str | Path, spec: CampaignSpec, as_of: dt.date) -> tuple
     Raises
     ------
     InputDataError
-        Every problem at once: contract checks, and the ``outcome`` column missing or empty.
+        Every problem at once: contract checks, rows of another campaign (its ``campaign`` column),
+        and the ``outcome`` column missing or empty.
     """
+    check_day(as_of, "as-of date")
     table = TABLES["contacts"]
-    raw = read_table(path, table, spec.data.contacts, spec.data.encoding)
+    raw = read_table(path, table, spec.data.contacts, spec.data.encoding, spec.data.timezone)
     problems = check_table(raw, table, as_of)
     frame = raw.frame
+    if "campaign" in frame.columns:  # an outcomes file is one campaign's: a row of another is not this one's
+        other = ((frame["campaign"] != spec.campaign.id).fillna(False).to_numpy(dtype=bool)
+                 & frame["campaign"].notna().to_numpy())
+        if other.any():
+            problems.append(Problem(Path(path).name, "campaign", f"rows of another campaign (this is "
+                                    f"{spec.campaign.id!r}; an outcomes file holds one campaign's touches)",
+                                    raw.file_rows(np.flatnonzero(other) + 1),
+                                    str(frame["campaign"].iloc[int(np.flatnonzero(other)[0])])))
     rows = raw.file_rows(np.arange(1, len(frame) + 1))
     if not problems:
         if "outcome" not in frame.columns:
@@ -110,7 +131,7 @@ def read_outcomes(path: str | Path, spec: CampaignSpec, as_of: dt.date) -> tuple
         "channel": frame["channel"].astype(str).to_numpy(),
         "outcome": frame["outcome"].astype(str).to_numpy(),
     })
-    return out, rows, raw.fingerprint
+    return out, rows, fingerprint(Path(path))
 
 
 def record_outcomes(ledger: Ledger, path: str | Path, spec: CampaignSpec, *, as_of: dt.date | None = None,
@@ -121,6 +142,44 @@ def record_outcomes(ledger: Ledger, path: str | Path, spec: CampaignSpec, *, as_
     ------
     InputDataError
         The file breaks the data contract (nothing is recorded).
+    """
+    return record_all(ledger, [path], spec, as_of=as_of, accept_unplanned=accept_unplanned)[0]
+
+
+def record_all(ledger: Ledger, paths: list[str | Path], spec: CampaignSpec, *, as_of: dt.date | None = None,
+               accept_unplanned: bool = False, strict: bool = False) -> list[RecordResult]:
+    """Import outcome files into the ledger in one transaction: all or nothing.
+
+    Every file is read, checked and matched before anything is written, so a file that breaks the
+    data contract records nothing of any file. With ``strict``, a single rejected row (a customer the
+    campaign never planned, a touch it never issued) anywhere also records nothing: each result is
+    then marked ``refused`` and the ledger is not touched.
+
+    Raises
+    ------
+    InputDataError
+        A file breaks the data contract (nothing is recorded).
+    """
+    matched = [match_outcomes(ledger, p, spec, as_of=as_of, accept_unplanned=accept_unplanned) for p in paths]
+    results = [res for res, _ in matched]
+    if strict and any(res.rejected for res in results):
+        for res in results:
+            res.refused = True
+        return results
+    with ledger.begin() as conn:
+        ledger.ensure_campaign(conn, spec.campaign.id, spec.campaign.name,
+                               dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        for res, new in matched:
+            res.new = ledger.add_outcomes(conn, new)
+            res.already = res.accepted - res.new
+    return results
+
+
+def match_outcomes(ledger: Ledger, path: str | Path, spec: CampaignSpec, *, as_of: dt.date | None = None,
+                   accept_unplanned: bool = False) -> tuple[RecordResult, pd.DataFrame]:
+    """Read one outcomes file and match its rows to the touches the campaign issued; writes nothing.
+
+    Returns the result so far (rows, rejections, accepted) and the accepted rows, ready to insert.
     """
     as_of = as_of or dt.date.today()
     camp = spec.campaign.id
@@ -143,12 +202,8 @@ def record_outcomes(ledger: Ledger, path: str | Path, spec: CampaignSpec, *, as_
         res.unplanned = rows[unplanned].astype(int).tolist()
     new = df[keep].assign(campaign_id=camp, planned_week=planned_week[keep], source_sha256=sha,
                           recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0))
-    new = new.drop_duplicates(["customer_id", "date", "channel", "outcome"])
-    with ledger.begin() as conn:
-        ledger.ensure_campaign(conn, camp, spec.campaign.name, dt.datetime.now(dt.UTC).replace(tzinfo=None))
-        res.new = ledger.add_outcomes(conn, new)
-    res.already = int(keep.sum()) - res.new
-    return res
+    res.accepted = int(keep.sum())
+    return res, new.drop_duplicates(["customer_id", "date", "channel", "outcome"])
 
 
 def _match_issued(df: pd.DataFrame, issued: pd.DataFrame) -> np.ndarray:

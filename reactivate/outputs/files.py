@@ -3,21 +3,34 @@
 Everything is written into a fresh sibling directory first and swapped into
 place only when complete, so a failed run leaves the previous outputs as they
 were. A directory that holds no ``run.json`` is never replaced (it is not
-ours), unless it is empty. The replaced outputs are deleted by a detached
+ours), unless it is empty, and neither is one that holds an input of the run
+(:func:`check_out`). The replaced outputs are deleted by a detached
 background process (a weekly run replaces tens of thousands of RM lists, and
 deleting them is slow on some file systems); leftovers of an interrupted
-deletion are swept by the next run.
+deletion, and staging folders of killed runs (:func:`stale_staging`), are
+swept by the next run.
+
+Files made for a spreadsheet (the RM lists) have every text cell neutralised
+(:func:`sheet_csv_bytes`); file names made from ids (:func:`file_names`) are
+distinct for distinct ids, portable and short.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,10 +40,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from reactivate.errors import OutputError
+from reactivate.errors import ConfigError, OutputError
+
+try:  # the lock that tells a live staging folder from a killed run's (POSIX; elsewhere none is swept)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 #: a spreadsheet reads a cell starting with one of these as a formula
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: the same, as an RE2 pattern for Arrow
+FORMULA_RE = "^[=+\\-@\t\r]"
+#: the longest file-name stem kept as it is, in UTF-8 bytes (longer ones are cut and get a hash)
+NAME_BYTES = 120
+#: device names Windows reserves whatever the case or extension
+RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                            *(f"lpt{i}" for i in range(10))})
+#: the file in a staging folder that marks it as reactivate's; its process holds it locked while staging
+STAGING_MARKER = ".reactivate-staging"
+#: a staging folder whose marker is older than this (seconds) and not locked is a killed run's: swept
+STALE_AFTER = 3600.0
 
 
 def _arrow(values) -> pa.Array:
@@ -95,19 +124,79 @@ def _jsonable(o):
     return str(o)
 
 
-class Staging:
-    """A temporary directory beside ``out`` that replaces it on :meth:`commit`."""
+def _is_within(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or lies inside it, as written (absolute) or with symlinks resolved."""
+    forms = {Path(os.path.abspath(path)), path.resolve()}
+    folders = {Path(os.path.abspath(folder)), folder.resolve()}
+    return any(p == f or p.is_relative_to(f) for p in forms for f in folders)
 
-    def __init__(self, out: Path):
+
+def check_out(out: str | Path, inputs: Mapping[str, str | Path | None] | None = None, option: str = "--out",
+              subject: str | None = None) -> None:
+    """Refuse, before anything is written, an outputs folder whose swap would delete an input or
+    replace what is not ours.
+
+    ``inputs`` maps how each input was given (``--accounts``, ``[inputs] contacts``) to its path (None:
+    not given). ``out`` may not be an input, nor hold one (directly, through ``..`` or as a symlink),
+    nor lie inside a folder given as input. ``option`` is how ``out`` was given; ``subject`` how the
+    messages name it (default ``"<option> <out>"``).
+
+    Raises
+    ------
+    ConfigError
+        ``out`` and an input overlap (exit 2).
+    OutputError
+        ``out`` is a file, or a non-empty folder without ``run.json`` (exit 3).
+    """
+    out = Path(out)
+    subject = subject or f"{option} {out}"
+    try:
+        for label, value in (inputs or {}).items():
+            if value is not None and str(value) != "":
+                _check_input(out, label, Path(value), option, subject)
+        _check_replaceable(out, option)
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+
+
+def _check_input(out: Path, label: str, path: Path, option: str, subject: str) -> None:
+    if _is_within(path, out) and Path(os.path.abspath(path)) == Path(os.path.abspath(out)):
+        raise ConfigError(f"{subject} is the input {label} {path}: the outputs would replace it; "
+                          f"choose another {option}")
+    if _is_within(path, out):
+        raise ConfigError(f"{subject} holds the input {label} {path}: the outputs replace that folder "
+                          f"whole, so the input would be deleted; choose another {option} or move the input")
+    if path.is_dir() and _is_within(out, path):
+        raise ConfigError(f"{subject} lies inside the input {label} {path}; choose another {option}")
+
+
+def _check_replaceable(out: Path, option: str) -> None:
+    """``out`` is a folder of ours (or nothing yet) below folders."""
+    above = Path(os.path.abspath(out))
+    while not above.exists() and above.parent != above:  # the nearest folder (or file) that exists
+        above = above.parent
+    if above.exists() and not above.is_dir():
+        raise OutputError(f"{above}: exists and is not a directory (choose another {option})")
+    if out.is_dir() and any(out.iterdir()) and not (out / "run.json").is_file():
+        raise OutputError(
+            f"{out}: not empty and holds no run.json; refusing to replace a directory "
+            f"reactivate did not write (choose another {option})"
+        )
+
+
+class Staging:
+    """A temporary directory beside ``out`` that replaces it on :meth:`commit`.
+
+    ``inputs`` (how each was given → path) are checked by :func:`check_out` first. The staging
+    folder holds a marker (:data:`STAGING_MARKER`) locked by this process until the commit or the
+    abort, so that a later run can tell a killed run's folder from a live one (:func:`stale_staging`).
+    """
+
+    def __init__(self, out: Path, inputs: Mapping[str, str | Path | None] | None = None):
         self.out = Path(out)
-        if self.out.exists() and not self.out.is_dir():
-            raise OutputError(f"{self.out}: exists and is not a directory")
-        if self.out.is_dir() and any(self.out.iterdir()) and not (self.out / "run.json").is_file():
-            raise OutputError(
-                f"{self.out}: not empty and holds no run.json; refusing to replace a directory "
-                "reactivate did not write (choose another --out)"
-            )
+        check_out(self.out, inputs)
         parent = self.out.resolve().parent
+        self._marker: int | None = None
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
@@ -115,38 +204,132 @@ class Staging:
             raise OutputError(f"{parent}: cannot write here ({exc.strerror})") from None
         self._root = str(self.tmp)
         self._dirs: set[str] = set()
+        try:
+            self._marker = _hold_marker(self.tmp)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"{self.tmp}: cannot write here ({exc.strerror})") from None
 
     def write(self, rel: str, data: bytes) -> None:
         folder, _, _ = rel.rpartition("/")
-        if folder and folder not in self._dirs:
-            os.makedirs(os.path.join(self._root, folder), exist_ok=True)
-            self._dirs.add(folder)
-        with open(os.path.join(self._root, rel), "wb") as fh:
-            fh.write(data)
+        try:
+            if folder and folder not in self._dirs:
+                os.makedirs(os.path.join(self._root, folder), exist_ok=True)
+                self._dirs.add(folder)
+            with open(os.path.join(self._root, rel), "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise OutputError(f"{self.out / rel}: cannot write ({exc.strerror or exc})") from None
 
     def commit(self) -> None:
         old = None
         try:
+            self._release(unlink=True)
             if self.out.exists():
-                old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+                old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
                 os.replace(self.out, old)
             os.replace(self.tmp, self.out)
         except OSError as exc:
             if old is not None and not self.out.exists():
                 os.replace(old, self.out)
             raise OutputError(f"{self.out}: cannot put the outputs in place ({exc.strerror})") from None
-        stale = sorted(self.out.parent.glob(f".{self.out.name}.old-*"))
+        claimed = stale_staging(self.out)  # killed runs' staging folders beside it, renamed to .old-*
+        stale = sorted({*claimed, *self.out.parent.glob(f".{self.out.name}.old-*")})
         if stale:
             _remove_in_background(stale)
 
     def abort(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self._release(unlink=False)
+
+    def _release(self, unlink: bool) -> None:
+        """Let go of the marker; with ``unlink`` it is removed first, still locked (so that no sweep
+        sees an unlocked marker in a folder about to become the outputs)."""
+        if self._marker is None:
+            return
+        fd, self._marker = self._marker, None
+        try:
+            if unlink and fcntl is not None:
+                os.unlink(self.tmp / STAGING_MARKER)
+        finally:
+            os.close(fd)
+        if unlink and fcntl is None:  # pragma: no cover - Windows: an open file cannot be removed
+            os.unlink(self.tmp / STAGING_MARKER)
+
+
+def _hold_marker(folder: Path) -> int:
+    """Create the staging marker in ``folder``, lock it and return its descriptor (kept open)."""
+    fd = os.open(folder / STAGING_MARKER, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, json.dumps({"tool": "reactivate", "pid": os.getpid(), "host": socket.gethostname(),
+                                 "started": round(time.time(), 3)}).encode())
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def stale_staging(out: str | Path, grace: float = STALE_AFTER) -> list[Path]:
+    """Claim the staging folders that killed runs left beside ``out`` (``.<name>.tmp-*``, for any
+    outputs folder there: a weekly run sweeps an earlier week's): each is renamed to ``.<name>.old-*``
+    and returned, for removal.
+
+    A folder is taken only when it is reactivate's (its marker says so), no live process holds its
+    marker's lock, and the marker is older than ``grace`` seconds; an empty folder (killed before its
+    marker was written) older than ``grace`` is removed. Without POSIX locks nothing is taken.
+    """
+    out = Path(out)
+    if fcntl is None:  # pragma: no cover - Windows
+        return []
+    claimed = []
+    for folder in sorted(out.parent.glob(".*.tmp-*")):  # one per leftover folder
+        try:
+            target = _claim(folder, grace)
+        except OSError:
+            continue
+        if target is not None:
+            claimed.append(target)
+    return claimed
+
+
+def _claim(folder: Path, grace: float) -> Path | None:
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    name = folder.name[1:].rpartition(".tmp-")[0]
+    now = time.time()
+    try:
+        fd = os.open(folder / STAGING_MARKER, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        if now - folder.stat().st_mtime > grace:
+            os.rmdir(folder)  # only when empty (an OSError otherwise: not ours to judge)
+        return None
+    try:
+        if now - os.fstat(fd).st_mtime < grace:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # a live run is staging there
+        if json.loads(os.read(fd, 4096) or b"{}").get("tool") != "reactivate":
+            return None
+        target = folder.with_name(f".{name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+        os.replace(folder, target)
+        return target
+    except ValueError:  # not a marker of ours
+        return None
+    finally:
+        os.close(fd)
 
 
 @contextmanager
-def staged(out: str | Path):
-    """``with staged(out) as stage:`` write into ``stage``; the outputs replace ``out`` only on success."""
-    stage = Staging(Path(out))
+def staged(out: str | Path, inputs: Mapping[str, str | Path | None] | None = None):
+    """``with staged(out) as stage:`` write into ``stage``; the outputs replace ``out`` only on success.
+
+    ``inputs`` (how each was given → path) are refused inside ``out`` (:func:`check_out`).
+    """
+    stage = Staging(Path(out), inputs)
     try:
         yield stage
         stage.commit()
@@ -156,13 +339,18 @@ def staged(out: str | Path):
 
 
 def _remove_in_background(paths: list[Path]) -> None:
-    code = "import shutil, sys\nfor p in sys.argv[1:]:\n    shutil.rmtree(p, ignore_errors=True)\n"
+    """Remove replaced outputs (a symlinked ``out`` that was replaced: the link only) in a detached process."""
+    code = ("import os, shutil, sys\nfor p in sys.argv[1:]:\n"
+            "    os.unlink(p) if os.path.islink(p) else shutil.rmtree(p, ignore_errors=True)\n")
     try:
         subprocess.Popen([sys.executable, "-c", code, *map(str, paths)], start_new_session=True,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError:
         for p in paths:
-            shutil.rmtree(p, ignore_errors=True)
+            if p.is_symlink():
+                p.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(p, ignore_errors=True)
 
 
 def neutralise(values) -> np.ndarray:
@@ -184,11 +372,81 @@ def neutral_categorical(values) -> pd.Categorical:
     """A categorical column with its categories neutralised (one pass over the distinct values)."""
     cat = pd.Categorical(values)
     cats = neutralise(np.asarray(cat.categories, dtype=object).astype(str))
-    return pd.Categorical.from_codes(cat.codes, categories=pd.Index(cats).unique()) if len(set(cats)) == len(cats) \
-        else pd.Categorical(np.asarray(cats, dtype=object)[cat.codes])
+    if len(set(cats)) == len(cats):
+        return pd.Categorical.from_codes(cat.codes, categories=pd.Index(cats, dtype=object))
+    codes = np.asarray(cat.codes)  # "=x" and "'=x" both there: one category after neutralising
+    return pd.Categorical(np.where(codes >= 0, np.asarray(cats, dtype=object)[np.maximum(codes, 0)], None))
 
 
-def safe_name(name: str) -> str:
-    """A file-name-safe version of an RM id."""
-    out = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
-    return out.strip(".") or "_"
+def _neutral_arrow(arr):
+    """An Arrow text column (plain or dictionary-encoded) with its formula-like values neutralised."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        return pa.DictionaryArray.from_arrays(arr.indices, _neutral_arrow(arr.dictionary))
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return arr
+    bad = pc.match_substring_regex(arr, FORMULA_RE)
+    if not pc.any(bad).as_py():
+        return arr
+    return pc.if_else(bad, pc.binary_join_element_wise(pa.scalar("'", arr.type), arr, pa.scalar("", arr.type)), arr)
+
+
+def spreadsheet_columns(columns: pd.DataFrame | dict) -> dict:
+    """The columns of a file made for a spreadsheet, with every text cell neutralised (:func:`neutralise`):
+    Arrow and categorical columns once per distinct value, others vectorised; numbers and dates as they are."""
+    items = columns.items() if isinstance(columns, dict) else ((c, columns[c]) for c in columns.columns)
+    out = {}
+    for name, values in items:  # one per column
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            out[name] = _neutral_arrow(values)
+        elif isinstance(values, pd.Categorical) or isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            out[name] = neutral_categorical(values)
+        elif getattr(values, "dtype", None) is not None and values.dtype.kind in "OSUT":
+            out[name] = neutralise(values)
+        else:
+            out[name] = values
+    return out
+
+
+def sheet_csv_bytes(columns: pd.DataFrame | dict) -> bytes:
+    """:func:`csv_bytes` of a file made for people to open in a spreadsheet: every text cell neutralised."""
+    return csv_bytes(spreadsheet_columns(columns))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, on a character boundary."""
+    data = text.encode("utf-8")
+    return data[:limit].decode("utf-8", "ignore") if len(data) > limit else text
+
+
+def safe_name(name) -> str:
+    """A file-name stem for an id (an RM, a campaign): the id itself when it is a plain, portable name,
+    else its safe form with a hash of the id.
+
+    Plain: letters, digits, ``-``, ``_`` and ``.`` only, not starting or ending with a dot, at most
+    :data:`NAME_BYTES` UTF-8 bytes, not a device name Windows reserves (``CON``, ``nul.txt``). Any other
+    id gives its safe form (other characters as ``_``, cut to :data:`NAME_BYTES` bytes), ``~`` and 12 hex
+    digits of the id's SHA-256. Different ids give different stems: a stem with ``~`` is never a plain id.
+    """
+    text = str(name)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text).strip(".") or "_"
+    if safe == text and len(text.encode("utf-8")) <= NAME_BYTES \
+            and text.split(".", 1)[0].lower() not in RESERVED_NAMES:
+        return text
+    return f"{_cut(safe, NAME_BYTES)}~{_digest(text)}"
+
+
+def file_names(ids: Iterable) -> list[str]:
+    """:func:`safe_name` of each of ``ids`` (distinct), distinct on case-insensitive file systems too:
+    names that would be one file there (``RM1`` and ``rm1``, or one in two Unicode forms) get the hash."""
+    ids = [str(i) for i in ids]
+    names = [safe_name(i) for i in ids]  # one per id (RM, campaign)
+    keys = [unicodedata.normalize("NFC", n).casefold() for n in names]
+    count = Counter(keys)
+    return [n if count[k] == 1 or "~" in n else f"{_cut(n, NAME_BYTES)}~{_digest(i)}"
+            for i, n, k in zip(ids, names, keys, strict=True)]

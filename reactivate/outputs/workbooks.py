@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reactivate.labels import text_from_keys
-from reactivate.outputs.files import Staging, neutralise, safe_name
+from reactivate.outputs.files import Staging, file_names, neutralise
 from reactivate.scoring.timing import festival_ahead, festivals
 from reactivate.themes import opener, theme_name
 
@@ -62,7 +62,7 @@ def write_workbooks(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: p
         return 0
     week_days = [dt.date.fromisoformat(w) for w in weeks]
     rows = _workbook_rows(plan, sc, ids, spec, lang, order, w_sorted, week_days)
-    rms = [safe_name(r) for r in plan["rm_id"].cat.categories]
+    rms = file_names(plan["rm_id"].cat.categories)  # the names of the RM lists
     created = dt.datetime.combine(week_days[0], dt.time())
     cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     bounds = np.r_[cuts, len(group)]
@@ -90,8 +90,10 @@ def _workbook_rows(plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array, spec, la
     last_txt = text_from_keys([last, n30], lambda d, k: label[0].format(d, k) if d else label[1])
     cond = plan["condition"].to_numpy(dtype=object)[order]
     why = plan["reason"].to_numpy(dtype=object)[order]
-    why = np.where(cond != "", why.astype(str) + "; step " + plan["step"].to_numpy()[order].astype(str) + " "
-                   + cond.astype(str), why)
+    # object arrays: string + works elementwise on every numpy we allow (numpy < 2 has no add for str arrays)
+    step = plan["step"].to_numpy()[order].astype(str).astype(object)
+    why = np.where(cond != "", why.astype(str).astype(object) + "; step " + step + " " + cond.astype(str).astype(object),
+                   why)
     cols = [
         neutralise(ids.take(pa.array(pos)).to_numpy(zero_copy_only=False)),
         neutralise(why),

@@ -18,10 +18,10 @@ import pyarrow as pa
 from reactivate.outputs.files import (
     Staging,
     csv_bytes,
+    file_names,
     json_bytes,
-    neutral_categorical,
-    neutralise,
-    safe_name,
+    sheet_csv_bytes,
+    spreadsheet_columns,
     staged,
 )
 from reactivate.outputs.report import render_report
@@ -87,9 +87,12 @@ def scores_columns(run):
     return columns, ids, seg_name
 
 
-def write_ranking(run, out: str | Path) -> list[str]:
-    """``reactivate rank``: scores.csv, segments_ranked.csv, summary.json and run.json, all or nothing."""
-    with staged(out) as stage:
+def write_ranking(run, out: str | Path, inputs: dict | None = None) -> list[str]:
+    """``reactivate rank``: scores.csv, segments_ranked.csv, summary.json and run.json, all or nothing.
+
+    ``inputs`` (how each was given → path) may not lie inside ``out`` (:func:`~reactivate.outputs.files.check_out`).
+    """
+    with staged(out, inputs) as stage:
         scores, _, _ = scores_columns(run)
         stage.write("scores.csv", csv_bytes(scores))
         stage.write("segments_ranked.csv", csv_bytes(run.segments.sort_values("rank", kind="stable")))
@@ -100,7 +103,7 @@ def write_ranking(run, out: str | Path) -> list[str]:
 
 def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None, *,
               lang: str = "en", excel_weeks: int | None = None, report_lang: str | None = None,
-              progress=None):
+              progress=None, inputs: dict | None = None):
     """Write every output of a :class:`~reactivate.jobs.pipeline.PlanRun` into ``out``.
 
     Returns a new run whose ``summary`` also counts what was written (``summary["outputs"]``: RM lists,
@@ -112,14 +115,18 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     ``before_commit()`` is called when everything is staged, just before the swap.
     With ``report_lang`` ("en" or "zh") the HTML report (``report.html`` and
     ``charts/*.png``, see :mod:`reactivate.outputs.report`) is built from the staged
-    outputs and swapped in with them. ``progress`` is called as steps end.
+    outputs and swapped in with them. ``progress`` is called as steps end. ``inputs`` (how each was
+    given → path) may not lie inside ``out`` (:func:`~reactivate.outputs.files.check_out`).
+
+    The files made for a spreadsheet (RM lists, workbooks, openers) have every text cell neutralised;
+    the RM lists and workbooks are named by :func:`~reactivate.outputs.files.file_names`.
     """
 
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} should be one of {', '.join(LANGS)}")
     spec = run.spec
     n_excel = spec.targets.excel_weeks if excel_weeks is None else excel_weeks
-    with staged(out) as stage:
+    with staged(out, inputs) as stage:
         for rel, data in sorted((extra or {}).items()):
             stage.write(rel, data)
         sc = run.scores
@@ -136,7 +143,7 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
         n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang)
         n_books = write_workbooks(stage, plan, sc, ids, spec, lang, n_excel)
         # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
-        stage.write("targets/openers.csv", csv_bytes(pd.DataFrame(
+        stage.write("targets/openers.csv", sheet_csv_bytes(pd.DataFrame(
             [(k, v["en"], v["zh"]) for k, v in theme_text(spec.themes.text).items()],
             columns=["theme", "opener_en", "opener_zh"])))
         run = dataclasses.replace(run, summary={**run.summary, "outputs": {
@@ -156,32 +163,30 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
 def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array,
                         seg_name: pa.Array, lang: str = "en") -> int:
     """Each RM's weekly list: calls and branch invitations first, then what their clients receive
-    (``theme_name`` in ``lang``)."""
+    (``theme_name`` in ``lang``); every text cell neutralised, one file per RM and week."""
 
     order, group, w_sorted, r_sorted = target_order(plan)
     pos = plan["pos"].to_numpy()[order]
     first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
     start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
-    names = seg_name.dictionary.to_numpy(zero_copy_only=False)
-    safe_names = pa.DictionaryArray.from_arrays(seg_name.indices, pa.array(neutralise(names), type=pa.string()))
-    columns = {
+    columns = spreadsheet_columns({
         "priority": np.arange(len(group)) - start + 1,
         "customer_id": ids.take(pos),
-        "segment_name": safe_names.take(pos),
+        "segment_name": seg_name.take(pos),
         "channel": plan["channel"].array.take(order),
         "step": plan["step"].to_numpy()[order],
         "condition": plan["condition"].array.take(order),
         "theme": plan["theme"].array.take(order),
         "theme_name": _renamed(plan["theme"].array.take(order), lambda t: theme_name(t, lang)),
-        "reason": neutral_categorical(plan["reason"].array.take(order)),
+        "reason": plan["reason"].array.take(order),
         "p_reactivate": sc["p_reactivate"].to_numpy()[pos].round(4),
         "expected_value": sc["expected_value"].to_numpy()[pos].round(2),
         "last_contact": sc["last_contact"].to_numpy()[pos],
         "contacts_30d": sc["contacts_30d"].to_numpy()[pos].astype(np.int64),
         "best_time": plan["best_time"].array.take(order),
-    }
+    })
     weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
-    rms = [safe_name(r) for r in plan["rm_id"].cat.categories]  # one per RM
+    rms = file_names(plan["rm_id"].cat.categories)
     return write_grouped_csv(stage, columns, group,
                              lambda i: f"targets/{weeks[w_sorted[i]]}/{rms[r_sorted[i]]}.csv")
 

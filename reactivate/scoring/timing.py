@@ -27,12 +27,22 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config.campaign import WEEKDAYS, CampaignSpec
+from reactivate.data.validate import check_day
+from reactivate.errors import ConfigError
 from reactivate.labels import text_from_keys
 
 
 def campaign_start(spec: CampaignSpec, as_of: dt.date) -> dt.date:
-    """First day of the campaign: the spec's start date or the first week start after as-of."""
+    """First day of the campaign: the spec's start date or the first week start after as-of.
+
+    Raises
+    ------
+    InputDataError, ConfigError
+        The as-of date or ``campaign.start_date`` lies outside the dates reactivate handles.
+    """
+    check_day(as_of, "as-of date")
     if spec.campaign.start_date is not None:
+        check_day(spec.campaign.start_date, "campaign.start_date", ConfigError)
         return spec.campaign.start_date
     target = WEEKDAYS.index(spec.campaign.week_start)
     ahead = (target - as_of.weekday()) % 7 or 7

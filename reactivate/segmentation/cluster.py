@@ -20,8 +20,12 @@ from threadpoolctl import threadpool_limits
 
 from reactivate.dormancy.features import CATALOGUE
 from reactivate.errors import ConfigError, NotFittedError
-from reactivate.segmentation.spec import FeatureSpec, SegmentSpec, parse_condition
+from reactivate.segmentation.spec import MIN_SEGMENT_SIZE, FeatureSpec, SegmentSpec, parse_condition
 
+#: tenure separates customers only when their first activities spread over at least this share of the
+#: history the book shows (the longest tenure): a cohort that all joined within one quarter of a
+#: year-and-a-half log is neither "New" nor "Long-standing"
+MIN_TENURE_SPREAD = 0.25
 #: silhouette is computed on a fixed-size sample: exact silhouette is O(n^2)
 SILHOUETTE_SAMPLE = 4000
 #: k is chosen on a smaller sample than the final fit
@@ -51,7 +55,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     ----------
     features : dict of name -> FeatureSpec, or None for the default spec's
     n_clusters : int, 0 to choose in ``k_range`` by silhouette
-    k_range : (int, int)
+    k_range : (int, int); its upper end is lowered to one cluster per ``MIN_SEGMENT_SIZE`` rows fitted
+        (with a note in ``k_reason_``)
     sample_size : int, fit on at most this many rows
     n_init : int
     random_state : int
@@ -163,7 +168,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.scale_ = np.where(scale > 0, scale, 1.0)
         self.weights_ = np.array([specs[c].weight for c in cols])
         Z = (T - self.mean_) / self.scale_ * self.weights_
-        k_hi = min(self.k_range[1], len(Z) - 1)
+        # at most one segment per MIN_SEGMENT_SIZE customers: a k_max beyond the data is lowered, with a note
+        data_cap = max(2, len(Z) // MIN_SEGMENT_SIZE)
+        k_hi = min(self.k_range[1], len(Z) - 1, data_cap)
         # k and the starting centroids come from a smaller sample (many restarts are cheap
         # there); one warm-started pass over the whole fitting sample then refines them
         sel = Z[np.sort(rng.choice(len(Z), size=min(len(Z), SELECTION_SAMPLE), replace=False))]
@@ -176,11 +183,15 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         elif self.n_clusters:
             k = min(self.n_clusters, n_distinct)
             self.k_scores_ = {}
-            self.k_reason_ = f"k={k}: fixed in the spec"
+            self.k_reason_ = (f"k={k}: fixed in the spec" if k == self.n_clusters else
+                              f"k={k}: the spec's k={self.n_clusters}, lowered to the {n_distinct} distinct profiles")
             start = KMeans(n_clusters=k, n_init=2 * self.n_init, random_state=self.random_state).fit(sel)
         else:
             k_hi = min(k_hi, n_distinct - 1)
             k, self.k_scores_, start = self._choose_k(sel, rng, max(2, min(self.k_range[0], k_hi)), max(2, k_hi))
+            if self.k_range[1] > data_cap:
+                self.k_reason_ += (f"; k_max={self.k_range[1]} lowered to {data_cap}: {len(Z):,} customers clustered, "
+                                   f"at least {MIN_SEGMENT_SIZE} per segment")
         km = KMeans(n_clusters=k, init=start.cluster_centers_, n_init=1).fit(Z)
         centers, labels = km.cluster_centers_, km.labels_
         if self.algorithm == "gmm":
@@ -334,25 +345,73 @@ def carve_out_mask(customers: pd.DataFrame, when: str, where: str) -> np.ndarray
     return mask
 
 
+def usable_features(features: pd.DataFrame, spec: SegmentSpec) -> tuple[dict[str, FeatureSpec], dict[str, str]]:
+    """The spec's features that can tell ``features``' customers apart, and why each other one is left out.
+
+    Left out (before clustering, so that no segment is named after them): a feature the book does not
+    have (absent, or missing for every customer: no birth dates, no balances...), one with the same
+    value for everyone (reach when the book has no channel or consent columns, no RM column...), and
+    tenure when the customers' first activities (5th to 95th percentile) lie closer together than
+    :data:`MIN_TENURE_SPREAD` of the longest tenure among them. Features of weight 0 are not used and
+    not reported.
+
+    Returns
+    -------
+    usable : feature name -> FeatureSpec, in the spec's order
+    left_out : feature name -> why (a few words)
+    """
+    usable, left_out = {}, {}
+    for name, fs in spec.features.items():  # a dozen features
+        if fs.weight <= 0:
+            continue
+        v = features[name].to_numpy(dtype=float) if name in features.columns else np.full(len(features), np.nan)
+        v = v[np.isfinite(v)]
+        if len(v) == 0:
+            left_out[name] = "not in the book"
+        elif v.min() == v.max():
+            left_out[name] = "the same for every customer"
+        elif name == "tenure_years" and np.subtract(*np.quantile(v, [0.95, 0.05])) < MIN_TENURE_SPREAD * v.max():
+            days = np.subtract(*np.quantile(v, [0.95, 0.05])) * 365.25
+            left_out[name] = (f"first activities within {days:.0f} days of each other, under "
+                              f"{MIN_TENURE_SPREAD:.0%} of the {v.max() * 365.25:.0f} days the book shows")
+        else:
+            usable[name] = fs
+    return usable, left_out
+
+
+def left_out_note(left_out: dict[str, str]) -> list[str]:
+    """The run's note on the features left out of the segmentation (:func:`usable_features`), or none."""
+    if not left_out:
+        return []
+    by_why: dict[str, list[str]] = {}
+    for name, why in left_out.items():
+        by_why.setdefault(why, []).append(name)
+    return ["segments: not clustered on " + "; ".join(f"{', '.join(names)} ({why})" for why, names in by_why.items())]
+
+
 def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: SegmentSpec):
     """Assign every customer to exactly one segment.
 
     Carve-outs are applied first, in spec order (a customer goes to the first
-    that selects it); the rest are clustered.
+    that selects it); the rest are clustered on the features that can tell them
+    apart (:func:`usable_features`; the model's ``left_out_`` says why the others
+    were left out).
 
     Returns
     -------
     segment_id : pd.Categorical, one per customer; categories are the carve-out ids
         in spec order, then S01, S02, ... by cluster size
-    model : the fitted Segmenter (None when every customer was carved out)
+    model : the fitted Segmenter (None when every customer was carved out, or no feature varies)
     """
     codes, free = _carve(customers, spec)
     names = [co.id for co in spec.carve_outs]
     model = None
-    if free.sum() >= MIN_TO_CLUSTER:
+    usable, left_out = usable_features(features[free], spec) if free.sum() >= MIN_TO_CLUSTER else ({}, {})
+    if usable:
         a = spec.algorithm
+        check_k(a.k, int(free.sum()), spec.source)
         model = Segmenter(
-            features=spec.features,
+            features=usable,
             n_clusters=a.k,
             k_range=(a.k_min, a.k_max),
             sample_size=a.sample_size,
@@ -361,6 +420,7 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
             algorithm=a.name,
             covariance_type=a.covariance_type,
         ).fit(features[free])
+        model.left_out_ = left_out
         width = max(2, len(str(model.n_clusters_)))
         codes[free] = len(names) + model.labels_
         names += [f"S{i + 1:0{width}d}" for i in range(model.n_clusters_)]
@@ -368,6 +428,16 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
         codes[free] = len(names)
         names.append("S01")
     return pd.Categorical.from_codes(codes, categories=names), model
+
+
+def check_k(k: int, n_clustered: int, where: str) -> None:
+    """A fixed number of segments ``k`` (``algorithm.k``) must leave at least ``MIN_SEGMENT_SIZE`` customers
+    per segment on average; otherwise a :class:`ConfigError` naming the key, the value and the bound."""
+    most = n_clustered // MIN_SEGMENT_SIZE
+    if k > most:
+        raise ConfigError(f"{where}: algorithm.k={k} is more segments than the {n_clustered:,} customers left to "
+                          f"cluster after the carve-outs allow (at most {most}: {MIN_SEGMENT_SIZE} customers "
+                          "per segment); lower k, or set k = 0 to choose it")
 
 
 def carve_out_free(customers: pd.DataFrame, spec: SegmentSpec) -> np.ndarray:
@@ -434,8 +504,9 @@ def describe_segments(seg: pd.Categorical, features: pd.DataFrame, model: Segmen
             out[sid] = {"name": name, "apart": ", ".join(apart) or "close to the average", "note": "",
                         "kind": "cluster"}
     elif clustered.any():
-        out["S01"] = {"name": "All dormant", "apart": f"too few customers to cluster (under {MIN_TO_CLUSTER})",
-                      "note": "", "kind": "cluster"}
+        apart = (f"too few customers to cluster (under {MIN_TO_CLUSTER})" if clustered.sum() < MIN_TO_CLUSTER
+                 else "no feature tells them apart")
+        out["S01"] = {"name": "All dormant", "apart": apart, "note": "", "kind": "cluster"}
     for sid, ov in spec.overrides.items():
         if sid in out:
             if ov.name:

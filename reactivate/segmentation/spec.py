@@ -2,7 +2,9 @@
 
 The default spec lives here in code and, identically, in
 ``segments/default.toml``; every key is optional and unknown keys are errors
-that name the file and the key.
+that name the file and the key. Every number has a declared range (:func:`~reactivate.config.toml.ranged`);
+the number of segments is at most :data:`MAX_K`, and when fitting at most one per
+:data:`MIN_SEGMENT_SIZE` customers clustered (:mod:`reactivate.segmentation.cluster`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reactivate.config.toml import build, read_toml, to_plain
+from reactivate.config.toml import build, range_problems, ranged, read_toml, to_plain
 from reactivate.dormancy.features import CATALOGUE
 from reactivate.errors import ConfigError
 
 TRANSFORMS = ("none", "log", "sqrt")
 ALGORITHMS = ("kmeans", "gmm")
 COVARIANCE_TYPES = ("diag", "full")
+#: the most segments a spec (and ``segments tune --k-max``) may ask for: more is no longer a profile
+#: an analyst can read, and choosing among them takes minutes
+MAX_K = 40
+#: a fit makes at most one segment per this many customers clustered (``k`` above that is an error,
+#: ``k_max`` above it is lowered, with a note in the reason for k)
+MIN_SEGMENT_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -27,9 +35,9 @@ class FeatureSpec:
     #: "none", "log" (log1p, for money and counts) or "sqrt"
     transform: str = "none"
     #: values above this quantile of the fitting sample are capped (1.0 = no cap)
-    cap_quantile: float = 0.99
+    cap_quantile: float = ranged(0.99, ge=0.5, le=1)
     #: weight after standardizing (0 drops the feature)
-    weight: float = 1.0
+    weight: float = ranged(1.0, ge=0, le=100)
 
 
 def _default_features() -> dict[str, FeatureSpec]:
@@ -55,13 +63,14 @@ class Algorithm:
     #: for "gmm": "diag" (one variance per feature and cluster) or "full"
     covariance_type: str = "diag"
     #: a fixed number of clusters; 0 = choose from k_min..k_max by silhouette
-    k: int = 0
-    k_min: int = 3
-    k_max: int = 8
-    random_state: int = 0
+    k: int = ranged(0, ge=0, le=MAX_K, note="0 = choose; 1 is not a segmentation")
+    k_min: int = ranged(3, ge=2, le=MAX_K)
+    k_max: int = ranged(8, ge=2, le=MAX_K)
+    random_state: int = ranged(0, ge=0, le=2**32 - 1)
     #: fit on a random sample of at most this many customers, then assign everyone
-    sample_size: int = 200_000
-    n_init: int = 4
+    sample_size: int = ranged(200_000, ge=1000, le=10_000_000)
+    #: k-means restarts
+    n_init: int = ranged(4, ge=1, le=100)
 
 
 @dataclass(frozen=True)
@@ -136,26 +145,27 @@ def spec_from_dict(raw: dict[str, Any], where: str) -> SegmentSpec:
 
 def _check(spec: SegmentSpec) -> SegmentSpec:
     where = spec.source
+    problems = range_problems(spec)
+    if problems:
+        raise ConfigError(f"{where}: " + "; ".join(problems))
     a = spec.algorithm
     if a.name not in ALGORITHMS:
         raise ConfigError(f"{where}: algorithm.name={a.name!r} should be one of {', '.join(ALGORITHMS)}")
     if a.covariance_type not in COVARIANCE_TYPES:
         raise ConfigError(f"{where}: algorithm.covariance_type={a.covariance_type!r} should be one of "
                           f"{', '.join(COVARIANCE_TYPES)}")
-    if a.k == 0 and not 2 <= a.k_min <= a.k_max:
+    if a.k == 0 and not a.k_min <= a.k_max:
         raise ConfigError(f"{where}: need 2 <= algorithm.k_min <= algorithm.k_max, got {a.k_min}, {a.k_max}")
-    if a.k < 0 or a.k == 1:
-        raise ConfigError(f"{where}: algorithm.k={a.k} should be 0 (choose) or >= 2")
-    if a.sample_size < 1000:
-        raise ConfigError(f"{where}: algorithm.sample_size={a.sample_size} should be >= 1000")
+    if a.k == 1:
+        raise ConfigError(f"{where}: algorithm.k=1 should be 0 (choose) or between 2 and {MAX_K}")
     for name, fs in spec.features.items():
         if name not in CATALOGUE:
             raise ConfigError(f"{where}: features.{name}: unknown feature (known: {', '.join(CATALOGUE)})")
         if fs.transform not in TRANSFORMS:
             raise ConfigError(f"{where}: features.{name}.transform={fs.transform!r} should be one of "
                               f"{', '.join(TRANSFORMS)}")
-        if not 0.5 <= fs.cap_quantile <= 1 or fs.weight < 0:
-            raise ConfigError(f"{where}: features.{name}: cap_quantile must be in 0.5..1 and weight >= 0")
+    if not spec.features:
+        raise ConfigError(f"{where}: features: needs at least one feature (known: {', '.join(CATALOGUE)})")
     if not any(fs.weight > 0 for fs in spec.features.values()):
         raise ConfigError(f"{where}: features: at least one feature needs a weight > 0")
     ids = [c.id for c in spec.carve_outs]

@@ -27,7 +27,7 @@ from reactivate import __version__
 from reactivate.dormancy.features import CATALOGUE
 from reactivate.errors import ConfigError, OutputError
 from reactivate.segmentation.cluster import Segmenter
-from reactivate.segmentation.spec import SegmentSpec, spec_from_dict
+from reactivate.segmentation.spec import MAX_K, SegmentSpec, spec_from_dict
 
 FORMAT = "reactivate-segment-model"
 FORMAT_VERSION = 1
@@ -37,6 +37,11 @@ PSI_REFIT = 0.2
 PSI_FLOOR = 1e-4
 
 _ARRAYS = ("medians_", "caps_", "mean_", "scale_", "weights_")
+#: what each stored array must hold (a hand-edited or damaged file is refused, not used)
+_ARRAY_RULE = {"medians_": "finite numbers", "caps_": "numbers (inf: no cap)", "mean_": "finite numbers",
+               "scale_": "finite numbers > 0", "weights_": "finite numbers >= 0"}
+_ARRAY_OK = {"medians_": np.isfinite, "caps_": lambda v: ~np.isnan(v) & (v > -np.inf), "mean_": np.isfinite,
+             "scale_": lambda v: np.isfinite(v) & (v > 0), "weights_": lambda v: np.isfinite(v) & (v >= 0)}
 
 
 @dataclass
@@ -119,6 +124,7 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
     if model is None:
         raise ConfigError(f"{path}: nothing to save: too few customers were left to cluster after the carve-outs")
     model.check_fitted()
+    check_model_path(path)
     ids = [str(c) for c in segments.categories]
     counts = np.bincount(np.asarray(segments.codes)[np.asarray(segments.codes) >= 0], minlength=len(ids))
     doc = {
@@ -148,14 +154,34 @@ def save_model(path: str | Path, model, profiles: dict[str, dict], spec: Segment
         doc["assignment"] = pack_assignment(customer_ids, segments)
     data = (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.tmp")
         tmp.write_bytes(data)
         tmp.replace(p)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise OutputError(f"{p}: cannot write the segment model ({exc.strerror})") from None
     return doc
+
+
+def check_model_path(path: str | Path) -> None:
+    """Refuse, before any work, to save a model over a folder or over a file that is not a segment model
+    (an input table given as ``--model`` by mistake would be lost)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"--model: {p} is a folder; name the model file, e.g. {p / 'segments.json'}")
+    if not p.exists():
+        return
+    try:
+        with p.open("rb") as fh:  # a table is not read whole: a model starts with "{"
+            head = fh.read(64)
+            doc = json.loads(head + fh.read()) if head.lstrip().startswith(b"{") else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        doc = None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ConfigError(f"--model: {p} exists and is not a segment model; refusing to overwrite it "
+                          "(name a new .json file)")
 
 
 def read_model(path: str | Path) -> SavedModel:
@@ -169,13 +195,19 @@ def read_model(path: str | Path) -> SavedModel:
         file and what is wrong.
     """
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{p}: is a folder, not a segment model file (the .json written by reactivate segments fit)")
     if not p.is_file():
         raise ConfigError(f"{p}: file not found")
-    raw = p.read_bytes()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the segment model ({exc.strerror})") from None
     try:
         doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{p}: not a segment model (not valid JSON: {exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        why = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
+        raise ConfigError(f"{p}: not a segment model (not valid JSON: {why})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ConfigError(f"{p}: not a segment model (no \"format\": \"{FORMAT}\")")
     if doc.get("format_version") != FORMAT_VERSION:
@@ -217,8 +249,8 @@ def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
         raise ValueError(f"unknown features in feature_names_in_: {', '.join(map(str, unknown))}")
     d = len(names)
     k = s["n_clusters_"]
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"n_clusters_={k!r} should be a whole number >= 1")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ValueError(f"n_clusters_={k!r} should be a whole number between 1 and {MAX_K}")
     a = spec.algorithm
     model = Segmenter(features=spec.features, n_clusters=a.k, k_range=(a.k_min, a.k_max),
                       sample_size=a.sample_size, n_init=a.n_init, random_state=a.random_state,
@@ -229,6 +261,8 @@ def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
         v = _floats(s[name], name)
         if len(v) != d:
             raise ValueError(f"{name} has {len(v)} values for {d} features")
+        if not _ARRAY_OK[name](v).all():
+            raise ValueError(f"{name} should hold {_ARRAY_RULE[name]}")
         setattr(model, name, v)
     rows = s["cluster_centers_"]
     if not isinstance(rows, list) or len(rows) != k:
@@ -242,7 +276,8 @@ def _build(p: Path, doc: dict, version: str, sha: str) -> SavedModel:
         shape = tuple(int(v) for v in s["precisions_shape"])
         want = (k, d) if a.covariance_type == "diag" else (k, d, d)
         prec = _floats(s["precisions_cholesky_"], "precisions_cholesky_")
-        if len(weights) != k or shape != want or prec.size != int(np.prod(want)) or not np.isfinite(prec).all():
+        if (len(weights) != k or shape != want or prec.size != int(np.prod(want)) or not np.isfinite(prec).all()
+                or not (np.isfinite(weights) & (weights > 0)).all()):
             raise ValueError(f"the mixture should have {k} weights and precisions of shape {want}")
         model.mixture_weights_ = weights
         model.precisions_cholesky_ = prec.reshape(want)

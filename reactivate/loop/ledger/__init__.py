@@ -16,6 +16,7 @@ when the holder dies, so a killed run never leaves a stale lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from contextlib import contextmanager
@@ -104,17 +105,43 @@ class Ledger:
         self.url = url
         self.engine = sa.create_engine(url)
         self.dialect = self.engine.dialect.name
+        self._made: list[Path] = []  # a SQLite file and folders this connection made (see discard_if_new)
         if self.dialect == "sqlite":
             _sqlite_transactions(self.engine)
             db = self.engine.url.database
             if db and db != ":memory:":
-                Path(db).parent.mkdir(parents=True, exist_ok=True)
+                folder = Path(db).parent
+                if not Path(db).exists():
+                    self._made = [Path(db), *reversed([p for p in (folder, *folder.parents) if not p.exists()])]
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:  # a file where the folder should be, no permission...
+                    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+                    why = f"{blocker} is a file" if blocker else (exc.strerror or type(exc).__name__)
+                    raise ConfigError(f"ledger {db}: cannot create its folder ({why})") from None
+                if Path(db).is_dir():
+                    raise ConfigError(f"ledger {db}: is a folder, not a SQLite file")
 
     def __repr__(self) -> str:
         return f"Ledger({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def discard_if_new(self) -> None:
+        """After a failed first run: remove the SQLite file (its journal and lock files) and the folders
+        that opening it created, so that a run that fails leaves nothing behind. A ledger that existed
+        before is never touched."""
+        if not self._made:
+            return
+        self.engine.dispose()
+        db = self._made[0]
+        for p in [db, *db.parent.glob(f"{db.name}-journal"), *db.parent.glob(f"{db.name}-wal"),
+                  *db.parent.glob(f"{db.name}-shm"), *db.parent.glob(f"{db.name}.*.lock")]:
+            p.unlink(missing_ok=True)
+        for folder in self._made[:0:-1]:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     # ------------------------------------------------------------------ schema
 
