@@ -51,3 +51,39 @@ def test_bad_inputs_and_not_fitted():
         BGNBD().fit([1, 2], [3, 1], [2, 4])
     with pytest.raises(NotFittedError):
         BGNBD().p_alive([1], [1], [2])
+
+
+def test_p_active_is_exact():
+    """P(a purchase within t) against a Monte Carlo over the model's posterior (importance weights)."""
+    model = BGNBD()
+    model.params_ = dict(PUBLISHED)
+    r, alpha, a, b = PUBLISHED.values()
+    rng = np.random.default_rng(0)
+    lam = rng.gamma(r, 1 / alpha, 400_000)
+    p = rng.beta(a, b, 400_000)
+    t = 13.0
+    for x, t_x, T in ((0, 0.0, 30.0), (2, 20.0, 38.0), (5, 10.0, 40.0)):
+        alive = (1 - p) ** x * lam**x * np.exp(-lam * T)  # alive at T, x repeat purchases
+        dead = p * (1 - p) ** (x - 1) * lam**x * np.exp(-lam * t_x) if x > 0 else 0.0  # dropped after the last
+        mc = (alive * (1 - np.exp(-lam * t))).sum() / (alive + dead).sum()
+        assert model.p_active(t, [x], [t_x], [T])[0] == pytest.approx(mc, rel=0.03, abs=0.002)
+    # never more than the Poisson approximation of the expected count allows, and no dropout before a repeat
+    x, t_x, T = np.array([0.0, 3, 3]), np.array([0.0, 30, 5]), np.array([38.0, 38, 38])
+    exact = model.p_active(t, x, t_x, T)
+    assert exact[0] == pytest.approx(1 - ((alpha + T[0]) / (alpha + T[0] + t)) ** r)
+    assert exact[1] > exact[2] and ((exact > 0) & (exact < 1)).all()
+
+
+def test_a_book_where_nobody_drops_out_still_fits():
+    """The dropout probability goes to 0 (a -> 0): a bounded fit reaches the limit instead of failing."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    T = rng.uniform(20, 50, n)
+    lam = rng.gamma(2.0, 0.1, n)
+    times = [np.sort(rng.uniform(0, T[i], rng.poisson(lam[i] * T[i]))) for i in range(n)]
+    x = np.array([max(len(s) - 1, 0) for s in times], dtype=float)
+    t_x = np.array([s[-1] - s[0] if len(s) > 1 else 0.0 for s in times])
+    T2 = np.array([T[i] - s[0] if len(s) else T[i] for i, s in enumerate(times)])
+    model = BGNBD().fit(x, t_x, T2)
+    assert np.isfinite(model.log_likelihood_) and model.params_["a"] / (model.params_["a"] + model.params_["b"]) < 0.01
+    assert (model.p_active(13, x, t_x, T2) > 0).all()

@@ -161,7 +161,7 @@ def test_rank_writes_the_same_scores_as_plan(demo_book, tmp_path):
 def test_demo_runs_end_to_end_and_checks_itself_against_the_truth(tmp_path):
     import json
 
-    from reactivate.config.shipped import campaign_file, segments_file
+    from reactivate.config.shipped import segments_file
 
     out = tmp_path / "d"
     r = invoke("demo", "--customers", "4000", "--out", out)
@@ -178,12 +178,14 @@ def test_demo_runs_end_to_end_and_checks_itself_against_the_truth(tmp_path):
                          f"{check['oracle_auc']:.3f}), segment ranking Spearman {check['segment_spearman']:.2f} "
                          f"-> {out / 'truth_check.json'}")
     assert (out / "plan" / "plan.csv").is_file() and (out / "plan" / "report.html").is_file()
-    run = json.loads((out / "plan" / "run.json").read_text())  # the specs shipped in the package
-    assert (run["campaign_source"], run["segmentation_source"]) == (str(campaign_file()), str(segments_file()))
+    run = json.loads((out / "plan" / "run.json").read_text())
+    # the shipped demo campaign scaled to the book (written beside it) and the shipped segmentation spec
+    assert (run["campaign_source"], run["segmentation_source"]) == (str(out / "campaign.toml"), str(segments_file()))
+    assert run["campaign"]["channels"]["phone"]["weekly_capacity"] == 60  # 300 for 20,000 customers
     # the demo's plan is what reactivate plan writes on its book with those specs
     book = out / "book"
     r = invoke("plan", "--as-of", "2026-11-30", "--accounts", book / "accounts.csv", "--transactions",
-               book / "transactions.csv", "--contacts", book / "contacts.csv", "--campaign", campaign_file(),
+               book / "transactions.csv", "--contacts", book / "contacts.csv", "--campaign", out / "campaign.toml",
                "--segments", segments_file(), "--out", tmp_path / "p")
     assert r.exit_code == 0, r.output
 
@@ -247,7 +249,7 @@ def test_every_command_is_a_module_level_function_of_its_module():
         module = sys.modules[fn.__module__]
         assert getattr(module, fn.__name__) is fn and "<locals>" not in fn.__qualname__, name
     registered = [c.name for c in assembled_app.registered_commands]
-    assert registered == [*COMMANDS[:3], "demo-data", "demo", "run", "record", "evaluate", "report"]
+    assert registered == [*COMMANDS[:3], "demo-data", "demo", "run", "record", "evaluate", "report", "backtest"]
 
 
 def test_demo_data_defaults_to_the_day_the_demo_plans_on():

@@ -30,6 +30,8 @@ def test_the_packaged_specs_load_and_resolve_their_neighbours():
     assert shipped.campaign_file() == shipped.spec_file("campaigns/default.toml")
     spec = load_campaign(shipped.campaign_file())
     assert spec.source == str(shipped.campaign_file()) and spec.campaign.id == "wake-2026q4"
+    assert load_campaign(shipped.spec_file(shipped.DEMO_CAMPAIGN)).campaign.id == "wake-2026q4"
+    assert load_campaign(shipped.spec_file(shipped.PURCHASE_LOG)).consent.assume_when_missing == ("email", "app")
     journeys = load_campaign(shipped.spec_file("campaigns/journeys.toml"))  # names rm_capacity.csv beside it
     assert journeys.rm.overrides and journeys.rm.overrides_file == "rm_capacity.csv"
     assert load_segment_spec(shipped.segments_file()).source == str(shipped.segments_file())
@@ -93,5 +95,7 @@ def test_an_installed_wheel_runs_the_demo_on_the_shipped_specs(tmp_path):
     assert "against the demo's ground truth: customer AUC" in r.stderr
     run = json.loads((elsewhere / "out" / "plan" / "run.json").read_text())
     packaged = site / "reactivate" / "config" / "defaults"
-    assert run["campaign_source"] == str(packaged / "campaigns" / "default.toml")
+    # the packaged demo campaign, scaled to the book and written beside it
+    assert run["campaign_source"] == "out/campaign.toml"  # as --out was given
+    assert "campaigns/demo.toml" in (elsewhere / "out" / "campaign.toml").read_text()
     assert run["segmentation_source"] == str(packaged / "segments" / "default.toml")

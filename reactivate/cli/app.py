@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from reactivate import __version__
-from reactivate.cli import demo, loop, plan, report, segments
+from reactivate.cli import backtest, demo, loop, plan, report, segments
 
 app = typer.Typer(
     name="reactivate",
@@ -38,6 +38,7 @@ COMMANDS = {
     "record": loop.record_cmd,
     "evaluate": loop.evaluate_cmd,
     "report": report.report_cmd,
+    "backtest": backtest.backtest_cmd,
 }
 
 

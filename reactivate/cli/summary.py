@@ -30,6 +30,7 @@ def plan_lines(run, out: Path, verbose: bool = False, report: bool = False) -> l
     lines = [
         (f"reactivate {__version__}: {s['customers']:,} customers on {run.as_of.isoformat()}, "
         f"{s['targets']:,} targeted ({', '.join(f'{k} {v:,}' for k, v in s['by_stage'].items())})"),
+        *([f"  warning: {s['cannot_contact']['message']}"] if "cannot_contact" in s else []),
         f"  {len(s['segments'])} segments; scoring: {scoring_text(s['scoring'])}",
         (f"  plan: {p['touches']:,} touches over {len(run.result.stats['weeks'])} weeks "
         f"(pilot {p['pilot']:,}); holdout {p['holdout']:,}; suppressed {p['suppressed']:,}; "
@@ -40,8 +41,7 @@ def plan_lines(run, out: Path, verbose: bool = False, report: bool = False) -> l
     if opt:
         gap = f", within {opt['gap']:.2%} of the bound" if opt.get("gap") is not None else ""
         lines.append(f"  optimizer: {opt['method']}{gap}")
-    for warning in p.get("warnings", []):
-        lines.append(f"  warning: {warning}")
+    lines.extend(f"  warning: {w}" for w in warning_lines(p))
     if "segments_drift" in s:
         lines.append(f"  segment drift: {s['segments_drift']['reason']}")
     for note in s["notes"]:
@@ -50,6 +50,23 @@ def plan_lines(run, out: Path, verbose: bool = False, report: bool = False) -> l
         lines.append("  stage timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings.items()))
     lines.append(f"  outputs in {out}/ (scores.csv, segments.csv, plan.csv, targets/, summary.json"
                  + (", report.html)" if report else ")"))
+    return lines
+
+
+def warning_lines(plan: dict) -> list[str]:
+    """The plan's warnings, the holdouts too small to measure a segment's uplift in one line (the
+    detail per segment is in summary.json's ``holdout_mde`` and the report)."""
+    mde = [m for m in plan.get("holdout_mde", []) if m.get("warning")]
+    text = {m["warning"] for m in mde}
+    lines = [w for w in plan.get("warnings", []) if w not in text]
+    if mde:
+        n = len(plan.get("holdout_mde", []))
+        larger = [f"{m['segment_id']} {m['share_needed']:.0%}" for m in mde if m.get("share_needed")]
+        never = [m["segment_id"] for m in mde if not m.get("share_needed")]
+        parts = ([f"holdout share needed: {', '.join(larger)}"] if larger else []) + (
+            [f"too few customers for their expected rate even at 50%: {', '.join(never)}"] if never else [])
+        lines.append(f"{len(mde)} of {n} segments' holdouts cannot detect the expected uplift "
+                     f"({'; '.join(parts)}); detail per segment in summary.json holdout_mde and the report")
     return lines
 
 

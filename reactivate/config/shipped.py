@@ -17,8 +17,13 @@ from importlib.resources import files
 from pathlib import Path
 
 #: every shipped file, relative to the defaults folder (the layout of the repository's root)
-FILES = ("campaigns/default.toml", "campaigns/journeys.toml", "campaigns/rm_capacity.csv", "segments/default.toml")
+FILES = ("campaigns/default.toml", "campaigns/demo.toml", "campaigns/journeys.toml", "campaigns/purchase_log.toml",
+         "campaigns/rm_capacity.csv", "segments/default.toml")
 CAMPAIGN = "campaigns/default.toml"
+#: the demo bank's campaign (``reactivate demo``): default.toml's rules, capacities for 20,000 customers
+DEMO_CAMPAIGN = "campaigns/demo.toml"
+#: a campaign for a plain purchase log (no accounts, no consent columns)
+PURCHASE_LOG = "campaigns/purchase_log.toml"
 SEGMENTS = "segments/default.toml"
 
 

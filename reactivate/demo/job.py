@@ -2,7 +2,8 @@
 
 ``reactivate demo`` and ``reactivate demo-data`` call these functions; the plan uses the specs shipped
 in the package (:mod:`reactivate.config.shipped`), so an installed ``reactivate`` runs the same demo
-as the repository.
+as the repository: the demo campaign ``campaigns/demo.toml`` with its capacities scaled to the book
+(:mod:`reactivate.demo.campaign`), written to OUT/campaign.toml, and ``segments/default.toml``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from reactivate.config.shipped import campaign_file, segments_file
+from reactivate.config.shipped import segments_file
 from reactivate.demo.book import generate_book, write_book
+from reactivate.demo.campaign import DEMO_CUSTOMERS, demo_campaign, write_campaign
 from reactivate.demo.truth import check_against_truth
 from reactivate.errors import OutputError
 from reactivate.jobs.pipeline import PlanRun, run_plan
+from reactivate.outputs.files import check_out
 from reactivate.outputs.writer import write_run
 
 #: the demo book's extraction day
@@ -37,6 +40,8 @@ class DemoResult:
     check: dict
     plan_dir: Path
     check_path: Path
+    #: the campaign the plan used (OUT/campaign.toml)
+    campaign_path: Path | None = None
 
 
 def write_demo_book(out: str | Path, customers: int, seed: int = 0, as_of: dt.date = DEMO_AS_OF,
@@ -53,8 +58,9 @@ def write_demo_book(out: str | Path, customers: int, seed: int = 0, as_of: dt.da
 def run_demo(out: str | Path, customers: int = 20_000, seed: int = 0, progress=None) -> DemoResult:
     """The whole job on a demo book (``reactivate demo``): the book into OUT/book/, the plan into OUT/plan/.
 
-    The plan is what ``reactivate plan`` writes with the shipped campaign and segmentation specs (English
-    RM lists and report); its scores are then checked against the book's ground truth
+    The plan is what ``reactivate plan`` writes with the demo campaign (``campaigns/demo.toml`` with its
+    capacities scaled to ``customers``, written to OUT/campaign.toml) and the shipped segmentation spec
+    (English RM lists and report); its scores are then checked against the book's ground truth
     (OUT/truth_check.json). ``progress``, when given, is called with ``"book"`` once the book is written,
     then with each step of the plan and its report.
 
@@ -63,12 +69,16 @@ def run_demo(out: str | Path, customers: int = 20_000, seed: int = 0, progress=N
     ConfigError, InputDataError, OutputError
     """
     out = Path(out)
+    check_out(out / "plan", option="--out", subject=f"the demo's plan folder {out / 'plan'}")  # before the book
     book = write_demo_book(out / "book", customers, seed=seed, as_of=DEMO_AS_OF, fmt="csv")
     if progress is not None:
         progress("book")
+    campaign = write_campaign(demo_campaign(customers), out / "campaign.toml", header=(
+        f"The demo campaign for a book of {customers:,} customers: campaigns/demo.toml with every channel's\n"
+        f"weekly_capacity and rm.pool_calls_per_week scaled by {customers:,} / {DEMO_CUSTOMERS:,} "
+        "(written by reactivate demo)."))
     run = run_plan(as_of=DEMO_AS_OF, accounts=book["accounts"], transactions=book["transactions"],
-                   contacts=book["contacts"], campaign=campaign_file(), segments=segments_file(),
-                   progress=progress)
+                   contacts=book["contacts"], campaign=campaign, segments=segments_file(), progress=progress)
     plan_dir = out / "plan"
     run = write_run(run, plan_dir, lang="en", report_lang="en", progress=progress)
     check = truth_check(plan_dir / "scores.csv", book["truth"])
@@ -77,7 +87,8 @@ def run_demo(out: str | Path, customers: int = 20_000, seed: int = 0, progress=N
         check_path.write_text(json.dumps(check, indent=2) + "\n")
     except OSError as exc:
         raise OutputError(f"{check_path}: cannot write ({exc.strerror})") from None
-    return DemoResult(book=book, run=run, check=check, plan_dir=plan_dir, check_path=check_path)
+    return DemoResult(book=book, run=run, check=check, plan_dir=plan_dir, check_path=check_path,
+                      campaign_path=campaign)
 
 
 def truth_check(scores_csv: Path, truth_csv: Path) -> dict:

@@ -23,13 +23,19 @@ from reactivate.dormancy.customers import build_customers
 from reactivate.dormancy.features import model_features
 from reactivate.errors import ConfigError, InputDataError
 from reactivate.loop.record import merge_history
+from reactivate.planning.diagnosis import cannot_contact
 from reactivate.planning.plan import build_plan
 from reactivate.planning.result import PlanResult
 from reactivate.planning.summary import counts, plan_summary
 from reactivate.schema import CHANNELS
 from reactivate.scoring.learn import apply_learning
 from reactivate.scoring.rank import score_targets
-from reactivate.segmentation.cluster import assign_segments, describe_segments, segment_customers
+from reactivate.segmentation.cluster import (
+    assign_segments,
+    describe_segments,
+    left_out_note,
+    segment_customers,
+)
 from reactivate.segmentation.spec import SegmentSpec, load_segment_spec
 from reactivate.segmentation.store import (
     read_model,  # read before the (slow) load of the book: fail fast
@@ -269,9 +275,12 @@ def _summary(customers, scores, seg_table, result, score_info, book: Book, spec,
         "k_choice": {"reason": model.k_reason_, "scores": {str(k): v for k, v in model.k_scores_.items()}}
         if model is not None else {},
         "scoring": score_info,
-        "notes": list(book.notes),
+        "notes": list(book.notes) + left_out_note(getattr(model, "left_out_", {})),
         "channels": list(CHANNELS),
     }
     if result is not None:
         out.update(plan_summary(result))
+        blocked = cannot_contact(result, spec, book.accounts)
+        if blocked is not None:
+            out["cannot_contact"] = blocked
     return out

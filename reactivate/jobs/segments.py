@@ -15,11 +15,18 @@ import pandas as pd
 
 from reactivate import __version__
 from reactivate.errors import ConfigError
+from reactivate.jobs.commands import input_files
 from reactivate.jobs.pipeline import load_specs, load_targets, run_metadata, segment_targets
 from reactivate.outputs import charts
-from reactivate.outputs.files import csv_bytes, json_bytes, staged
+from reactivate.outputs.files import check_out, csv_bytes, json_bytes, staged
 from reactivate.scoring.rank import score_targets
-from reactivate.segmentation.cluster import SELECTION_SAMPLE, Segmenter, carve_out_free
+from reactivate.segmentation.cluster import (
+    SELECTION_SAMPLE,
+    Segmenter,
+    carve_out_free,
+    left_out_note,
+    usable_features,
+)
 from reactivate.segmentation.store import save_model
 
 #: columns of a profile card, in order (all from ``segments.csv``)
@@ -58,6 +65,7 @@ def fit_segments(*, as_of: dt.date, model_path: str | Path, accounts=None, trans
         "targets": n,
         "k": int(model.n_clusters_),
         "k_reason": model.k_reason_,
+        "notes": left_out_note(getattr(model, "left_out_", {})),
         "segments": [{"segment_id": r["segment_id"], "name": r.get("name", ""), "kind": r.get("kind", ""),
                       "size": r["fit_count"], "share": round(r["fit_count"] / n, 4)} for r in doc["segments"]],
     }
@@ -103,15 +111,15 @@ def profile_cards(table: pd.DataFrame) -> str:
     for r in table.sort_values("rank", kind="stable").to_dict("records"):
         traits = ", ".join(f"{c.removeprefix('median_').replace('_', ' ')} {r[c]:,.0f}"
                            for c in CARD_TRAITS if c in r and pd.notna(r[c]))
-        reach = {c.removeprefix("reach_"): r[c] for c in r if c.startswith("reach_")}
-        best = sorted(reach.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        reach = {c.removeprefix("reach_"): r[c] for c in r if c.startswith("reach_") and pd.notna(r[c])}
+        best = sorted(reach.items(), key=lambda kv: (-kv[1], kv[0]))[:3]  # channels the book knows about
         lines = [
             f"[{r['segment_id']}] {r['segment_name']} ({r['kind']}, rank {r['rank']})",
             f"  size {r['size']:,} ({r['share']:.1%}); long dormant {r['long_dormant_share']:.0%}",
             f"  medians: {traits}",
             f"  sets it apart: {r['apart']}",
             f"  service shortfalls: {r['shortfalls']}",
-            "  best reach: " + ", ".join(f"{ch} {v:.0%}" for ch, v in best),
+            "  best reach: " + (", ".join(f"{ch} {v:.0%}" for ch, v in best) or "unknown (no reach or consent data)"),
         ]
         if r.get("note"):
             lines.append(f"  note: {r['note']}")
@@ -119,9 +127,12 @@ def profile_cards(table: pd.DataFrame) -> str:
     return "\n\n".join(cards)
 
 
-def write_description(d: Description, out: str | Path) -> list[str]:
-    """Write segments.csv, segments.json and run.json into ``out`` (replaced whole); returns the file names."""
-    with staged(out) as stage:
+def write_description(d: Description, out: str | Path, inputs: dict | None = None) -> list[str]:
+    """Write segments.csv, segments.json and run.json into ``out`` (replaced whole); returns the file names.
+
+    ``inputs`` (how each was given → path) may not lie inside ``out`` (:func:`~reactivate.outputs.files.check_out`).
+    """
+    with staged(out, inputs) as stage:
         stage.write("segments.csv", csv_bytes(d.segments))
         doc = {"as_of": d.as_of.isoformat(), "k_reason": d.k_reason,
                "segments": d.segments.to_dict("records")}
@@ -173,18 +184,19 @@ def tune(*, as_of: dt.date, k_min: int, k_max: int, accounts=None, transactions=
         raise ConfigError(f"only {int(free.sum())} customers to cluster after the carve-outs; --k-max={k_max} "
                           "needs more")
     a = seg_spec.algorithm
-    model = Segmenter(features=seg_spec.features, n_clusters=0, k_range=(k_min, k_max), sample_size=a.sample_size,
-                      n_init=a.n_init, random_state=a.random_state).fit(t.features[free])
+    usable, _ = usable_features(t.features[free], seg_spec)  # as segment_customers clusters them
+    model = Segmenter(features=usable or seg_spec.features, n_clusters=0, k_range=(k_min, k_max),
+                      sample_size=a.sample_size, n_init=a.n_init, random_state=a.random_state).fit(t.features[free])
     table = pd.DataFrame([{"k": k, **v} for k, v in sorted(model.k_scores_.items())])
     return Tuning(as_of, table, int(model.n_clusters_), model.k_reason_,
                   int(min(free.sum(), a.sample_size, SELECTION_SAMPLE)), int(free.sum()))
 
 
-def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
-    """k_scores.csv, k_scores.png and k_choice.json, all or nothing."""
+def write_tuning(tn: Tuning, out: str | Path, inputs: dict | None = None) -> list[str]:
+    """k_scores.csv, k_scores.png and k_choice.json, all or nothing (``inputs`` as in :func:`write_description`)."""
     import tempfile
 
-    with staged(out) as stage:
+    with staged(out, inputs) as stage:
         stage.write("k_scores.csv", csv_bytes(tn.table))
         stage.write("k_choice.json", json_bytes({"k": tn.k, "reason": tn.reason, "sample": tn.sample,
                                                  "clustered": tn.clustered, "as_of": tn.as_of.isoformat()}))
@@ -197,15 +209,25 @@ def write_tuning(tn: Tuning, out: str | Path) -> list[str]:
     return ["k_scores.csv", "k_scores.png", "k_choice.json"]
 
 
+def _files_read(kwargs: dict) -> dict:
+    """The files of a segments command's arguments, by option (refused inside its ``out``)."""
+    return input_files(**{k: kwargs.get(k) for k in ("campaign", "accounts", "transactions", "contacts", "segments",
+                                                     "segments_model")})
+
+
 def describe_to(out: str | Path, **kwargs) -> Description:
     """``reactivate segments describe``: :func:`describe` written into ``out`` (:func:`write_description`)."""
+    files = _files_read(kwargs)
+    check_out(out, files)
     d = describe(**kwargs)
-    write_description(d, out)
+    write_description(d, out, files)
     return d
 
 
 def tune_to(out: str | Path, **kwargs) -> Tuning:
     """``reactivate segments tune``: :func:`tune` written into ``out`` (:func:`write_tuning`)."""
+    files = _files_read(kwargs)
+    check_out(out, files)
     tn = tune(**kwargs)
-    write_tuning(tn, out)
+    write_tuning(tn, out, files)
     return tn

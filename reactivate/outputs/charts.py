@@ -431,6 +431,45 @@ def arms_chart(arms: pd.DataFrame, outcome: str, ax=None):
     return ax
 
 
+def backtest_auc(table: pd.DataFrame, ax=None):
+    """``reactivate backtest``: each score's AUC per cutoff (rows of backtest.csv), the chosen one first."""
+    t = table[table["auc"].notna()]
+    names = list(dict.fromkeys(t["score"]))
+    cutoffs = list(dict.fromkeys(t["cutoff"]))
+    ax = _axes(ax, (8, 0.32 * len(names) * max(1, len(cutoffs)) + 1.5))
+    height = 0.8 / max(1, len(cutoffs))
+    y = np.arange(len(names))[::-1]
+    colors = ["#1f5f8b", "#f0a23b", "#2ca25f", "#8e6bbf", "#c8553d", "#8c8c8c"]
+    for i, c in enumerate(cutoffs):  # one bar group per cutoff
+        auc = t[t["cutoff"] == c].set_index("score")["auc"].reindex(names).to_numpy(dtype=float)
+        ax.barh(y - i * height, np.nan_to_num(auc, nan=0.5), height=height, color=colors[i % len(colors)],
+                label=f"cutoff {c}")
+    ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
+    ax.set_yticks(y - height * (len(cutoffs) - 1) / 2, names, fontsize=8)
+    lo = float(np.nanmin(t["auc"].to_numpy(dtype=float))) if len(t) else 0.5
+    ax.set_xlim(min(0.5, lo) - 0.02, 1.0)
+    ax.set_xlabel("AUC on what happened after the cutoff (0.5 = chance)")
+    ax.set_title("Backtest: who came back, each score against the baselines")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def reliability(table: pd.DataFrame, ax=None):
+    """``reactivate backtest``: the chosen score's deciles, mean predicted against observed, per cutoff."""
+    ax = _axes(ax, (5.5, 5))
+    colors = ["#1f5f8b", "#f0a23b", "#2ca25f", "#8e6bbf", "#c8553d"]
+    top = 0.05
+    for i, (c, g) in enumerate(table.groupby("cutoff", sort=True)):  # one line per cutoff
+        ax.plot(g["mean_predicted"], g["observed"], marker="o", color=colors[i % len(colors)], label=f"cutoff {c}")
+        top = max(top, float(g["mean_predicted"].max()), float(g["observed"].max()))
+    ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    ax.set_xlabel("mean predicted (decile of the chosen score)")
+    ax.set_ylabel("observed return rate")
+    ax.set_title("Backtest: calibration of the chosen score")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax
+
+
 def figure_bytes(chart, data, *args) -> bytes:
     """PNG bytes of ``chart(data, *args)`` (see :func:`to_png`: same data, same bytes)."""
     return to_png(chart(data, *args))

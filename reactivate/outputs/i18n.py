@@ -100,6 +100,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "src_bgnbd": "BG/NBD repeat-activity model",
         "src_prior": "documented prior",
         "src_blend": "blend of the sources",
+        "src_recency": "recency (days since the last purchase)",
+        "src_freq/recency": "frequency / recency",
+        "scoring_calibration": "Calibrated on the held-out slice (measured on the half the choice was not made on): "
+                               "mean predicted {mean:.1%} against {observed:.1%} observed, Brier {brier:.4f}, "
+                               "expected calibration error {ece:.3f}.",
         "inputs": "Inputs",
         "rows": "rows",
         "file": "file",
@@ -135,6 +140,35 @@ STRINGS: dict[str, dict[str, str]] = {
         "urgency": "urgency",
         "urgency_why": "waiting a week costs about {value:,.0f} of expected value",
         "top_reasons": "Most common reasons customers are ranked high",
+        "cc_title": "Who cannot be contacted, and what to set",
+        "cc_nobody": "Nobody can be contacted",
+        "cc_some": "{n:,} of {of:,} targets cannot be contacted",
+        "cc_no_columns": "{who}: they have no consenting channel, because the book has no consent columns "
+                         "({where}) and the campaign assumes consent for {assumed}.",
+        "cc_where_no_accounts": "no accounts file",
+        "cc_where_no_columns": "the accounts have no consent_<channel> columns",
+        "cc_assumed_none": "no channel",
+        "cc_fix": "If your customers agreed to {channels} messages (e.g. when they signed up), set {set} in the "
+                  "campaign spec (campaigns/purchase_log.toml does so for a plain purchase log).",
+        "cc_off": "Give {channels} a weekly_capacity too: the campaign has them off.",
+        "cc_no_consent": "{who}: they may be reached on no channel the campaign uses; check their reach and "
+                         "consent (the has_<channel> and consent_<channel> columns of the accounts) and the "
+                         "channels' weekly_capacity.",
+        "cc_unscheduled": "Nobody is planned: all {n:,} customers left to plan went unscheduled, {top_n:,} of them "
+                          "for \"{top}\"; check the channels' weekly_capacity and the value model.",
+        "holdout_power": "Holdout per segment: can it detect the expected uplift?",
+        "holdout_power_intro": "The contacted against the holdout of each segment (two-sided 5%, power 80%): the "
+                               "smallest uplift the holdout can detect, and the holdout share that would detect the "
+                               "expected uplift (without contact a segment is assumed to come back at {baseline:.0%} "
+                               "of its expected rate).",
+        "expected_rate": "expected rate",
+        "expected_uplift": "expected uplift",
+        "mde": "detectable uplift (MDE)",
+        "share_needed": "holdout share needed",
+        "measurable": "measurable",
+        "yes": "yes",
+        "no": "no",
+        "not_at_half": "more than 50%",
     },
     "zh": {
         "report_title": "沉睡客户唤醒计划",
@@ -217,6 +251,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "src_bgnbd": "BG/NBD 重复活跃模型",
         "src_prior": "文档化先验",
         "src_blend": "多来源融合",
+        "src_recency": "最近一次购买距今天数",
+        "src_freq/recency": "频次 / 最近度",
+        "scoring_calibration": "在保留时间段上校准（在未用于选择的一半上测量）：平均预测 {mean:.1%}，实际 {observed:.1%}，"
+                               "Brier {brier:.4f}，期望校准误差 {ece:.3f}。",
         "inputs": "输入文件",
         "rows": "行数",
         "file": "文件",
@@ -252,6 +290,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "urgency": "紧迫性",
         "urgency_why": "每多等一周，预期价值约损失 {value:,.0f}",
         "top_reasons": "排名靠前的常见原因",
+        "cc_title": "无法联系的客户及需要的设置",
+        "cc_nobody": "无法联系任何客户",
+        "cc_some": "{of:,} 名目标客户中有 {n:,} 名无法联系",
+        "cc_no_columns": "{who}：他们没有任何已授权的渠道，因为数据中没有授权字段（{where}），而活动假定已授权的渠道为：{assumed}。",
+        "cc_where_no_accounts": "没有账户文件",
+        "cc_where_no_columns": "账户文件中没有 consent_<渠道> 字段",
+        "cc_assumed_none": "无",
+        "cc_fix": "若客户曾同意接收{channels}消息（例如注册时），请在活动配置中设置 {set}"
+                  "（campaigns/purchase_log.toml 已为纯购买记录如此设置）。",
+        "cc_off": "同时请为{channels}设置 weekly_capacity：活动中这些渠道是关闭的。",
+        "cc_no_consent": "{who}：活动所用的渠道都无法联系到他们；请检查账户的 has_<渠道> 和 consent_<渠道> 字段以及各渠道的 weekly_capacity。",
+        "cc_unscheduled": "没有安排任何触达：待安排的 {n:,} 名客户全部未排期，其中 {top_n:,} 名的原因是“{top}”；"
+                          "请检查各渠道的 weekly_capacity 和价值模型。",
+        "holdout_power": "各客群对照组：能否检测出预期提升？",
+        "holdout_power_intro": "每个客群的联系组与对照组比较（双侧 5%，检验力 80%）：对照组能检测出的最小提升，"
+                               "以及检测出预期提升所需的对照组比例（假定不联系时客群的唤醒率为预期唤醒率的 {baseline:.0%}）。",
+        "expected_rate": "预期唤醒率",
+        "expected_uplift": "预期提升",
+        "mde": "最小可检测提升",
+        "share_needed": "所需对照组比例",
+        "measurable": "可衡量",
+        "yes": "是",
+        "no": "否",
+        "not_at_half": "超过 50%",
     },
 }
 

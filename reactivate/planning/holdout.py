@@ -19,6 +19,8 @@ from reactivate.config.campaign import CampaignSpec
 #: power and two-sided significance of the holdout comparison (minimum detectable effect)
 MDE_POWER = 0.8
 MDE_ALPHA = 0.05
+#: the holdout shares :func:`share_needed` tries: 5-point steps up to half of a segment
+SHARE_STEPS = tuple(round(0.05 * k, 2) for k in range(1, 11))
 
 
 def hash01(ids: pd.Index | pd.Series, key: str) -> np.ndarray:
@@ -90,7 +92,8 @@ def holdout_mde(seg_codes, seg_names, treated, holdout, p, spec: CampaignSpec) -
     Returns
     -------
     One dict per segment with someone treated: segment_id, treated, holdout, expected_rate,
-    baseline_rate, expected_uplift, mde (None without a holdout) and warning ("" when none).
+    baseline_rate, expected_uplift, mde (None without a holdout), share_needed (see
+    :func:`share_needed`) and warning ("" when none).
     """
     z = NormalDist().inv_cdf(1 - MDE_ALPHA / 2) + NormalDist().inv_cdf(MDE_POWER)
     k = len(seg_names)
@@ -115,5 +118,26 @@ def holdout_mde(seg_codes, seg_names, treated, holdout, p, spec: CampaignSpec) -
         out.append({"segment_id": str(name), "treated": int(n_t[j]), "holdout": int(n_c[j]),
                     "expected_rate": round(float(pt), 4), "baseline_rate": round(float(p0), 4),
                     "expected_uplift": round(float(uplift), 4),
-                    "mde": None if mde is None else round(float(mde), 4), "warning": warn})
+                    "mde": None if mde is None else round(float(mde), 4),
+                    "share_needed": share_needed(int(n_t[j] + n_c[j]), pt, share0), "warning": warn})
     return out
+
+
+def share_needed(customers: int, rate: float, baseline_share: float) -> float | None:
+    """The smallest holdout share (of :data:`SHARE_STEPS`) whose MDE is within the expected uplift.
+
+    ``customers`` (treated and held out) are split anew at each share; the treated rate is ``rate``,
+    the control rate ``rate * baseline_share``. None when even half of them held out would not
+    detect the uplift: the segment is too small for its expected rate (or expects no uplift).
+    """
+    z = NormalDist().inv_cdf(1 - MDE_ALPHA / 2) + NormalDist().inv_cdf(MDE_POWER)
+    p0 = rate * baseline_share
+    uplift = rate - p0
+    if customers < 2 or uplift <= 0:
+        return None
+    for share in SHARE_STEPS:  # ten steps
+        n_c = share * customers
+        mde = z * np.sqrt(rate * (1 - rate) / (customers - n_c) + p0 * (1 - p0) / n_c)
+        if mde <= uplift:
+            return share
+    return None

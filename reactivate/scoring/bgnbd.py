@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from reactivate.errors import InputDataError, NotFittedError
 
@@ -45,6 +45,25 @@ def log_likelihood(params, x, t_x, T) -> np.ndarray:
     return base + np.logaddexp(a1, a2)
 
 
+def _log_likelihood_and_gradient(params, x, t_x, T) -> tuple[float, np.ndarray]:
+    """The summed log-likelihood and its gradient in (r, alpha, a, b)."""
+    r, alpha, a, b = params
+    xm = np.maximum(x, 1)
+    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a1 = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
+    a2 = np.where(x > 0, betaln(a + 1, b + xm - 1) - betaln(a, b) - (r + x) * np.log(alpha + t_x), -np.inf)
+    lse = np.logaddexp(a1, a2)
+    w1, w2 = np.exp(a1 - lse), np.exp(a2 - lse)
+    dab, dabx = digamma(a + b), digamma(a + b + x)
+    g_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + t_x)
+    g_alpha = r / alpha - w1 * (r + x) / (alpha + T) - w2 * (r + x) / (alpha + t_x)
+    g_a = w1 * (dab - dabx) + w2 * (digamma(a + 1) - dabx - digamma(a) + dab)
+    g_b = (w1 * (digamma(b + x) - dabx - digamma(b) + dab)
+           + w2 * (digamma(b + xm - 1) - dabx - digamma(b) + dab))
+    grad = np.array([g_r.sum(), g_alpha.sum(), g_a.sum(), g_b.sum()])
+    return float((base + lse).sum()), grad
+
+
 class BGNBD:
     """Beta-geometric / negative binomial distribution model of repeat activity.
 
@@ -57,20 +76,28 @@ class BGNBD:
         self.penalizer = penalizer
 
     def fit(self, frequency, recency, T):
+        """Maximum likelihood on the logarithms of (r, alpha, a, b), with the analytic gradient.
+
+        The logarithms are bounded to [-15, 15]: a book where nobody seems to drop out drives ``a``
+        towards 0, a limit the model still predicts well from (it is reached, not wandered past).
+        """
         x, t_x, T_ = _check(frequency, recency, T)
         if len(x) == 0:
             raise InputDataError("BG/NBD needs at least one customer")
 
         def nll(logp):
             p = np.exp(logp)
-            return -log_likelihood(p, x, t_x, T_).sum() + self.penalizer * (p**2).sum()
+            ll, grad = _log_likelihood_and_gradient(p, x, t_x, T_)
+            return -ll + self.penalizer * (p**2).sum(), -grad * p + 2 * self.penalizer * p**2
 
         start = np.log([1.0, max(float(T_.mean()), 1e-3), 1.0, 1.0])
-        res = minimize(nll, start, method="L-BFGS-B")
-        if not res.success and not np.isfinite(res.fun):
+        with np.errstate(all="ignore"):
+            res = minimize(nll, start, jac=True, method="L-BFGS-B", bounds=[(-15.0, 15.0)] * 4)
+        if not np.isfinite(res.fun) or not np.isfinite(res.x).all():
             raise InputDataError(f"BG/NBD did not converge: {res.message}")
         self.params_ = dict(zip(("r", "alpha", "a", "b"), np.exp(res.x).tolist(), strict=True))
         self.log_likelihood_ = float(-res.fun + self.penalizer * (np.exp(res.x) ** 2).sum())
+        self.converged_ = bool(res.success)
         return self
 
     def _p(self):
@@ -83,9 +110,10 @@ class BGNBD:
         """Probability that each customer is still 'alive' (may act again)."""
         r, alpha, a, b = self._p()
         x, t_x, T_ = _check(frequency, recency, T)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            odds = np.where(x > 0, a / (b + x - 1) * ((alpha + T_) / (alpha + t_x)) ** (r + x), 0.0)
-        return 1.0 / (1.0 + odds)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            log_odds = (np.log(a) - np.log(b + np.maximum(x, 1) - 1)
+                        + (r + x) * (np.log(alpha + T_) - np.log(alpha + t_x)))
+        return np.where(x > 0, 1.0 / (1.0 + np.exp(np.minimum(log_odds, 700.0))), 1.0)
 
     def expected_count(self, t, frequency, recency, T) -> np.ndarray:
         """Expected number of active periods in the next ``t`` time units (the paper's equation 10)."""
@@ -96,6 +124,19 @@ class BGNBD:
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = np.where(x > 0, a / (b + x - 1) * ((alpha + T_) / (alpha + t_x)) ** (r + x), 0.0)
         return first / (1 + odds)
+
+    def p_active(self, t, frequency, recency, T) -> np.ndarray:
+        """P(at least one active period in the next ``t`` time units), exactly.
+
+        A BG/NBD customer can only drop out right after a purchase, so one alive now stays alive
+        until the next one: P(X(t) > 0) = P(alive) x (1 - E[exp(-lambda t) | alive]), with lambda |
+        alive ~ Gamma(r + x, alpha + T), i.e. P(alive) x (1 - ((alpha + T) / (alpha + T + t))^(r + x)).
+        """
+        r, alpha, _, _ = self._p()
+        x, t_x, T_ = _check(frequency, recency, T)
+        with np.errstate(over="ignore"):
+            none = np.exp((r + x) * (np.log(alpha + T_) - np.log(alpha + T_ + t)))
+        return self.p_alive(x, t_x, T_) * (1.0 - none)
 
 
 def rfm_from_events(customer, when, end, unit_days: float = 7.0):

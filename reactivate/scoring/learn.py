@@ -39,6 +39,7 @@ from scipy import stats
 
 from reactivate.config.campaign import CampaignSpec
 from reactivate.errors import ConfigError
+from reactivate.scoring.channels import best_channels
 
 POSITIVE = ("responded", "reactivated")
 METHODS = ("thompson", "ucb", "off")
@@ -128,7 +129,6 @@ def apply_learning(scores: pd.DataFrame, fit: pd.DataFrame, learned: pd.DataFram
     fit = pd.DataFrame(np.where(np.isnan(new), fit.to_numpy(), new), index=fit.index, columns=fit.columns)
     scores = scores.copy()
     seg = scores["segment_id"].array
-    best = fit.idxmax(axis=1).reindex(seg.categories)
-    scores["best_channel"] = np.asarray(best, dtype=object)[np.asarray(seg.codes)]
+    scores["best_channel"] = best_channels(seg, fit, scores, spec)
     info["best_channel"] = {str(k): str(v) for k, v in fit.idxmax(axis=1).items()}
     return scores, fit, info

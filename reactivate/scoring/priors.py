@@ -80,23 +80,21 @@ def prior_from(*, days_dormant, log_balance, lb_mean, lb_sd, n_products, maturin
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, log, as_of, horizon_days: int,
+def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, horizon_days: int,
                  targets_index: pd.Index):
-    """The prior for any customer on any past day, from what was known that day.
+    """The prior for any customer at the end of any past day, from what was known that day.
 
-    Dormancy is measured from the transactions before the day (and the accounts'
-    last activity when it is earlier); a past response counts only if it came
-    before the day; a maturity counts when it falls in the horizon after it.
-    Balances are today's (a slowly changing attribute). The balance scale is
-    the targets' so the scores are comparable with today's.
+    Returns ``at(pos, day, days_dormant)``: ``days_dormant`` is the time dormant as known
+    that day (NaN when unknown: counted as ten years); a past response counts only if it came
+    before the day; a maturity counts when it falls in the horizon after it. Balances are
+    today's (a slowly changing attribute). The balance scale is the targets' so the scores
+    are comparable with today's.
     """
 
     c = customers
     bal = np.log1p(np.clip(np.nan_to_num(c["total_balance"].to_numpy(dtype=float)), 0, None))
-    tpos = codes_for(pd.Series(targets_index), c.index)
+    tpos = c.index.get_indexer(targets_index)
     lb_mean, lb_sd = bal[tpos].mean(), bal[tpos].std()
-    last_act = c["last_activity"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    last_act = np.where(c["last_activity"].isna().to_numpy(), np.iinfo(np.int64).max, last_act)
     mat = c["next_maturity"].to_numpy().astype("datetime64[D]").astype(np.int64)
     mat = np.where(c["next_maturity"].isna().to_numpy(), np.iinfo(np.int64).min, mat)
     dig = np.mean([(c[f"has_{ch}"] & c[f"consent_{ch}"]).to_numpy(dtype=float) for ch in ("app", "wechat", "email")],
@@ -110,19 +108,15 @@ def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, log, as
         d = contacts["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
         resp_key = np.sort((cp[ok].astype(np.int64) << 32) | (d[ok] + 100_000))
 
-    def at(pos, day, rec_log=None):
-        """``rec_log``: days since the last transaction before each day, when already known."""
+    def at(pos, day, days_dormant):
         pos = np.asarray(pos, dtype=np.int64)
         day = np.asarray(day, dtype=np.int64)
-        if rec_log is None:
-            rec_log = log.at(pos, day)["recency_days"].to_numpy() if log is not None else np.full(len(pos), np.nan)
-        la = last_act[pos]
-        dormant = np.where(la < day, day - la, np.nan_to_num(rec_log, nan=3650.0))
         base = pos << 32
-        responded = np.searchsorted(resp_key, base | (day + 100_000)) > np.searchsorted(resp_key, base)
+        responded = np.searchsorted(resp_key, base | (day + 1 + 100_000)) > np.searchsorted(resp_key, base)
         m = mat[pos]
-        return prior_from(days_dormant=dormant, log_balance=bal[pos], lb_mean=lb_mean, lb_sd=lb_sd,
-                          n_products=prods[pos], maturing=((m >= day) & (m <= day + horizon_days)).astype(float),
+        return prior_from(days_dormant=np.nan_to_num(np.asarray(days_dormant, dtype=float), nan=3650.0),
+                          log_balance=bal[pos], lb_mean=lb_mean, lb_sd=lb_sd, n_products=prods[pos],
+                          maturing=((m > day) & (m <= day + horizon_days)).astype(float),
                           responded=responded, has_rm=has_rm[pos], digital_reach=dig[pos])
 
     return at

@@ -15,29 +15,37 @@ import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
 from reactivate.data.load import Book
-from reactivate.dormancy.ids import codes_for
 from reactivate.schema import CHANNELS
+from reactivate.scoring.channels import best_channels
 from reactivate.scoring.priors import (
     calibrate,
     channel_fit,
     customer_value,
     history_outcomes,
     prior_propensity,
-    prior_scorer,
 )
 from reactivate.scoring.propensity import PRIOR_DECAY_PER_WEEK, Context, choose
 from reactivate.scoring.timing import best_weeks, week_starts
 
+#: the channels behind the digital_reach feature (and the "no digital channel" shortfall)
+DIGITAL_CHANNELS = ("app", "wechat", "email")
+#: every input :func:`segment_table` may claim from (the default: a book that has them all)
+KNOWN_ALL = frozenset({"contacts", "rm", "reach", *(f"reach_{ch}" for ch in CHANNELS)})
 #: traits whose medians go on a profile card
 PROFILE_TRAITS = ("balance", "days_dormant", "age", "tenure_years", "n_products", "txn_per_year")
 
 
 def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorical, profiles: dict[str, dict],
-                  book: Book, spec: CampaignSpec, as_of: dt.date, customers: pd.DataFrame | None = None):
+                  book: Book, spec: CampaignSpec, as_of: dt.date, customers: pd.DataFrame | None = None,
+                  every_source: bool = False, occasions=None):
     """Score the target customers.
 
     ``customers`` is every customer of the book (the targets are a subset): the
     propensity sources learn from all of them. Defaults to the targets.
+    ``every_source`` (``reactivate backtest``) also puts each usable source's own
+    calibrated probabilities of the targets in ``info["each_source"]`` (arrays: not for JSON);
+    ``occasions`` is the transactions already folded for ``customers``
+    (:class:`reactivate.scoring.occasions.Occasions`), when the caller has it.
 
     Returns
     -------
@@ -49,7 +57,7 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     fit : DataFrame of channel fit per segment.
     """
     hist = history_outcomes(book.contacts, targets.index)
-    p, info = propensity(targets, feats, seg, hist, book, spec, as_of, customers)
+    p, info = propensity(targets, feats, seg, hist, book, spec, as_of, customers, every_source, occasions)
     fit = channel_fit(seg, hist, spec)
     value = customer_value(targets, spec)
     ev = p * value
@@ -66,14 +74,19 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     rank = np.empty(len(s), dtype=np.int64)
     rank[order] = np.arange(1, len(s) + 1)
     s["priority_rank"] = rank
-    best_ch = fit.idxmax(axis=1)
-    s["best_channel"] = np.asarray(best_ch.reindex(seg.categories), dtype=object)[seg.codes]
+    s["best_channel"] = best_channels(seg, fit, s, spec)  # never a channel the customer cannot be reached on
 
     known = set()
     if book.contacts is not None:
         known.add("contacts")
     if book.accounts is not None and "rm_id" in book.accounts.columns:
         known.add("rm")
+    if book.accounts is not None and any(f"{kind}_{ch}" in book.accounts.columns
+                                         for kind in ("has", "consent") for ch in DIGITAL_CHANNELS):
+        known.add("reach")
+    # a channel's reach is known from its reach or consent column, or from the campaign's assumption
+    known.update(f"reach_{ch}" for ch in CHANNELS if ch in spec.consent.assume_when_missing or (
+        book.accounts is not None and {f"has_{ch}", f"consent_{ch}"} & set(book.accounts.columns)))
     segments = segment_table(s, feats, profiles, spec, as_of, frozenset(known),
                              decay_per_week=info.get("decay", {}).get("per_week", PRIOR_DECAY_PER_WEEK))
     by_id = segments.set_index("segment_id").reindex(seg.categories)
@@ -83,39 +96,40 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
 
 
 def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of: dt.date,
-               customers: pd.DataFrame | None = None) -> tuple[np.ndarray, dict]:
-    """p_reactivate per target from the best source the data allows (:mod:`reactivate.scoring.propensity`).
+               customers: pd.DataFrame | None = None, every_source: bool = False,
+               occasions=None) -> tuple[np.ndarray, dict]:
+    """p_reactivate per target from the source chosen and calibrated on held-out data
+    (:mod:`reactivate.scoring.propensity`).
 
-    Unless the chosen source already learned from contact outcomes, its scores
-    are then calibrated to the contact history (level per segment), so that
-    p_reactivate means "comes back when contacted".
+    Then, when the book has contact outcomes, the level of each segment is calibrated to the
+    targets' own contact history (:func:`reactivate.scoring.priors.calibrate`, shrunk towards the
+    source), so that p_reactivate means "comes back when contacted" for *these* customers: a
+    contacts slice holds contacts of customers in every stage, the targets are the dormant. Notes on
+    what the models could not read (columns missing in this book) join the book's notes, once.
     """
 
     customers = targets if customers is None else customers
-    ctx = Context(customers, book, spec, as_of, None)
-    ctx.prior_fn = prior_scorer(customers, book.contacts, ctx.log, as_of, ctx.horizon, targets.index)
-    pos = codes_for(pd.Series(targets.index), customers.index)
-    p, info = choose(ctx, pos)
-    if info["source"] == "prior":
+    ctx = Context(customers, book, spec, as_of, targets.index, occasions)
+    pos = customers.index.get_indexer(targets.index)
+    p, info, each = choose(ctx, pos, every_source)
+    book.notes.extend(n for n in ctx.notes if n not in book.notes)
+    if every_source:
+        info["each_source"] = each
+    if info["source"] == "prior" and not info["calibrated"]:
         p = prior_propensity(feats, targets)  # exactly the documented prior on today's features
-    method = {"campaigns": "past campaigns (calibrated classifier)", "backtest": "backtest on the bank's history",
-              "bgnbd": "BG/NBD repeat-activity model", "prior": "documented prior",
-              "blend": "blend of " + ", ".join(info.get("candidates", {}).get("blend", {}).get("of", []))}
     info["method"] = info["source"]
-    info["note"] = method[info["source"]]
-    if not info["learned_from_contacts"]:
-        p, cal = calibrate(p, seg, hist)
-        if cal["method"] != "prior":
-            info.update({k: v for k, v in cal.items() if k not in ("method", "note")})
-            info["method"] = f"{info['source']}+history"
-            info["note"] += "; level calibrated per segment to the contact history"
-        elif info["source"] == "prior":
-            info["note"] = cal["note"]
+    p, cal = calibrate(p, seg, hist)
+    if cal["method"] != "prior":
+        info.update({k: v for k, v in cal.items() if k not in ("method", "note")})
+        info["method"] = f"{info['source']}+history"
+        info["note"] += "; level calibrated per segment to the contact history"
+    elif info["source"] == "prior" and not info["calibrated"]:
+        info["note"] = cal["note"]
     return np.clip(p, 0.001, 0.95), info
 
 
 def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict], spec: CampaignSpec,
-                  as_of: dt.date, known: frozenset[str] = frozenset({"contacts", "rm"}),
+                  as_of: dt.date, known: frozenset[str] = KNOWN_ALL,
                   decay_per_week: float = PRIOR_DECAY_PER_WEEK) -> pd.DataFrame:
     """One profile row per segment: size, traits, shortfalls, reach, rank, urgency and start week.
 
@@ -124,10 +138,13 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     on the segment's expected value, plus the expected value of members whose
     regulatory date leaves no more than two weeks to act.
 
-    ``known`` names the inputs the book has ("contacts", "rm"): a shortfall is only
-    claimed from data that exists (no contact file is not "never contacted").
+    ``known`` names the inputs the book has ("contacts", "rm", "reach": a reach or consent column of
+    app, WeChat or e-mail; "reach_<channel>": that channel's reach or consent column, or consent
+    assumed): a shortfall is only claimed from data that exists (no contact file is not "never
+    contacted", no channel column is not "no digital channel"), and a channel's reach is empty (NaN)
+    when nothing says who may be reached on it.
     """
-    g = s.groupby("segment_id", sort=True)
+    g = s.groupby("segment_id", sort=True, observed=False)
     f = feats.assign(segment_id=s["segment_id"].to_numpy()).groupby("segment_id", sort=True)
     t = pd.DataFrame({
         "size": g.size(),
@@ -138,9 +155,10 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     t["share"] = t["size"] / t["size"].sum()
     for trait in PROFILE_TRAITS:
         t[f"median_{trait}"] = f[trait].median()
-    t["long_dormant_share"] = (s["stage"] == "long_dormant").groupby(s["segment_id"]).mean()
+    t["long_dormant_share"] = (s["stage"] == "long_dormant").groupby(s["segment_id"], observed=False).mean()
     for ch in CHANNELS:
-        t[f"reach_{ch}"] = (s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"]).mean()
+        t[f"reach_{ch}"] = ((s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"], observed=False).mean()
+                            if f"reach_{ch}" in known else np.nan)
     t["shortfalls"] = _shortfalls(s, feats, known)
     t = t.sort_values(["expected_value", "size"], ascending=[False, False], kind="stable")
     t["rank"] = np.arange(1, len(t) + 1)
@@ -169,13 +187,13 @@ def _shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> 
     its members with their shares, or "none stands out". A check needing an input not in ``known`` is skipped."""
     checks = {
         "no contact in 12 months": (s["contacts_12m"] == 0) if "contacts" in known else None,
-        "no digital channel": feats["digital_reach"].fillna(0) == 0,
+        "no digital channel": (feats["digital_reach"].fillna(0) == 0) if "reach" in known else None,
         "no relationship manager": s["rm_id"].isna() if "rm" in known else None,
         "deposit matures in the horizon": feats["maturing_soon"] > 0,
         "term deposit matured and not rolled over": s["matured_not_rolled"],
         "near the regulatory dormancy date": s["event"] == "deadline",
     }
-    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"]).mean()
+    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"], observed=False).mean()
     return [
         "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
         for _, row in short.iterrows()  # one row per segment
@@ -208,7 +226,7 @@ def _urgency(s: pd.DataFrame, t: pd.DataFrame, decay_per_week: float) -> tuple[p
     dl_soon = (s["event"] == "deadline").to_numpy() & (s["best_week"].to_numpy() <= 1)
     lost_dl = pd.Series(np.where(dl_soon, s["expected_value"].to_numpy(), 0.0), index=s.index).groupby(
         s["segment_id"]).sum().reindex(t.index).fillna(0.0)
-    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"]).sum().reindex(t.index).fillna(0)
+    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"], observed=False).sum().reindex(t.index).fillna(0)
     urgency = t["expected_value"] * decay_per_week + lost_dl
     reasons = [
         f"waiting a week costs about {u:,.0f} ({decay_per_week:.1%} of the chance"

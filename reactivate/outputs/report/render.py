@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from reactivate import __version__
-from reactivate.errors import OutputError
+from reactivate.errors import ConfigError, OutputError
 from reactivate.outputs import charts
 from reactivate.outputs.i18n import check_lang, feature, phrase, t, wave_name
 from reactivate.outputs.report.data import RunOutputs, load_run_outputs, start_reason, traits
@@ -131,7 +131,7 @@ def _scoring_block(info: dict, lang: str) -> str:
         return ""
     cand = info.get("candidates", {})
     rows = []
-    for name in ("campaigns", "backtest", "bgnbd", "prior", "blend"):
+    for name in SOURCES_SHOWN:
         c = cand.get(name)
         if not c or "auc" not in c:
             continue
@@ -149,6 +149,10 @@ def _scoring_block(info: dict, lang: str) -> str:
         src = info.get("source", "prior")
         lines.append(f"<p>{_e(t(f'src_{src}', lang) if src in SOURCES_SHOWN else info.get('note', ''))}. "
                      f"{_e(t('scoring_none', lang))}</p>")
+    cal = (info.get("calibration") or {}).get("held_out")
+    if cal and cal.get("brier") is not None:
+        lines.append("<p>" + _e(t("scoring_calibration", lang, mean=cal["mean_predicted"], observed=cal["observed"],
+                                  brier=cal["brier"], ece=cal["ece"])) + "</p>")
     decay = info.get("decay")
     if decay:
         text = t("scoring_decay", lang, per_week=decay["per_week"], source=t("src_" + decay["source"], lang))
@@ -156,7 +160,15 @@ def _scoring_block(info: dict, lang: str) -> str:
     return "".join(lines)
 
 
-SOURCES_SHOWN = ("campaigns", "backtest", "bgnbd", "prior", "blend")
+SOURCES_SHOWN = ("campaigns", "backtest", "bgnbd", "prior", "recency", "freq/recency", "blend")
+
+
+def _share(v) -> float | None:
+    """A share read from segments.csv (a number, or text when the column has empty cells); None when empty."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    v = float(v)
+    return None if v != v else v
 
 
 def _card(r, lang: str, channels: list[str]) -> str:
@@ -171,11 +183,11 @@ def _card(r, lang: str, channels: list[str]) -> str:
             apart = f'{t("rule", lang)}: {apart[6:]}'
         chips = f'<span class="chip">{_e(apart)}</span>'
     short = [phrase(x, lang) for x in str(r.shortfalls).split("; ") if x]
-    reach = "".join(
+    shares = {ch: _share(getattr(r, f"reach_{ch}", None)) for ch in channels}
+    reach = "".join(  # a channel nothing in the book says anything about (an empty reach) is not shown
         f'<div class="reach"><span>{_e(phrase(ch, lang))}</span><span class="bar">'
-        f'<i style="width:{min(max(float(getattr(r, f"reach_{ch}", 0) or 0), 0), 1) * 100:.0f}%"></i></span>'
-        f'<span class="num">{_pct(getattr(r, f"reach_{ch}", 0) or 0)}</span></div>'
-        for ch in channels if hasattr(r, f"reach_{ch}"))
+        f'<i style="width:{min(max(v, 0), 1) * 100:.0f}%"></i></span><span class="num">{_pct(v)}</span></div>'
+        for ch, v in shares.items() if v is not None)
     why = t("rank_why", lang, exp=r.expected_reactivations, value=r.expected_value, size=int(r.size))
     note = f'<p class="note">{_e(t("note", lang))}: {_e(r.note)}</p>' if str(getattr(r, "note", "")) else ""
     u = getattr(r, "urgency", None)
@@ -232,6 +244,8 @@ ul{margin:2px 0;padding-left:18px}p{margin:4px 0}.card p,.card li{font-size:13.5
 .reach{display:grid;grid-template-columns:92px 1fr 40px;gap:6px;align-items:center;font-size:12px}
 .bar{background:#eef2f5;height:8px;border-radius:4px;overflow:hidden}.bar i{display:block;height:100%;background:var(--accent)}
 .note{color:var(--muted);font-style:italic}.muted{color:var(--muted)}
+.alert{border-left:4px solid #b3541e;background:#fbefe6;padding:10px 14px;margin:0 0 14px;border-radius:4px}
+.alert code{font-size:13px;background:#fff;padding:1px 4px;border-radius:3px}
 footer{color:var(--muted);font-size:12.5px;text-align:center;padding:12px 0 30px}
 """
 
@@ -274,11 +288,58 @@ def _overview_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
     unsch_table = _table([t("reason", lang), t("customers", lang), t("share", lang)],
                          [[phrase(k, lang), _n(v), _pct(v / total_unsch)] for k, v in o.unscheduled_by_reason.items()],
                          num={1, 2}) if len(o.unscheduled_by_reason) else ""
-    return f"""<section id="overview"><h2>{_e(t("overview", lang))}</h2>
+    return f"""<section id="overview"><h2>{_e(t("overview", lang))}</h2>{_cannot_contact_block(o.summary, lang)}
 <div class="grid2"><div>{_img(pngs.get("dormancy"), t("dormancy_title", lang))}</div>
 <div>{_img(pngs.get("suppressed"), t("suppressed_title", lang))}</div></div>
 <div class="grid2"><div>{_img(pngs.get("funnel"), t("funnel_title", lang))}</div>
 <div><h4>{_e(t("unscheduled_n", lang))}</h4>{unsch_table}</div></div></section>"""
+
+
+def _cannot_contact_block(summary: dict, lang: str) -> str:
+    """Why most targets cannot be contacted and what to set (summary.json's ``cannot_contact``), or ""."""
+    d = summary.get("cannot_contact")
+    if not d:
+        return ""
+    sep, gap = ("、", "") if lang == "zh" else (" and ", " ")  # between channel names, between sentences
+
+    def names(chs) -> str:
+        return sep.join(phrase(ch, lang) for ch in chs)
+
+    who = (t("cc_nobody", lang) if d["customers"] == d["targets"]
+           else t("cc_some", lang, n=int(d["customers"]), of=int(d["targets"])))
+    if d["cause"] == "unscheduled":
+        text = _e(t("cc_unscheduled", lang, n=int(d["customers"]), top_n=int(d["reason_customers"]),
+                    top=phrase(d["reason"], lang)))
+    elif d["cause"] == "no_consent":
+        text = _e(t("cc_no_consent", lang, who=who))
+    else:
+        where = t("cc_where_no_columns" if d["accounts"] else "cc_where_no_accounts", lang)
+        text = _e(t("cc_no_columns", lang, who=who, where=where,
+                    assumed=names(d["assumed"]) or t("cc_assumed_none", lang)))
+        fix = _e(t("cc_fix", lang, channels=names(d["channels"]), set="SPEC_LINE"))  # the line set in code
+        text += gap + fix.replace("SPEC_LINE", f"<code>{_e(d['set'])}</code>")
+        if d["off"]:
+            text += gap + _e(t("cc_off", lang, channels=names(d["off"])))
+    return f'<div class="alert"><h3>{_e(t("cc_title", lang))}</h3><p>{text}</p></div>'
+
+
+def _holdout_power_block(o: RunOutputs, lang: str) -> str:
+    """Per segment: the holdout, the uplift it can detect against the expected one, and the share it needs."""
+    rows = o.summary.get("plan", {}).get("holdout_mde", [])
+    if not rows:
+        return ""
+    names = dict(zip(o.segments["segment_id"].astype(str), o.segments["segment_name"], strict=True))
+    baseline = o.run.get("campaign", {}).get("holdout", {}).get("baseline_share", 0.5)
+    body = [[f"{m['segment_id']} {phrase(names.get(m['segment_id'], ''), lang)}".strip(), _n(m["treated"]),
+             _n(m["holdout"]), _pp(m["expected_rate"], 100, "%"), _pp(m["expected_uplift"], 100, " pp"),
+             "–" if m.get("mde") is None else _pp(m["mde"], 100, " pp"),
+             _pct(m["share_needed"]) if m.get("share_needed") else t("not_at_half", lang),
+             t("no" if m.get("warning") else "yes", lang)] for m in rows]
+    table = _table([t("segment", lang), t("treated", lang), t("holdout", lang), t("expected_rate", lang),
+                    t("expected_uplift", lang), t("mde", lang), t("share_needed", lang), t("measurable", lang)],
+                   body, num={1, 2, 3, 4, 5, 6})
+    return (f'<h3>{_e(t("holdout_power", lang))}</h3><p class="muted">'
+            f'{_e(t("holdout_power_intro", lang, baseline=float(baseline)))}</p>{table}')
 
 
 def _profiles_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
@@ -365,7 +426,7 @@ def _uplift_section(o: RunOutputs, pngs: dict[str, bytes], lang: str) -> str:
                                    t("rate_holdout", lang), t("uplift_col", lang), t("ci", lang)],
                                   rows, num={1, 2, 3, 4, 5, 6}))
         up_body = "".join(parts)
-    return f'<section id="uplift"><h2>{_e(t("uplift", lang))}</h2>{up_body}</section>'
+    return f'<section id="uplift"><h2>{_e(t("uplift", lang))}</h2>{up_body}{_holdout_power_block(o, lang)}</section>'
 
 
 def check_fonts(lang: str) -> None:
@@ -409,11 +470,15 @@ def build_report(run_dir: str | Path, lang: str = "en", out: str | Path | None =
 
     Every file is written to a temporary name first and renamed into place
     once all are written, so a failure leaves the previous report as it was.
+    A report (or a chart beside it) that would overwrite a file it reads (a ``.csv`` or ``.json`` of
+    ``run_dir``, the ``uplift`` table) is refused with :class:`ConfigError`.
     """
-    files = render_report(run_dir, lang, progress, uplift)
     target = Path(out) if out is not None else Path(run_dir) / "report.html"
+    check_report_target([target], run_dir, uplift)
+    files = render_report(run_dir, lang, progress, uplift)
     base = target.parent
     names = {"report.html": target, **{k: base / k for k in files if k != "report.html"}}
+    check_report_target(list(names.values()), run_dir, uplift)
     tmp = []
     try:
         (base / "charts").mkdir(parents=True, exist_ok=True)
@@ -435,4 +500,19 @@ def build_report(run_dir: str | Path, lang: str = "en", out: str | Path | None =
     return target
 
 
-__all__ = ["build_report", "check_fonts", "render_html", "render_report"]
+def check_report_target(targets: list[Path], run_dir: str | Path, uplift: str | Path | None = None) -> None:
+    """Refuse report files that are inputs of the report: a ``.csv`` or ``.json`` file of ``run_dir``, or
+    the ``uplift`` table (:class:`ConfigError`, exit 2)."""
+    run = Path(run_dir)
+    inputs = {("--uplift", Path(uplift))} if uplift is not None else set()
+    if run.is_dir():
+        inputs |= {("--run", p) for p in run.iterdir() if p.suffix in (".csv", ".json")}
+    read = {p.resolve(): (label, p) for label, p in inputs}
+    for target in targets:  # the report and its charts
+        if target.resolve() in read:
+            label, path = read[target.resolve()]
+            raise ConfigError(f"--out {target} is the input {path} ({label}): the report would overwrite it; "
+                              "choose another --out")
+
+
+__all__ = ["build_report", "check_fonts", "check_report_target", "render_html", "render_report"]
