@@ -85,7 +85,8 @@ def main(argv: list[str]) -> None:
             print("the fast tests again, on the oldest dependencies pyproject.toml allows (.venv-min/) ...",
                   file=sys.stderr)
             oldest = ensure_env(MIN_VENV, oldest=True)
-            run([str(oldest), "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider"])
+            # the golden bytes are pinned on the newest versions (PNG and xlsx bytes differ between releases)
+            run([str(oldest), "-m", "pytest", "-m", "not slow and not golden", "-q", "-p", "no:cacheprovider"])
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ def golden_outputs(tmp_path_factory) -> dict[str, str]:
     return out
 
 
+@pytest.mark.golden
 def test_every_output_file_is_byte_identical_to_the_golden_run(golden_outputs):
     if os.environ.get("REACTIVATE_GOLDEN_UPDATE"):
         HASHES.parent.mkdir(exist_ok=True)

@@ -119,20 +119,26 @@ def _short(v: Any) -> str:
     return r if len(r) <= 80 else r[:76] + " ..."
 
 
+def read_spec_bytes(path: Path, kind: str, name: str) -> bytes:
+    """The bytes of a spec or model file; a folder, a missing or an unreadable file is a ConfigError
+    naming the file (``kind``: what the file should be, ``name``: how to call it when it cannot be read)."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not {kind}")
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {name} ({exc.strerror})") from None
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
     """The TOML file at ``path`` as a dict; a missing, unreadable, non-UTF-8 or invalid file is a ConfigError.
 
     A UTF-8 byte-order mark (as some Windows editors write) is allowed.
     """
     p = Path(path)
-    if p.is_dir():
-        raise ConfigError(f"{p}: is a folder, not a TOML file")
-    if not p.is_file():
-        raise ConfigError(f"{p}: file not found")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the file ({exc.strerror})") from None
+    data = read_spec_bytes(p, "a TOML file", "the file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reactivate import __version__
+from reactivate.config.toml import read_spec_bytes
 from reactivate.dormancy.features import CATALOGUE
 from reactivate.errors import ConfigError, OutputError
 from reactivate.segmentation.cluster import Segmenter
@@ -195,14 +196,8 @@ def read_model(path: str | Path) -> SavedModel:
         file and what is wrong.
     """
     p = Path(path)
-    if p.is_dir():
-        raise ConfigError(f"{p}: is a folder, not a segment model file (the .json written by reactivate segments fit)")
-    if not p.is_file():
-        raise ConfigError(f"{p}: file not found")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the segment model ({exc.strerror})") from None
+    raw = read_spec_bytes(p, "a segment model file (the .json written by reactivate segments fit)",
+                          "the segment model")
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
