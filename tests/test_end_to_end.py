@@ -36,7 +36,9 @@ def test_writes_every_output(outputs):
     assert scores["priority_rank"].tolist() == list(range(1, len(scores) + 1))
     assert set(scores["dormancy_stage"]) <= {"dormant", "long_dormant"}
     lists = list((out / "targets").glob("*/*.csv"))
-    assert lists and len(plan) == sum(len(pd.read_csv(p)) for p in lists)
+    first = plan["week_start"].min()  # by default the lists of the first week only; plan.csv holds them all
+    assert {p.parent.name for p in lists} == {first} and plan["week_start"].nunique() > 1
+    assert lists and (plan["week_start"] == first).sum() == sum(len(pd.read_csv(p)) for p in lists)
     openers = pd.read_csv(out / "targets" / "openers.csv")
     assert set(plan["theme"]) <= set(openers["theme"]) and openers["opener_zh"].str.contains("您好").all()
     summary = json.loads((out / "summary.json").read_text())

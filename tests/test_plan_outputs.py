@@ -25,7 +25,8 @@ def test_neutralise_defuses_formulas_only():
 def books(demo_run, tmp_path_factory):
     run, _ = demo_run
     run = dataclasses.replace(run, spec=dataclasses.replace(
-        run.spec, targets=dataclasses.replace(run.spec.targets, excel_weeks=2)))
+        run.spec, targets=dataclasses.replace(run.spec.targets, excel_weeks=2,
+                                              list_weeks=run.spec.campaign.horizon_weeks)))  # every week's lists
     # a hostile segment name and reason must not reach a spreadsheet as a formula
     seg = run.segments.copy()
     seg.loc[seg.index[0], "segment_name"] = "=HYPERLINK(\"http://x\")"
@@ -187,10 +188,12 @@ def _list_rows(out) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _assert_each_touch_in_exactly_one_list(run, out):
+def _assert_each_touch_in_exactly_one_list(run, out, n_weeks: int = 1):
+    """Every touch of the first ``n_weeks`` weeks is in exactly one RM list, and no other touch is."""
     from reactivate.outputs.files import file_names
 
     plan = run.result.plan
+    plan = plan[plan["week_start"].cat.codes < n_weeks]
     cats = list(plan["rm_id"].cat.categories)
     name = dict(zip(cats, file_names(cats), strict=True))
     ids = run.scores.index.to_numpy(dtype=object)[plan["pos"].to_numpy()]
@@ -241,6 +244,44 @@ def test_every_planned_touch_is_in_exactly_one_rm_list(small_run, ids, seed):
     with tempfile.TemporaryDirectory() as tmp:
         write_run(run, Path(tmp) / "out", excel_weeks=1)
         _assert_each_touch_in_exactly_one_list(run, Path(tmp) / "out")
+
+
+def test_rm_lists_for_the_weeks_that_are_due_only(demo_run, tmp_path):
+    """By default the RM lists (and workbooks) of the first week only; ``list_weeks = N``: the first N
+    weeks, every touch of those weeks in exactly one list, the same bytes on a rerun; plan.csv keeps
+    the whole horizon."""
+    import json
+
+    run, out = demo_run
+    plan = run.result.plan
+    weeks = [str(w) for w in plan["week_start"].cat.categories]
+    busy = [w for w in weeks if (plan["week_start"] == w).any()]
+    assert len(busy) > 3
+    lists = sorted((out / "targets").glob("*/*.csv"))
+    assert {p.parent.name for p in lists} == {weeks[0]} == {p.parent.name for p in (out / "targets").glob("*/*.xlsx")}
+    _assert_each_touch_in_exactly_one_list(run, out, 1)
+    outputs = json.loads((out / "summary.json").read_text())["outputs"]
+    assert outputs["list_weeks"] == 1 and outputs["target_lists"] == len(lists) and outputs["workbook_weeks"] == 1
+    assert set(pd.read_csv(out / "plan.csv", dtype=str)["week_start"]) == set(busy)  # the whole horizon
+
+    three = dataclasses.replace(run, spec=dataclasses.replace(
+        run.spec, targets=dataclasses.replace(run.spec.targets, list_weeks=3, excel_weeks=5)))
+    written = write_run(three, tmp_path / "a")
+    assert {p.parent.name for p in (tmp_path / "a" / "targets").glob("*/*.csv")} == set(busy[:3])
+    # workbooks never for a week whose lists are not written
+    assert {p.parent.name for p in (tmp_path / "a" / "targets").glob("*/*.xlsx")} == set(busy[:3])
+    _assert_each_touch_in_exactly_one_list(three, tmp_path / "a", 3)
+    assert written.summary["outputs"]["list_weeks"] == 3 and written.summary["outputs"]["workbook_weeks"] == 3
+    write_run(three, tmp_path / "b")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a" / "targets").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b" / "targets").rglob("*")
+                           if p.is_file())
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+
+    none = write_run(run, tmp_path / "none", list_weeks=0)
+    assert [p.name for p in (tmp_path / "none" / "targets").iterdir()] == ["openers.csv"]
+    assert none.summary["outputs"] == {"target_lists": 0, "list_weeks": 0, "workbooks": 0, "workbook_weeks": 0}
+    assert (tmp_path / "none" / "plan.csv").read_bytes() == (out / "plan.csv").read_bytes()
 
 
 @pytest.fixture(scope="module")

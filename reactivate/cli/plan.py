@@ -52,8 +52,9 @@ def plan_cmd(
 ) -> None:
     """Find the dormant, profile and rank them, and write a staged contact plan.
 
-    Writes scores.csv, segments.csv, plan.csv, targets/<week>/<rm>.csv (and an .xlsx workbook per RM
-    for the first weeks), suppressed.csv, holdout.csv, unscheduled.csv, capacity.csv, summary.json,
+    Writes scores.csv, segments.csv, plan.csv (the whole horizon), targets/<week>/<rm>.csv for the
+    weeks that are due (targets.list_weeks, default the first; an .xlsx workbook per RM for the first
+    targets.excel_weeks of them), suppressed.csv, holdout.csv, unscheduled.csv, capacity.csv, summary.json,
     run.json and (unless --no-report) the HTML report report.html with its charts/*.png into OUT.
     Nothing is written when the input is invalid (exit code 2). --lang sets the language of the report,
     the theme names and openers in the RM lists and workbooks.

@@ -247,7 +247,10 @@ class Optimizer:
 
 @dataclass(frozen=True)
 class Targets:
-    #: Excel workbooks (one per RM per week) for the first N weeks; 0 = none, horizon_weeks = all
+    #: RM lists (targets/<week>/<rm>.csv) for the first N weeks of the plan (the weeks that are due);
+    #: 0 = none, horizon_weeks = all. plan.csv always holds the whole horizon.
+    list_weeks: int = ranged(1, ge=0, le=104)
+    #: Excel workbooks (one per RM per week) for the first N weeks; 0 = none; never beyond list_weeks
     excel_weeks: int = ranged(1, ge=0, le=104)
 
 

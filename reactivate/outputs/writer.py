@@ -102,15 +102,17 @@ def write_ranking(run, out: str | Path, inputs: dict | None = None) -> list[str]
 
 
 def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None, *,
-              lang: str = "en", excel_weeks: int | None = None, report_lang: str | None = None,
-              progress=None, inputs: dict | None = None):
+              lang: str = "en", excel_weeks: int | None = None, list_weeks: int | None = None,
+              report_lang: str | None = None, progress=None, inputs: dict | None = None):
     """Write every output of a :class:`~reactivate.jobs.pipeline.PlanRun` into ``out``.
 
     Returns a new run whose ``summary`` also counts what was written (``summary["outputs"]``: RM lists,
-    workbooks, workbook weeks), as in ``summary.json``; the run passed in is left as it was.
+    list weeks, workbooks, workbook weeks), as in ``summary.json``; the run passed in is left as it was.
 
-    ``lang`` ("en" or "zh") is the language of themes and openers in the RM lists and workbooks;
-    ``excel_weeks`` overrides the campaign's ``targets.excel_weeks`` (workbooks for the first N weeks).
+    ``plan.csv`` holds the whole horizon; the RM lists are written for the weeks that are due, the first
+    ``list_weeks`` (default the campaign's ``targets.list_weeks``), and the workbooks for the first
+    ``excel_weeks`` of those (default ``targets.excel_weeks``; never a week whose lists are not written).
+    ``lang`` ("en" or "zh") is the language of themes and openers in the RM lists and workbooks.
     ``extra`` maps more relative paths to their bytes (written in the same staging);
     ``before_commit()`` is called when everything is staged, just before the swap.
     With ``report_lang`` ("en" or "zh") the HTML report (``report.html`` and
@@ -125,7 +127,8 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} should be one of {', '.join(LANGS)}")
     spec = run.spec
-    n_excel = spec.targets.excel_weeks if excel_weeks is None else excel_weeks
+    n_list = spec.targets.list_weeks if list_weeks is None else list_weeks
+    n_excel = min(spec.targets.excel_weeks if excel_weeks is None else excel_weeks, n_list)
     with staged(out, inputs) as stage:
         for rel, data in sorted((extra or {}).items()):
             stage.write(rel, data)
@@ -140,14 +143,14 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
         stage.write("holdout.csv", csv_bytes(run.result.holdout))
         stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
         stage.write("capacity.csv", csv_bytes(run.result.capacity))
-        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang)
+        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang, n_list)
         n_books = write_workbooks(stage, plan, sc, ids, spec, lang, n_excel)
         # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
         stage.write("targets/openers.csv", sheet_csv_bytes(pd.DataFrame(
             [(k, v["en"], v["zh"]) for k, v in theme_text(spec.themes.text).items()],
             columns=["theme", "opener_en", "opener_zh"])))
         run = dataclasses.replace(run, summary={**run.summary, "outputs": {
-            "target_lists": n_lists, "workbooks": n_books, "workbook_weeks": n_excel}})
+            "target_lists": n_lists, "list_weeks": n_list, "workbooks": n_books, "workbook_weeks": n_excel}})
         stage.write("summary.json", json_bytes(run.summary))
         stage.write("run.json", json_bytes(run.run))
         if progress is not None:
@@ -161,11 +164,14 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
 
 
 def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array,
-                        seg_name: pa.Array, lang: str = "en") -> int:
-    """Each RM's weekly list: calls and branch invitations first, then what their clients receive
-    (``theme_name`` in ``lang``); every text cell neutralised, one file per RM and week."""
+                        seg_name: pa.Array, lang: str = "en", n_weeks: int = 1) -> int:
+    """Each RM's weekly list for the first ``n_weeks`` weeks of the plan: calls and branch invitations
+    first, then what their clients receive (``theme_name`` in ``lang``); every text cell neutralised,
+    one file per RM and week."""
 
     order, group, w_sorted, r_sorted = target_order(plan)
+    due = int(np.searchsorted(w_sorted, max(n_weeks, 0)))  # rows are sorted by week: the due ones lead
+    order, group, w_sorted, r_sorted = order[:due], group[:due], w_sorted[:due], r_sorted[:due]
     pos = plan["pos"].to_numpy()[order]
     first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
     start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
