@@ -569,6 +569,19 @@ def _clean_text(s: pd.Series) -> pd.Series:
     return txt.mask(txt.isin(NULL_VALUES))
 
 
+_BEYOND_FLOAT = r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+"
+
+
+def _to_float(txt: pd.Series) -> pd.Series:
+    """Text to float64 (missing where it is not a number). A number beyond the float range ("1e999") is
+    infinite, as in Python (pandas before 3 leaves it missing), so that it is reported as not finite."""
+    conv = pd.to_numeric(txt, errors="coerce").astype("float64")
+    beyond = conv.isna() & txt.str.fullmatch(_BEYOND_FLOAT).fillna(False).astype(bool)
+    if beyond.any():
+        conv[beyond] = [float(v) for v in txt[beyond]]
+    return conv
+
+
 def _convert_text(frame: pd.DataFrame, table: Table, date_format: str, label: str, timezone: str = ""):
     """Convert text columns to contract types; report values that do not convert."""
     problems: list[Problem] = []
@@ -587,7 +600,7 @@ def _convert_text(frame: pd.DataFrame, table: Table, date_format: str, label: st
                 out[col] = s.astype("float64")
             else:
                 txt = _clean_text(s)
-                conv = pd.to_numeric(txt, errors="coerce").astype("float64")
+                conv = _to_float(txt)
                 _report_bad(problems, label, col, txt, conv, "not a number")
                 out[col] = conv
         elif kind == "bool":

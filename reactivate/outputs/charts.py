@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -36,14 +37,27 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "S
                 "Heiti SC", "Noto Serif CJK SC")
 
 
+def _pyplot():
+    """``matplotlib.pyplot`` on the Agg backend.
+
+    matplotlib before 3.11 calls pyparsing's camelCase names, which pyparsing 3.3 deprecates; importing
+    pyplot reads matplotlib's own style files while recording warnings and logs each one to stderr
+    ("In .../classic.mplstyle: 'parseString' deprecated"), noise that would also break ``--log-json``.
+    Those warnings are ignored while pyplot is imported (nothing is changed outside this import).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"'\w+' deprecated - use '\w+'", DeprecationWarning)
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    return plt
+
+
 def _axes(ax, size=(7, 4)):
     if ax is not None:
         return ax
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     _, ax = plt.subplots(figsize=size, dpi=110)
     return ax
 
@@ -167,7 +181,7 @@ def style(lang: str = "en"):
     """
     import matplotlib
 
-    matplotlib.use("Agg")
+    _pyplot()
     rc = {
         "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#666666",
         "axes.titlesize": 12, "axes.titleweight": "bold", "axes.titlelocation": "left", "axes.titlepad": 10,

@@ -144,7 +144,7 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     contacted", no channel column is not "no digital channel"), and a channel's reach is empty (NaN)
     when nothing says who may be reached on it.
     """
-    g = s.groupby("segment_id", sort=True, observed=False)
+    g = s.groupby("segment_id", sort=True, observed=True)
     f = feats.assign(segment_id=s["segment_id"].to_numpy()).groupby("segment_id", sort=True)
     t = pd.DataFrame({
         "size": g.size(),
@@ -155,9 +155,9 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     t["share"] = t["size"] / t["size"].sum()
     for trait in PROFILE_TRAITS:
         t[f"median_{trait}"] = f[trait].median()
-    t["long_dormant_share"] = (s["stage"] == "long_dormant").groupby(s["segment_id"], observed=False).mean()
+    t["long_dormant_share"] = (s["stage"] == "long_dormant").groupby(s["segment_id"], observed=True).mean()
     for ch in CHANNELS:
-        t[f"reach_{ch}"] = ((s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"], observed=False).mean()
+        t[f"reach_{ch}"] = ((s[f"has_{ch}"] & s[f"consent_{ch}"]).groupby(s["segment_id"], observed=True).mean()
                             if f"reach_{ch}" in known else np.nan)
     t["shortfalls"] = _shortfalls(s, feats, known)
     t = t.sort_values(["expected_value", "size"], ascending=[False, False], kind="stable")
@@ -193,7 +193,7 @@ def _shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> 
         "term deposit matured and not rolled over": s["matured_not_rolled"],
         "near the regulatory dormancy date": s["event"] == "deadline",
     }
-    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"], observed=False).mean()
+    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"], observed=True).mean()
     return [
         "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
         for _, row in short.iterrows()  # one row per segment
@@ -225,8 +225,8 @@ def _urgency(s: pd.DataFrame, t: pd.DataFrame, decay_per_week: float) -> tuple[p
     week, plus that of members whose regulatory date falls within two weeks."""
     dl_soon = (s["event"] == "deadline").to_numpy() & (s["best_week"].to_numpy() <= 1)
     lost_dl = pd.Series(np.where(dl_soon, s["expected_value"].to_numpy(), 0.0), index=s.index).groupby(
-        s["segment_id"]).sum().reindex(t.index).fillna(0.0)
-    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"], observed=False).sum().reindex(t.index).fillna(0)
+        s["segment_id"], observed=True).sum().reindex(t.index).fillna(0.0)
+    n_dl = pd.Series(dl_soon, index=s.index).groupby(s["segment_id"], observed=True).sum().reindex(t.index).fillna(0)
     urgency = t["expected_value"] * decay_per_week + lost_dl
     reasons = [
         f"waiting a week costs about {u:,.0f} ({decay_per_week:.1%} of the chance"
