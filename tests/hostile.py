@@ -93,6 +93,16 @@ def check(case: Case, tmp: Path, book: Path) -> None:
         extra(tmp, r)
 
 
+def both(*setups: Callable[[Path, Path], None]) -> Callable[[Path, Path], None]:
+    """One setup that runs ``setups`` in order."""
+
+    def setup(tmp: Path, book: Path) -> None:
+        for s in setups:
+            s(tmp, book)
+
+    return setup
+
+
 def copy_book(book: Path, tmp: Path, *names: str) -> None:
     """Copy the named tables of the good book into the case's folder (to spoil them there)."""
     for name in names:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AS_OF
-from tests.hostile import Case, check, copy_book
+from tests.hostile import Case, both, check, copy_book
 
 DAY = AS_OF.isoformat()
 BOOK = ("--accounts", "{book}/accounts.csv", "--transactions", "{book}/transactions.csv",
@@ -43,14 +43,6 @@ def spec(text: str, name: str = "c.toml", encoding: str = "utf-8"):
 
     def setup(tmp: Path, book: Path) -> None:
         (tmp / name).write_bytes(text.encode(encoding))
-
-    return setup
-
-
-def both(*setups):
-    def setup(tmp: Path, book: Path) -> None:
-        for s in setups:
-            s(tmp, book)
 
     return setup
 

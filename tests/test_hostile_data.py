@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from reactivate.loop.ledger import open_ledger
-from tests.hostile import Case, check
+from tests.hostile import Case, both, check
 
 AS_OF = ("--as-of", "2026-11-30")
 BOOK = {"accounts": "{book}/accounts.csv", "transactions": "{book}/transactions.csv", "contacts": "{book}/contacts.csv"}
@@ -72,13 +72,6 @@ def spec(body: str, fname: str = "c.toml"):
     """Setup: a campaign spec in ``{tmp}``."""
     def setup(tmp: Path, book: Path) -> None:
         (tmp / fname).write_text(body)
-    return setup
-
-
-def both(*setups):
-    def setup(tmp: Path, book: Path) -> None:
-        for s in setups:
-            s(tmp, book)
     return setup
 
 

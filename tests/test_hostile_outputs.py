@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.hostile import Case, check
+from tests.hostile import Case, both, check
 
 AS_OF = ("--as-of", "2026-11-30")
 CAMPAIGN = ROOT / "campaigns" / "default.toml"
@@ -42,14 +42,6 @@ def put(*pairs: tuple[str, str]):
                 target.write_text("{}\n")
             else:
                 shutil.copy(_source(src, book), target)
-
-    return setup
-
-
-def both(*setups):
-    def setup(tmp: Path, book: Path) -> None:
-        for s in setups:
-            s(tmp, book)
 
     return setup
 
