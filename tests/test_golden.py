@@ -38,7 +38,8 @@ def _normalised(obj, root: str):
         return {k: (None if k.startswith(_VOLATILE) else _normalised(v, root)) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_normalised(v, root) for v in obj]
-    return obj.replace(root, "<ROOT>") if isinstance(obj, str) else obj
+    # the temporary folder and the repository's own folder (a clone may live anywhere)
+    return obj.replace(root, "<ROOT>").replace(str(ROOT), "<REPO>") if isinstance(obj, str) else obj
 
 
 def _invoke(*args) -> None:
