@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reactivate.planning.optimizer import allocate, assign_weeks
+from reactivate.planning.optimizer import allocate, assign_weeks, lexsort_ints, stable_argsort
 
 NEG = -np.inf
 
@@ -150,3 +150,37 @@ def test_gap_above_the_exact_threshold(seed):
     check_feasible(fast, *inst, phone=0)
     assert fast.objective >= 0.98 * exact.objective
     assert fast.gap is not None and fast.gap < 0.08  # the bound is looser than the plan (typically 1-6%)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(0, 60), st.sampled_from(["int", "float", "bool", "fraction", "huge"]))
+def test_lexsort_ints_is_lexsort(seed, n, kind):
+    """The packed sort gives np.lexsort's order exactly (ties by position), and falls back when it cannot pack."""
+    rng = np.random.default_rng(seed)
+    keys = [rng.integers(-3, 4, n), rng.integers(0, 3, n).astype(float), rng.integers(0, 2, n).astype(bool)]
+    if kind == "float":
+        keys[1] = keys[1] * 1e6
+    elif kind == "bool":
+        keys = keys[2:]
+    elif kind == "fraction":
+        keys[1] = keys[1] / 3  # not whole: the fallback
+    elif kind == "huge":
+        keys.append(rng.integers(-2**62, 2**62, n))  # too wide to pack: the fallback
+    keys = tuple(keys)
+    assert np.array_equal(lexsort_ints(keys), np.lexsort(keys))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(0, 80), st.sampled_from([3, 300, 70_000, 2**40, 2**50]),
+       st.sampled_from(["int", "float", "fraction", "uint"]))
+def test_stable_argsort_is_a_stable_argsort(seed, n, span, kind):
+    """The digit-by-digit radix sort gives numpy's stable order exactly, whatever the span of the values."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-span, span, n)
+    if kind == "float":
+        a = a.astype(float)
+    elif kind == "fraction":
+        a = a / 7
+    elif kind == "uint":
+        a = np.abs(a).astype(np.uint64)
+    assert np.array_equal(stable_argsort(a), np.argsort(a, kind="stable"))

@@ -179,8 +179,8 @@ def test_pilot_samples_every_segment_and_no_segment_goes_at_once():
     pilot = plan[plan["wave"] == 1]
     assert set(pilot["segment_id"]) == {"S01", "S02", "S03"}
     assert set(pilot["week_start"]) == {"2026-12-07"}
-    per = plan.groupby(["segment_id", "wave"]).size().unstack(fill_value=0)
-    sizes = plan.groupby("segment_id").size()
+    per = plan.groupby(["segment_id", "wave"], observed=True).size().unstack(fill_value=0)
+    sizes = plan.groupby("segment_id", observed=True).size()
     assert (per.max(axis=1) / sizes <= 0.4 + 1e-9).all()
     # main waves wait for the pilot's two-week response window
     assert plan[plan["wave"] >= 2]["week_start"].min() == "2026-12-28"

@@ -13,7 +13,7 @@ import numpy as np
 
 from reactivate.config.campaign import CampaignSpec
 from reactivate.planning.capacity import Capacity
-from reactivate.planning.optimizer import Allocation, allocate
+from reactivate.planning.optimizer import Allocation, allocate, lexsort_ints
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Touches:
 
     def ordered(self, priority: np.ndarray) -> Touches:
         """By week, then the customer's priority, then step (a stable sort: ties keep their order)."""
-        o = np.lexsort((self.step, priority[self.rows], self.week))
+        o = lexsort_ints((self.step, priority[self.rows], self.week))
         return Touches(self.rows[o], self.week[o], self.channel[o], self.step[o])
 
 
@@ -75,10 +75,9 @@ def allocate_first_touches(util: np.ndarray, release: np.ndarray, pool: np.ndarr
     n_weeks = capacity.channel.shape[1]
     workable = pool & (release < n_weeks)
     opt = spec.optimizer
-    return allocate(np.where(workable[:, None], util, -np.inf), np.where(workable, release, n_weeks),
-                    capacity.rm_codes, capacity.channel, capacity.rm, capacity.phone, delay_cost=opt.delay_cost,
-                    priority=order, method=method or opt.method, iterations=opt.iterations,
-                    first=hardship & workable)
+    return allocate(util, np.where(workable, release, n_weeks), capacity.rm_codes, capacity.channel, capacity.rm,
+                    capacity.phone, delay_cost=opt.delay_cost, priority=order, method=method or opt.method,
+                    iterations=opt.iterations, first=hardship & workable, candidates=workable)
 
 
 def first_touches(alloc: Allocation, first_step: np.ndarray) -> Touches:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ class Audience:
     #: the segment ids
     segment_names: np.ndarray
 
-    @property
+    @cached_property
     def suppressed(self) -> np.ndarray:
         return self.suppression != ""
 
@@ -63,6 +64,18 @@ def segment_codes(segment_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of a segment column and the segment ids they point to (its categories)."""
     cat = segment_id.astype("category").array
     return np.asarray(cat.codes, dtype=np.int64), np.asarray(cat.categories, dtype=object)
+
+
+def values_in(column: pd.Series, values) -> np.ndarray:
+    """(n,) bool: which rows of a text column hold one of ``values`` (missing: False).
+
+    A categorical column is looked up through its few categories, without a text array per customer.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        cat = column.array
+        hit = np.append(np.isin(np.asarray(cat.categories, dtype=object), list(values)), False)
+        return hit[np.asarray(cat.codes, dtype=np.int64)]  # code -1 (missing) takes the spare False
+    return np.isin(column.to_numpy(dtype=object), list(values))
 
 
 def select_audience(scored: pd.DataFrame, spec: CampaignSpec) -> Audience:

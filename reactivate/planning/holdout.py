@@ -23,11 +23,19 @@ MDE_ALPHA = 0.05
 SHARE_STEPS = tuple(round(0.05 * k, 2) for k in range(1, 11))
 
 
+#: ids hashed per block: hashing text ids encodes each one first, a transient copy of every id
+HASH_BLOCK = 500_000
+
+
 def hash01(ids: pd.Index | pd.Series, key: str) -> np.ndarray:
     """A stable pseudo-random number in [0, 1) per id, keyed by ``key`` (no global RNG)."""
     k = hashlib.sha256(key.encode()).hexdigest()[:16]
-    h = pd.util.hash_array(np.asarray(ids, dtype=object), hash_key=k, categorize=False)
-    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    values = np.asarray(ids, dtype=object)
+    out = np.empty(len(values), dtype=np.float64)
+    for a in range(0, len(values), HASH_BLOCK):  # in blocks: bounded memory on a large book
+        h = pd.util.hash_array(values[a:a + HASH_BLOCK], hash_key=k, categorize=False)
+        out[a:a + HASH_BLOCK] = (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return out
 
 
 def holdout_draw(ids: pd.Index, seg_codes: np.ndarray, seg_names: np.ndarray, spec: CampaignSpec) -> np.ndarray:

@@ -18,7 +18,7 @@ import pandas as pd
 from reactivate.config.campaign import CampaignSpec, ContactPolicy
 from reactivate.planning.allocation import Touches
 from reactivate.planning.capacity import Capacity, CapacityUse
-from reactivate.planning.optimizer import cumcount
+from reactivate.planning.optimizer import cumcount, lexsort_ints
 
 #: why a later step was not scheduled
 AFTER_HORIZON = "after the horizon"
@@ -173,7 +173,7 @@ def schedule_later_steps(journeys: Journeys, first_week: np.ndarray, touches_bef
         week = last_week + np.ceil(np.maximum(pending_gap, policy.min_gap_days) / 7).astype(np.int64)
         reason = _blocked_by_policy(cand, week, touches, placed, contacts_30d, days_after, policy, n_weeks)
         tried = np.flatnonzero(cand & (reason == ""))
-        tried = tried[np.lexsort((tried, priority[tried]))]
+        tried = tried[lexsort_ints((priority[tried],))]  # ties by row: tried is ascending
         channel, tried_week = journeys.step_channel[journey, k][tried], week[tried]
         fits = _fits_capacity(tried, tried_week, channel, capacity, use)
         step = Touches(tried[fits], tried_week[fits], channel[fits], np.full(int(fits.sum()), k))

@@ -107,6 +107,7 @@ def allocate(
     method: str = "lagrangian",
     iterations: int = 35,
     first: np.ndarray | None = None,
+    candidates: np.ndarray | None = None,
 ) -> Allocation:
     """Choose at most one (week, channel) per customer under channel and RM weekly capacities.
 
@@ -136,26 +137,28 @@ def allocate(
         Customers placed first (care): in the Lagrangian method they are allocated exactly on their
         own, then everyone else in the capacity left, with the bound of that second stage. (Their
         values are meant to exceed any other's; the exact method solves everyone at once.)
+    candidates : (n,) bool, optional
+        Only these customers may be placed (default: everyone): the same as ``util`` at ``-inf`` for
+        the others, without a copy of ``util``.
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} should be one of {', '.join(METHODS)}")
     if first is not None and method == "lagrangian" and np.any(first):
         return _staged(util, lo, rm, ch_cap, rm_cap, phone, np.asarray(first, dtype=bool), delay_cost=delay_cost,
-                       priority=priority, iterations=iterations)
+                       priority=priority, iterations=iterations, candidates=candidates)
     t0 = time.perf_counter()
     util, lo, rm, ch_cap, rm_cap = _as_arrays(util, lo, rm, ch_cap, rm_cap)
     n, H = len(util), ch_cap.shape[1]
-    u = np.where(np.isfinite(util) & (util > 0), util, -np.inf)
-    # closed resources: a channel with no capacity in any week is simply not an option
-    u[:, ch_cap.sum(axis=1) == 0] = -np.inf
-    active = np.flatnonzero((lo < H) & np.isfinite(u).any(axis=1))
+    ok = _options(util, ch_cap, candidates)
+    active = np.flatnonzero((lo < H) & ok.any(axis=1))
     week = np.full(n, -1, dtype=np.int64)
     chan = np.full(n, -1, dtype=np.int64)
     stats: dict = {"customers": int(n), "candidates": len(active)}
     if len(active) == 0:
         return Allocation(week, chan, 0.0, 0.0, method, {**stats, "seconds": 0.0})
-    active = active[np.argsort(lo[active], kind="stable")]  # by release week: see _choose
-    u_a, loa, rma = u[active], lo[active], rm[active]
+    active = active[stable_argsort(lo[active])]  # by release week: see _choose
+    u_a, loa, rma = np.where(ok[active], util[active], -np.inf), lo[active], rm[active]
+    del ok
     if len(active) < EXACT_BELOW:
         method = "exact"  # small: solved exactly in less time than the price iterations take
     if method == "exact":
@@ -166,28 +169,35 @@ def allocate(
     prio = -u_a.max(axis=1) if priority is None else np.asarray(priority, dtype=np.float64)[active]
     w_a = assign_weeks(ch_a, w_a, loa, rma, prio, phone)
     week[active], chan[active] = w_a, ch_a
-    obj = objective(u, lo, week, chan, delay_cost)
+    obj = objective(util, lo, week, chan, delay_cost)  # placed options are options: util is their value
     if method == "exact":
         bound = obj  # the optimum (the solver's own figure differs only by its integer rounding of costs)
     stats["seconds"] = round(time.perf_counter() - t0, 3)
     return Allocation(week, chan, obj, bound, method, stats)
 
 
-def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority, iterations) -> Allocation:
+def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority, iterations,
+            candidates=None) -> Allocation:
     """Customers in ``first`` exactly on their own, then the others (Lagrangian) in the capacity left."""
     t0 = time.perf_counter()
     util, lo, rm, ch_cap, rm_cap = _as_arrays(util, lo, rm, ch_cap, rm_cap)
     pr = None if priority is None else np.asarray(priority, dtype=np.float64)
-    a = allocate(np.where(first[:, None], util, -np.inf), lo, rm, ch_cap, rm_cap, phone, delay_cost=delay_cost,
-                 priority=pr, method="exact")
+    # the first are a few: solved on their rows alone (the same candidates, in the same order, as on a
+    # copy of everyone with the others' values at -inf)
+    cand = np.ones(len(util), dtype=bool) if candidates is None else np.asarray(candidates, dtype=bool)
+    rows = np.flatnonzero(first & cand)
+    a = allocate(util[rows], lo[rows], rm[rows], ch_cap, rm_cap, phone, delay_cost=delay_cost,
+                 priority=None if pr is None else pr[rows], method="exact")
+    a = Allocation(_spread(a.week, rows, len(util)), _spread(a.channel, rows, len(util)), a.objective, a.bound,
+                   a.method, a.stats)
     on = a.week >= 0
     left_c = ch_cap.copy()
     np.subtract.at(left_c, (a.channel[on], a.week[on]), 1)
     left_r = rm_cap.copy()
     calls = on & (a.channel == phone)
     np.subtract.at(left_r, (rm[calls], a.week[calls]), 1)
-    b = allocate(np.where(first[:, None], -np.inf, util), lo, rm, left_c, left_r, phone, delay_cost=delay_cost,
-                 priority=pr, iterations=iterations)
+    b = allocate(util, lo, rm, left_c, left_r, phone, delay_cost=delay_cost, priority=pr, iterations=iterations,
+                 candidates=~first & cand)
     week = np.where(on, a.week, b.week)
     chan = np.where(on, a.channel, b.channel)
     stats = {"customers": len(util), "candidates": a.stats["candidates"] + b.stats["candidates"],
@@ -198,6 +208,25 @@ def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority,
 
 
 # --------------------------------------------------------------------------- shared pieces
+
+
+def _options(util: np.ndarray, ch_cap: np.ndarray, candidates: np.ndarray | None) -> np.ndarray:
+    """(n, C) bool: the options, finite and positive values of the candidates; a channel with no capacity
+    in any week is not one. (A mask, not a masked copy of ``util``: on a large book the (n, C) copies
+    were the plan's peak memory.)"""
+    ok = np.isfinite(util)
+    ok &= util > 0
+    ok[:, ch_cap.sum(axis=1) == 0] = False
+    if candidates is not None:
+        ok &= np.asarray(candidates, dtype=bool)[:, None]
+    return ok
+
+
+def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """(n,) int: ``values`` at ``rows``, -1 elsewhere."""
+    out = np.full(n, -1, dtype=np.int64)
+    out[rows] = values
+    return out
 
 
 def _as_arrays(util, lo, rm, ch_cap, rm_cap):
@@ -254,7 +283,8 @@ def assign_weeks(chan: np.ndarray, week: np.ndarray, lo: np.ndarray, rm: np.ndar
 def _hand_out(group: np.ndarray, lo: np.ndarray, prio: np.ndarray, tie: np.ndarray, slots: np.ndarray) -> np.ndarray:
     """Weeks for customers of each group: ``slots[g, w]`` of them in week w, lowest ``prio`` first among
     those with ``lo <= w`` (a loop over weeks, vectorized over customers)."""
-    order = np.lexsort((tie, prio, group))
+    # ``tie`` ascending (the customers' rows) is the order a stable sort keeps anyway
+    order = lexsort_ints((prio, group)) if np.all(tie[1:] > tie[:-1]) else np.lexsort((tie, prio, group))
     g, lo_s = group[order], lo[order]
     starts = np.searchsorted(g, np.arange(slots.shape[0]))
     placed = np.zeros(len(order), dtype=bool)
@@ -321,7 +351,10 @@ def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan,
             break
         pcm = np.where(ch_left > 0, pc, np.inf)
         prm = np.where(rm_left > 0, pr, np.inf)
-        s, c, w = _choose(ua[:, todo], lo[todo], rm[todo], pcm, prm, phone, delay_cost)
+        if len(todo) == len(lo):  # everyone (a first fill): no copy of the values
+            s, c, w = _choose(ua, lo, rm, pcm, prm, phone, delay_cost)
+        else:
+            s, c, w = _choose(ua[:, todo], lo[todo], rm[todo], pcm, prm, phone, delay_cost)
         raw = u[todo, c] - delay_cost * (w - lo[todo])
         want = np.isfinite(s) & (s > 0) & (raw > 0) & (w >= 0)
         if not want.any():
@@ -355,11 +388,62 @@ def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan,
     return chan, week
 
 
+def lexsort_ints(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key first; ties keep their positions), in one stable sort when
+    every key holds whole numbers: the keys are packed into one int64 key (:func:`stable_argsort`), which
+    sorts several times faster than a sort per key. Falls back to ``np.lexsort`` when a key is not whole
+    or the packed key would not fit."""
+    n = len(keys[0])
+    if n == 0:
+        return np.lexsort(keys)
+    packed = np.zeros(n, dtype=np.int64)
+    span = 1
+    for k in keys:  # a few keys, least significant first
+        k = _whole(k)
+        if k is None:
+            return np.lexsort(keys)
+        lo, hi = int(k.min()), int(k.max())
+        if (hi - lo + 1) * span >= 2**62:
+            return np.lexsort(keys)
+        packed += (k - lo).astype(np.int64) * span
+        span *= hi - lo + 1
+    return stable_argsort(packed)
+
+
+def stable_argsort(a: np.ndarray) -> np.ndarray:
+    """``np.argsort(a, kind="stable")``; whole numbers spanning less than 2**48 are sorted by 16-bit digits,
+    least significant first (a radix sort per digit: linear, where a comparison sort is not)."""
+    k = _whole(a) if len(a) else None
+    if k is None:
+        return np.argsort(a, kind="stable")
+    lo, hi = int(k.min()), int(k.max())
+    if hi - lo >= 2**48:
+        return np.argsort(a, kind="stable")
+    d = (k - lo).astype(np.uint64) if hi - lo >= 2**16 else (k - lo).astype(np.uint16)
+    order = np.argsort((d & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    while (hi - lo) >> shift:  # at most two more digits
+        order = order[np.argsort(((d[order] >> np.uint64(shift)) & 0xFFFF).astype(np.uint16), kind="stable")]
+        shift += 16
+    return order
+
+
+def _whole(a: np.ndarray) -> np.ndarray | None:
+    """``a`` as integers when it holds whole numbers (bool, int, or floats without a fraction), else None."""
+    if a.dtype.kind == "b":
+        return a.view(np.uint8)
+    if a.dtype.kind in "iu":
+        return a
+    if a.dtype.kind == "f" and np.isfinite(a).all() and np.array_equal(a, np.floor(a)) and np.abs(a).max() < 2**62:
+        return a.astype(np.int64)
+    return None
+
+
 def cumcount(codes: np.ndarray) -> np.ndarray:
     """0, 1, 2... within each code, in the given order."""
     if len(codes) == 0:
         return np.zeros(0, dtype=np.int64)
-    o = np.argsort(codes, kind="stable")
+    o = stable_argsort(codes)
     sc = codes[o]
     first = np.r_[True, sc[1:] != sc[:-1]]
     idx = np.arange(len(sc))
@@ -379,7 +463,7 @@ def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
     zc, zr = np.where(closed_c, np.inf, 0.0), np.where(closed_r, np.inf, 0.0)
     empty = np.full(n, -1, dtype=np.int64)
     # single precision halves the memory traffic of the choices; values and objective stay in double
-    ua = np.ascontiguousarray((u + delay_cost * lo[:, None]).T, dtype=np.float32)
+    ua = _shifted_t(u, lo, delay_cost, np.float32)
     # the plain greedy (zero prices) is the first primal value, the target of the Polyak steps
     chan, week, lower = empty, empty, -np.inf
     if n > SAMPLE_SIZE:
@@ -409,10 +493,20 @@ def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
         chan, week = ch2, wk2
     chan, week = _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week)
     # the bound at the best prices, again in double precision so that it is a true upper bound
-    s, _, _ = _choose(np.ascontiguousarray((u + delay_cost * lo[:, None]).T), lo, rm, pc, pr, phone, delay_cost)
+    s, _, _ = _choose(_shifted_t(u, lo, delay_cost, np.float64), lo, rm, pc, pr, phone, delay_cost)
     fin_c, fin_r = ~closed_c, ~closed_r
     bound = float(s[s > 0].sum() + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
     return chan, week, bound, it
+
+
+def _shifted_t(u: np.ndarray, lo: np.ndarray, delay_cost: float, dtype) -> np.ndarray:
+    """``(u + delay_cost * lo[:, None]).T`` as a C-contiguous (C, n) array of ``dtype``, a channel at a
+    time (the sums in double precision, then converted: the same values, without an (n, C) temporary)."""
+    shift = delay_cost * lo
+    out = np.empty((u.shape[1], len(u)), dtype=dtype)
+    for j in range(u.shape[1]):  # a few channels
+        out[j] = u[:, j] + shift
+    return out
 
 
 def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, rounds=IMPROVE_ROUNDS):
@@ -422,28 +516,25 @@ def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, round
     _n, C = u.shape
     H = ch_cap.shape[1]
     R = rm_cap.shape[0]
+    n_keys = C * H + R * H
     big = np.iinfo(np.int64).max
     for _ in range(rounds):
+        todo = np.flatnonzero(chan < 0)
+        if len(todo) == 0:
+            break
         on = np.flatnonzero(chan >= 0)
         val = u[on, chan[on]] - delay_cost * (week[on] - lo[on])
         call = chan[on] == phone
         key = np.where(call, C * H + rm[on] * H + week[on], chan[on] * H + week[on])
-        used = np.bincount(key, minlength=C * H + R * H)
+        used = np.bincount(key, minlength=n_keys)
         used_c = used[:C * H].reshape(C, H).copy()
         if phone >= 0:
             used_c[phone] = np.bincount(week[on][call], minlength=H)
         left_c = ch_cap - used_c
         left_r = rm_cap - used[C * H:].reshape(R, H)
-        # the holders of each resource, least valuable first
-        o = np.lexsort((val, key))  # stable: ties keep the customers' order
-        ko = key[o]
-        first = np.flatnonzero(np.r_[True, ko[1:] != ko[:-1]]) if len(ko) else np.zeros(0, dtype=np.int64)
-        g_start = np.zeros(C * H + R * H, dtype=np.int64)
-        g_start[ko[first]] = first
-        g_count = np.zeros(C * H + R * H, dtype=np.int64)
-        g_count[ko[first]] = np.diff(np.r_[first, len(ko)])
-        minval = np.full(C * H + R * H, np.inf)
-        minval[ko[first]] = val[o][first]
+        # the least valuable holder of each resource (the price of evicting it)
+        minval = np.full(n_keys, np.inf)
+        np.minimum.at(minval, key, val)
         pc = np.where(left_c > 0, 0.0, minval[:C * H].reshape(C, H))
         pc[ch_cap <= 0] = np.inf
         pr = np.where(left_r > 0, 0.0, minval[C * H:].reshape(R, H))
@@ -451,9 +542,6 @@ def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, round
             # a call needs room (or an eviction) at the RM and room on the phone channel that week
             pr = np.where((left_r > 0) & (left_c[phone][None, :] <= 0), np.inf, pr)
             pc[phone] = 0.0
-        todo = np.flatnonzero(chan < 0)
-        if len(todo) == 0:
-            break
         s, c, w = _choose(ua[:, todo], lo[todo], rm[todo], pc, pr, phone, delay_cost)
         want = (s > 1e-9) & (w >= 0)
         if not want.any():
@@ -467,11 +555,14 @@ def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, round
         rank = np.empty(len(idx), dtype=np.int64)
         rank[order] = cumcount_sorted(k[order])
         # into free room: up to the room left; into a full resource: the r-th best proposal evicts the
-        # r-th least valuable holder while that still gains
+        # r-th least valuable holder while that still gains (a full resource always has holders)
         full = room <= 0
-        pos = g_start[k] + np.minimum(rank, np.maximum(g_count[k] - 1, 0))
-        gain = s[idx] + minval[k] - np.where(full, val[o][np.minimum(pos, len(o) - 1)], 0.0)
-        ok = np.where(full, (rank < g_count[k]) & (gain > 1e-9), rank < room)
+        holders, g_start = _holders_by_value(key, val, k[full], n_keys)
+        pos = g_start[k] + np.minimum(rank, np.maximum(used[k] - 1, 0))
+        out_val = np.zeros(len(idx))
+        out_val[full] = val[holders[pos[full]]]
+        gain = s[idx] + minval[k] - out_val
+        ok = np.where(full, (rank < used[k]) & (gain > 1e-9), rank < room)
         # calls into free room also need room on the phone channel that week, across RMs
         free_call = ok & is_call & (room > 0)
         if free_call.any():
@@ -483,11 +574,31 @@ def _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week, round
         if not ok.any():
             break
         evict = ok & full
-        out_who = on[o][pos[evict]]
+        out_who = on[holders[pos[evict]]]
         chan[out_who], week[out_who] = -1, -1
         took = todo[idx[ok]]
         chan[took], week[took] = ci[ok], wi[ok]
     return chan, week
+
+
+def _holders_by_value(key: np.ndarray, val: np.ndarray, wanted: np.ndarray, n_keys: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The holders of the resources ``wanted`` (positions into ``key``), grouped by resource and least
+    valuable first (ties in position order), and each resource's first position in that order.
+
+    Only the resources asked for are sorted: on a large book most holders sit in resources nobody left
+    out asks for, and sorting them all every round cost more than the rest of the improvement.
+    """
+    pick = np.zeros(n_keys, dtype=bool)
+    pick[wanted] = True
+    sub = np.flatnonzero(pick[key])
+    sub = sub[np.lexsort((val[sub], key[sub]))]  # stable: ties keep the customers' order
+    ks = key[sub]
+    g_start = np.zeros(n_keys, dtype=np.int64)
+    if len(ks):
+        first = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+        g_start[ks[first]] = first
+    return sub, g_start
 
 
 def _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, lower, start=None, theta=1.0):

@@ -86,21 +86,27 @@ def unscheduled_reasons(values: ChannelValues, window: ContactWindow, start: np.
     first week allowed by waves and policy); else no capacity left.
     """
     best = values.best
-    return np.select(
+    texts = np.array([NO_OPEN_CHANNEL, NOT_WORTH_ITS_COST, TOUCHES_USED, CONTACTED_TOO_RECENTLY, RELEASED_TOO_LATE,
+                      NO_CAPACITY], dtype=object)
+    # codes first, then the few texts shared by reference (no text array the width of the longest)
+    code = np.select(
         [~np.isfinite(best), ~(best > 0), window.touches_used >= policy.max_touches,
          window.earliest_week >= n_weeks, start >= n_weeks],
-        [NO_OPEN_CHANNEL, NOT_WORTH_ITS_COST, TOUCHES_USED, CONTACTED_TOO_RECENTLY, RELEASED_TOO_LATE],
-        default=NO_CAPACITY,
+        [0, 1, 2, 3, 4],
+        default=5,
     )
+    return texts[code]
 
 
 def unscheduled_table(audience: Audience, left: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
     """unscheduled.csv: the customers ``left`` without a touch, their reason and its kind."""
-    why = reasons[left]
+    reason = pd.Categorical(reasons[left], categories=list(UNSCHEDULED))
+    kinds = sorted(set(UNSCHEDULED.values()))
+    # each reason's kind, through the reasons' codes (-1, a reason of no kind, stays missing)
+    kind_of = np.array([kinds.index(k) for k in UNSCHEDULED.values()] + [-1], dtype=np.int64)
     return customer_list(
-        audience, left,
-        reason=pd.Categorical(why, categories=list(UNSCHEDULED)),
-        reason_kind=pd.Categorical(pd.Series(why).map(UNSCHEDULED), categories=sorted(set(UNSCHEDULED.values()))),
+        audience, left, reason=reason,
+        reason_kind=pd.Categorical.from_codes(kind_of[reason.codes], categories=kinds),
     )
 
 
@@ -113,7 +119,10 @@ def touch_reason(reason: str, hardship: bool, festival: str) -> str:
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and the distinct values of a text column (categorical codes when it is one)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return np.asarray(col.cat.codes, dtype=np.int64), np.asarray(col.cat.categories, dtype=object)
+        # the Categorical's own arrays: np.asarray on a Series of codes would look the customer ids up
+        # (a hash table of the whole index, the slowest step of the plan table on a large book)
+        cat = col.array
+        return np.asarray(cat.codes, dtype=np.int64), np.asarray(cat.categories, dtype=object)
     codes, uniq = pd.factorize(col, use_na_sentinel=False)
     return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
 
@@ -131,10 +140,12 @@ def touch_table(touches: Touches, scored: pd.DataFrame, audience: Audience, capa
     spec : the campaign (festivals' country, channels' hours).
     """
     rows, week, chans = touches.rows, touches.week, audience.channels
-    festival = week_festivals(spec, weeks)[1][week]
+    ahead = week_festivals(spec, weeks)[1]
+    festival = ahead[week]
     reason_codes, reasons = _codes(scored["reason"])
-    why = text_from_keys([reason_codes[rows], audience.hardship[rows], festival],
-                         lambda r, h, f: touch_reason(reasons[r], h, f))
+    # keyed by the week (an integer), not by its festival's text per touch
+    why = text_from_keys([reason_codes[rows], audience.hardship[rows], week],
+                         lambda r, h, w: touch_reason(reasons[r], h, ahead[w]))
     best_cats, best_code = np.unique(np.asarray(best_times(spec, chans, weeks), dtype=str), return_inverse=True)
     in_journey = journey_columns(journeys, touches)
     week_names = np.array([wk.isoformat() for wk in weeks], dtype=object)

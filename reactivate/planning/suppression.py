@@ -79,7 +79,9 @@ def suppression_reasons(customers: pd.DataFrame, eligible: np.ndarray, spec: Cam
         customers["complaint_recent"].to_numpy(dtype=bool),
         ~eligible.any(axis=1),
     ]
-    return np.select(rules, list(SUPPRESSION_REASONS), default="").astype(object)
+    # codes first, then the few reason texts shared by reference (no text array the width of the longest)
+    code = np.select(rules, list(range(1, len(SUPPRESSION_REASONS) + 1)), default=0)
+    return np.array(["", *SUPPRESSION_REASONS], dtype=object)[code]
 
 
 def may_contact_on(customers: pd.DataFrame, spec: CampaignSpec, channel: str) -> np.ndarray:

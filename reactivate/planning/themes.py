@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
-from reactivate.planning.audience import Audience
+from reactivate.planning.audience import Audience, values_in
 from reactivate.scoring.timing import festival_ahead, festivals
 
 CARE = "care_checkin"
@@ -73,8 +73,7 @@ def base_themes(scored: pd.DataFrame, audience: Audience, spec: CampaignSpec) ->
     # one spare entry (welcome back) for a customer without a segment
     by_segment = np.array([categories.index(segment_theme(spec, sg)) for sg in audience.segment_names]
                           + [categories.index(WELCOME_BACK)], dtype=np.int64)
-    event = scored["event"].to_numpy(dtype=object)
-    rules = [audience.hardship, *(event == ev for ev in EVENT_THEMES)]
+    rules = [audience.hardship, *(values_in(scored["event"], [ev]) for ev in EVENT_THEMES)]
     themes = [categories.index(CARE), *(categories.index(t) for t in EVENT_THEMES.values())]
     default = by_segment[audience.segment_codes] if len(audience.segment_names) else categories.index(WELCOME_BACK)
     return ThemeChoice(categories, np.select(rules, themes, default=default).astype(np.int64))

@@ -54,14 +54,23 @@ def channel_values(scored: pd.DataFrame, fit: pd.DataFrame, audience: Audience, 
     ChannelValues
     """
     chans = audience.channels
-    seg_fit = fit.reindex(index=audience.segment_names, columns=chans).fillna(0.0).to_numpy()[audience.segment_codes]
+    table = fit.reindex(index=audience.segment_names, columns=chans).fillna(0.0).to_numpy()  # segments x channels
+    codes = audience.segment_codes
     cost = np.array([spec.channels[ch].cost for ch in chans])
     expected = scored["p_reactivate"].to_numpy(dtype=float) * scored["value"].to_numpy(dtype=float)
-    net = expected[:, None] * seg_fit - cost[None, :]
+    # (n, channels) arrays are the plan's largest: each is made once and then worked on in place, a
+    # channel at a time (no customers x channels copy of the segments' fit)
+    net = np.empty((len(codes), len(chans)), dtype=np.result_type(expected, table))
+    for j in range(len(chans)):  # a few channels
+        net[:, j] = expected * table[codes, j]
+    net -= cost[None, :]
     reachable = audience.eligible & capacity.open_channels[None, :]
-    care = audience.hardship[:, None]
-    sales = net[reachable & ~care]
+    care = np.flatnonzero(audience.hardship)
+    sales = reachable.copy()
+    sales[care] = False
     # care first: a care contact is worth more than any sale, more on the channel that fits better
-    care_value = (float(sales.max()) if sales.size else 0.0) + 1.0
-    util = np.where(care, care_value + seg_fit, net)
-    return ChannelValues(net, np.where(reachable, util, -np.inf), reachable)
+    care_value = (float(np.max(net, where=sales, initial=-np.inf)) if sales.any() else 0.0) + 1.0
+    util = net.copy()
+    util[care] = care_value + table[codes[care]]
+    np.copyto(util, -np.inf, where=~reachable)
+    return ChannelValues(net, util, reachable)

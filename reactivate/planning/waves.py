@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
-from reactivate.planning.audience import Audience
+from reactivate.planning.audience import Audience, values_in
 from reactivate.planning.holdout import hash01
-from reactivate.planning.optimizer import cumcount_sorted
+from reactivate.planning.optimizer import cumcount_sorted, stable_argsort
 
 #: events that pull the release forward to their week (at once if need be)
 DEADLINE_EVENTS = ("deadline",)
@@ -46,8 +46,8 @@ def rank_within(groups: np.ndarray, score: np.ndarray, mask: np.ndarray) -> np.n
     out = np.full(n, n, dtype=np.int64)
     sel = np.flatnonzero(mask)
     # two stable sorts (score, then group): ties keep the row order, as a lexsort would
-    by_score = np.argsort(score[sel], kind="stable")
-    o = sel[by_score[np.argsort(groups[sel][by_score], kind="stable")]]
+    by_score = stable_argsort(score[sel])
+    o = sel[by_score[stable_argsort(groups[sel][by_score])]]
     out[o] = cumcount_sorted(groups[o])
     return out
 
@@ -84,10 +84,9 @@ def release_weeks(scored: pd.DataFrame, audience: Audience, spec: CampaignSpec) 
     main_start = wv.pilot_weeks + int(np.ceil(wv.response_window_days / 7))
     release = np.where(pilot, 0, main_start + main_wave * wv.wave_weeks + offset)
     best = scored["best_week"].to_numpy(dtype=int)
-    event = scored["event"].to_numpy(dtype=object)
     # dated events: deadlines at once if need be, maturities and birthdays once the pilot has been read
-    release = np.where(main & np.isin(event, DEADLINE_EVENTS), np.minimum(release, best), release)
-    release = np.where(main & np.isin(event, DATED_EVENTS), np.maximum(best, main_start), release)
+    release = np.where(main & values_in(scored["event"], DEADLINE_EVENTS), np.minimum(release, best), release)
+    release = np.where(main & values_in(scored["event"], DATED_EVENTS), np.maximum(best, main_start), release)
     release = np.where(audience.hardship, 0, release)
     wave = np.where(audience.hardship, CARE_WAVE, np.where(pilot, PILOT_WAVE, MAIN_WAVE + main_wave))
     return Release(pilot, wave, release)

@@ -273,7 +273,11 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         missing = [c for c in cols if c not in F.columns]
         if missing:
             raise ValueError(f"X lacks the fitted features: {', '.join(missing)}")
-        return (self._transform_raw(F, cols) - self.mean_) / self.scale_ * self.weights_
+        Z = self._transform_raw(F, cols)  # a new array: scaled in place, without a temporary per step
+        Z -= self.mean_
+        Z /= self.scale_
+        Z *= self.weights_
+        return Z
 
     def predict(self, X) -> np.ndarray:
         self.check_fitted()
@@ -318,9 +322,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def standardized_centroids(self, X, labels) -> pd.DataFrame:
         """Per-cluster mean of the standardized (unweighted) features: the z-scores names use."""
-        Z = self.transform(X) / self.weights_
-        df = pd.DataFrame(Z, columns=self.feature_names_in_)
-        return df.groupby(labels).mean()
+        Z = self.transform(X)
+        Z /= self.weights_  # in place: one (n, features) array
+        df = pd.DataFrame(Z, columns=self.feature_names_in_, copy=False)
+        return df.groupby(labels, observed=True).mean()
 
 
 # --------------------------------------------------------------------------- carve-outs
@@ -406,7 +411,8 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
     codes, free = _carve(customers, spec)
     names = [co.id for co in spec.carve_outs]
     model = None
-    usable, left_out = usable_features(features[free], spec) if free.sum() >= MIN_TO_CLUSTER else ({}, {})
+    clustered = features[free]  # one copy of the rows clustered, not one per use
+    usable, left_out = usable_features(clustered, spec) if free.sum() >= MIN_TO_CLUSTER else ({}, {})
     if usable:
         a = spec.algorithm
         check_k(a.k, int(free.sum()), spec.source)
@@ -419,7 +425,7 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
             random_state=a.random_state,
             algorithm=a.name,
             covariance_type=a.covariance_type,
-        ).fit(features[free])
+        ).fit(clustered)
         model.left_out_ = left_out
         width = max(2, len(str(model.n_clusters_)))
         codes[free] = len(names) + model.labels_
@@ -485,7 +491,14 @@ def describe_segments(seg: pd.Categorical, features: pd.DataFrame, model: Segmen
     clustered = ~np.isin(np.asarray(seg.categories, dtype=object), list(carved))[seg.codes]
     if model is not None and clustered.any():
         Fz = features[clustered]
-        labels = np.asarray(seg.categories, dtype=object)[seg.codes[clustered]]
+        # the segment ids as a categorical of the clustered ids in text order (the order a group-by on the
+        # texts gives), not a text per customer
+        ids = np.asarray(seg.categories, dtype=object)
+        present = np.unique(seg.codes[clustered])
+        by_text = present[np.argsort(ids[present].astype(str), kind="stable")]
+        remap = np.full(len(ids), -1, dtype=np.int64)
+        remap[by_text] = np.arange(len(by_text))
+        labels = pd.Categorical.from_codes(remap[seg.codes[clustered]], categories=ids[by_text])
         cent = model.standardized_centroids(Fz, labels)
         used: dict[str, int] = {}
         for sid, row in cent.iterrows():  # one row per segment, not per customer
