@@ -3,6 +3,11 @@
 
     python benchmarks/bench_plan.py                       # 100k and 1M customers (about 10 txns each)
     python benchmarks/bench_plan.py --customers 100000 --format csv
+    python benchmarks/bench_plan.py --table --no-report   # 1M, 3M and 10M: time and memory per customer
+
+A book of more than a million customers is generated a million customers at a time (each chunk its own
+seed, its ids prefixed with the chunk's number so that they stay distinct: a bank of many branches) and
+written row group by row group, so that generating 10M customers never holds more than one chunk.
 
 Demo books are generated once and cached in benchmarks/.data/. Each plan runs
 in a fresh subprocess so its peak memory (max RSS) is its own. Also times
@@ -26,8 +31,18 @@ DATA = HERE / ".data"
 AS_OF = dt.date(2026, 11, 30)
 
 
+#: customers generated at once; a larger book is written chunk by chunk (Parquet only)
+CHUNK = 1_000_000
+#: id columns prefixed with the chunk's number in a chunked book
+ID_COLUMNS = ("customer_id", "account_id", "rm_id", "branch_id")
+
+
 def ensure_book(n: int, fmt: str, seed: int = 0) -> Path:
     out = DATA / f"book-{n}-{seed}-{fmt.replace('.', '')}"
+    if n > CHUNK and not (out / "done").is_file():
+        if fmt != "parquet":
+            sys.exit(f"books of more than {CHUNK:,} customers are generated as Parquet only")
+        chunked_book(n, out, seed)
     if not (out / "done").is_file():
         from reactivate.demo.book import generate_book, write_book
 
@@ -42,7 +57,51 @@ def ensure_book(n: int, fmt: str, seed: int = 0) -> Path:
     return out
 
 
-def run_one(book: Path, fmt: str, out: Path) -> None:
+def chunked_book(n: int, out: Path, seed: int) -> None:
+    """A demo book of ``n`` customers generated ``CHUNK`` at a time and appended to Parquet files row group by
+    row group (the demo generator itself holds one chunk); ids get the chunk's number as a prefix."""
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from reactivate.demo.book import generate_book, write_book
+
+    out.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, pq.ParquetWriter] = {}
+    schemas: dict[str, pa.Schema] = {}
+    rows, t_gen, t_write = 0, 0.0, 0.0
+    try:
+        for k, start in enumerate(range(0, n, CHUNK)):
+            t = time.perf_counter()
+            book = generate_book(min(CHUNK, n - start), seed=seed * 1000 + k, as_of=AS_OF)
+            t_gen += time.perf_counter() - t
+            t = time.perf_counter()
+            with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+                write_book(book, tmp, fmt="parquet")
+                del book
+                for name in ("accounts", "transactions", "contacts"):
+                    table = pq.read_table(Path(tmp) / f"{name}.parquet")
+                    for col in ID_COLUMNS:
+                        if col in table.column_names:
+                            ids = pc.binary_join_element_wise(pa.scalar(f"K{k:02d}"), table[col].cast(pa.string()), "")
+                            table = table.set_column(table.schema.get_field_index(col), col, ids)
+                    if name not in writers:
+                        schemas[name] = table.schema
+                        writers[name] = pq.ParquetWriter(out / f"{name}.parquet", table.schema)
+                    writers[name].write_table(table.cast(schemas[name]), row_group_size=1 << 20)
+                    rows += table.num_rows if name == "transactions" else 0
+            t_write += time.perf_counter() - t
+            print(f"  chunk {k + 1}: {min(start + CHUNK, n):,} customers generated", file=sys.stderr, flush=True)
+    finally:
+        for w in writers.values():
+            w.close()
+    (out / "done").write_text(json.dumps({"generate_s": round(t_gen, 2), "write_s": round(t_write, 2),
+                                          "transactions": rows, "chunks": k + 1}))
+
+
+def run_one(book: Path, fmt: str, out: Path, report: bool = True) -> None:
     """Child process: run the plan, print timings as JSON."""
     from reactivate.jobs.pipeline import run_plan
     from reactivate.outputs.writer import write_run
@@ -57,7 +116,7 @@ def run_one(book: Path, fmt: str, out: Path) -> None:
     def progress(step: str) -> None:  # write_run reports "write" once the outputs are staged, before the report
         marks.setdefault(step, time.perf_counter())
 
-    write_run(run, out, report_lang="en", progress=progress)
+    write_run(run, out, report_lang="en" if report else None, progress=progress)
     end = time.perf_counter()
     timings = dict(run.timings)
     timings["write"] = round(marks.get("write", end) - t, 3)
@@ -82,13 +141,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, nargs="*", default=[100_000, 1_000_000])
     ap.add_argument("--format", default="parquet", choices=["csv", "csv.gz", "parquet"])
+    ap.add_argument("--no-report", action="store_true", help="leave out report.html (as plan --no-report)")
+    ap.add_argument("--table", action="store_true", help="1M, 3M and 10M customers (unless --customers says "
+                    "otherwise), then time and memory per customer")
     ap.add_argument("--run-one", nargs=3, metavar=("BOOK", "FORMAT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run_one:
-        run_one(Path(args.run_one[0]), args.run_one[1], Path(args.run_one[2]))
+        run_one(Path(args.run_one[0]), args.run_one[1], Path(args.run_one[2]), report=not args.no_report)
         return
+    if args.table and "--customers" not in sys.argv:
+        args.customers = [1_000_000, 3_000_000, 10_000_000]
     print(f"`reactivate --help`: {help_time():.3f} s (best of 5)")
     print()
+    results = []
     print("| customers | transactions | format | load | dormancy | features | segment | score | plan | write "
           "| report | **total** | peak RSS |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -97,8 +162,8 @@ def main() -> None:
         meta = json.loads((book / "done").read_text())
         out = DATA / f"out-{n}"
         os.sync()  # start from clean page cache writeback: the generator may have left a gigabyte dirty
-        r = subprocess.run([sys.executable, __file__, "--run-one", str(book), args.format, str(out)],
-                           capture_output=True, text=True)
+        r = subprocess.run([sys.executable, __file__, "--run-one", str(book), args.format, str(out)]
+                           + (["--no-report"] if args.no_report else []), capture_output=True, text=True)
         if r.returncode:
             sys.stderr.write(r.stderr)
             sys.exit(r.returncode)
@@ -110,6 +175,14 @@ def main() -> None:
               + " | ".join(f"{c:.2f}" for c in cells)
               + f" | **{t['total']:.2f} s** | {res['peak_mib'] / 1024:.2f} GiB |")
         sys.stdout.flush()
+        results.append((n, meta["transactions"], t["total"], res["peak_mib"]))
+    if args.table:
+        print()
+        print("| customers | transactions | total | peak RSS | time per customer | memory per customer |")
+        print("|---|---|---|---|---|---|")
+        for n, rows, total, mib in results:
+            print(f"| {n:,} | {rows:,} | {total:.1f} s | {mib / 1024:.2f} GiB | {total / n * 1e6:.1f} µs "
+                  f"| {mib * 1024 / n:.2f} KiB |")
 
 
 if __name__ == "__main__":

@@ -14,14 +14,15 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from reactivate.config.campaign import CampaignSpec
+from reactivate.data.engine import Engine
 from reactivate.data.load import Book
-from reactivate.dormancy.ids import codes_for, customer_index, days_to_datetime
+from reactivate.dormancy.ids import codes_for, customer_index, days_to_datetime, index_of
 from reactivate.schema import CHANNELS, DEPOSIT_PRODUCTS, TERM_PRODUCTS
 
 STAGES = ("active", "at_risk", "dormant", "long_dormant")
-DIGITAL_TXN_CHANNELS = ("online", "mobile", "wechat")
 FLAGS = ("do_not_contact", "hardship", "deceased", "legal_hold")
 
 
@@ -78,8 +79,11 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     has_<ch>, consent_<ch>, the flags, transaction and contact features.
     """
     asof = pd.Timestamp(as_of)
-    acc, txn = book.accounts, book.transactions
-    index, own_codes = customer_index(acc["customer_id"] if acc is not None else txn["customer_id"])
+    acc, log = book.accounts, book.log
+    if acc is not None:
+        index, own_codes = customer_index(acc["customer_id"])
+    else:
+        index, own_codes = index_of(log.distinct_ids()), None
     n = len(index)
     out = pd.DataFrame(index=index)
     last = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
@@ -90,11 +94,12 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
     else:
         _add_bookless_columns(out, spec)
 
-    if txn is not None:
-        txn_codes = own_codes if acc is None else codes_for(txn["customer_id"], index)
-        out = out.join(_transaction_features(txn, txn_codes, index, asof), how="left")
-        last = _fmax(last, out.pop("_txn_last").to_numpy())
-        first = _fmin(first, out.pop("_txn_first").to_numpy())
+    if log is not None:
+        feats = transaction_features(log, index, asof, spec)
+        last = _fmax(last, feats.pop("_txn_last"))
+        first = _fmin(first, feats.pop("_txn_first"))
+        for col, values in feats.items():
+            out[col] = values
     else:
         for col, val in TXN_FEATURE_DEFAULTS.items():
             out[col] = val
@@ -299,49 +304,41 @@ TXN_FEATURE_DEFAULTS = {
 }
 
 
-def _transaction_features(txn: pd.DataFrame, c: np.ndarray, index: pd.Index, asof: pd.Timestamp) -> pd.DataFrame:
-    """Activity features from the transactions, in one pass of numpy scatter operations."""
+def transaction_features(log: Engine, index: pd.Index, asof: pd.Timestamp, spec: CampaignSpec) -> dict[str, np.ndarray]:
+    """Activity features of the customers of ``index`` from the transaction log, aggregated by its engine
+    (:meth:`reactivate.data.engine.Engine.customers`); also ``_txn_last`` (the last customer-initiated
+    transaction) and ``_txn_first`` (the first of any)."""
     n = len(index)
-    ok = c >= 0
-    day = txn["timestamp"].to_numpy().astype("datetime64[D]").view(np.int64)
-    cust = (txn["initiated_by"] != "bank").to_numpy() if "initiated_by" in txn.columns else np.ones(len(txn), bool)
-    amount = txn["amount"].to_numpy(dtype=float) if "amount" in txn.columns else None
-    digital = txn["channel"].isin(DIGITAL_TXN_CHANNELS).to_numpy() if "channel" in txn.columns else None
-    if not ok.all():  # rows of customers outside the book: dropped once, here
-        c, day, cust = c[ok], day[ok], cust[ok]
-        amount = amount[ok] if amount is not None else None
-        digital = digital[ok] if digital is not None else None
-    today = asof.to_datetime64().astype("datetime64[D]").view(np.int64)
-    cc, cday = c[cust], day[cust]
-    none = np.iinfo(np.int64).min
-    last = np.full(n, none, dtype=np.int64)
-    np.maximum.at(last, cc, cday)
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, c, day)
-    feats = pd.DataFrame(index=index)
-    feats["_txn_last"] = days_to_datetime(last, last == none)
-    feats["_txn_first"] = days_to_datetime(first, first == np.iinfo(np.int64).max)
-    count = np.bincount(cc, minlength=n).astype(float)
-    feats["n_txn_total"] = count
-    feats["n_txn_24m"] = np.bincount(cc[cday >= today - 730], minlength=n).astype(float)
+    if log.bound() is None:  # a log built from a frame: read for these customers
+        log.bind(pa.array(index.to_numpy(dtype=object), type=pa.string()))
+    today = int(asof.to_datetime64().astype("datetime64[D]").astype(np.int64))
+    args = (index, today, spec.campaign.horizon_weeks * 7, spec.dormancy.occasion_days)
+    a = log.customers(*args)
+    if "n_txn" not in a and hasattr(log, "forget"):  # kept for scoring after an earlier fold (released): again
+        log.forget()
+        a = log.customers(*args)
+    count = a["n_txn"].astype(float)
+    feats = {"_txn_last": days_to_datetime(a["txn_last"], a["txn_last"] < 0),
+             "_txn_first": days_to_datetime(a["txn_first"], a["txn_first"] < 0),
+             "n_txn_total": count, "n_txn_24m": a["n_txn_24m"].astype(float)}
     with np.errstate(invalid="ignore", divide="ignore"):
-        if amount is not None:
-            amt = np.nan_to_num(amount)
-            feats["txn_amount_mean"] = np.where(count > 0, np.bincount(cc, np.abs(amt[cust]), n) / count, 0.0)
-            year = day >= today - 365
-            feats["net_flow_12m"] = np.bincount(c[year], amt[year], n)
+        if "amount" in log.columns:
+            feats["txn_amount_mean"] = np.where(count > 0, a["abs_amount"] / count, 0.0)
+            feats["net_flow_12m"] = a["net_12m"]
         else:
-            feats["txn_amount_mean"] = np.nan
-            feats["net_flow_12m"] = np.nan
-        if digital is not None:
-            feats["digital_share"] = np.where(count > 0, np.bincount(cc, digital[cust], n) / count, np.nan)
-        else:
-            feats["digital_share"] = np.nan
-    standing = (txn["channel"] == "auto").to_numpy(dtype=bool)[ok] if "channel" in txn.columns \
-        else np.ones(len(c), bool)
-    credit = standing & (np.nan_to_num(amount) > 0) if amount is not None else np.zeros(len(c), bool)
-    feats["payday"], feats["payday_last"] = paydays(c[credit], day[credit], n)
+            feats["txn_amount_mean"] = np.full(n, np.nan)
+            feats["net_flow_12m"] = np.full(n, np.nan)
+        feats["digital_share"] = np.where(count > 0, a["n_digital"] / count, np.nan) if "channel" in log.columns \
+            else np.full(n, np.nan)
+    cr = log.credits(index)
+    feats["payday"], feats["payday_last"] = paydays(cr["pos"], cr["day"], n)
+    if hasattr(log, "release"):  # scoring reads the occasions and aggregates kept: the log as codes is not needed
+        log.release()
     return feats
+
+
+#: standing credits looked at once by :func:`paydays`
+PAYDAY_ROWS = 20_000_000
 
 
 def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
@@ -358,6 +355,14 @@ def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
     last = np.full(n, np.nan)
     if len(c) == 0:
         return payday, last
+    if len(c) > PAYDAY_ROWS:  # a customer's answer is their own: a large log a range of customers at a time
+        step = max(1, int(n * PAYDAY_ROWS // len(c)))
+        for a in range(0, n, step):
+            rows = np.flatnonzero((c >= a) & (c < a + step))
+            p, q = paydays(c[rows] - a, day[rows], min(step, n - a), min_months, min_share)
+            payday[a:a + len(p)], last[a:a + len(q)] = p, q
+        return payday, last
+    c = c.astype(np.int64)
     d = day.astype("datetime64[D]")
     month = d.astype("datetime64[M]")
     dom = (d - month.astype("datetime64[D]")).astype(np.int64)  # 0..30

@@ -36,6 +36,12 @@ def customer_index(ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
     return index, np.where(codes >= 0, rank[np.maximum(codes, 0)], -1) if len(cats) else codes.astype(np.int64)
 
 
+def index_of(ids: pa.Array) -> pd.Index:
+    """The customer index of distinct ids (Arrow strings, no missing): sorted as :func:`customer_index` sorts."""
+    values = ids.take(pc.array_sort_indices(ids)).to_numpy(zero_copy_only=False)
+    return pd.Index(values.astype(object), dtype=object, name="customer_id")
+
+
 _ARROW_CACHE: list[tuple[object, pa.Array]] = []
 
 

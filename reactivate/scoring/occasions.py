@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reactivate.dormancy.customers import DIGITAL_TXN_CHANNELS
+from reactivate.data.engine import DIGITAL_TXN_CHANNELS
 from reactivate.dormancy.ids import codes_for
 
 #: days are stored relative to 1900-01-01 so that (customer, day) packs into one int64 key
@@ -28,6 +28,8 @@ DAY0 = -25567
 YEAR = 365
 #: the window before the customer's last occasion that measures their recent pace (the trend)
 RECENT = 180
+#: the day of the marker closing each customer's occasions in a sample (after every real day)
+MARKER_DAY = DAY0 + 0xFFFFFFFF
 
 #: the features of :meth:`Occasions.features`, with what each is; amount_* and digital_share only when
 #: the log has amounts and channels
@@ -106,6 +108,48 @@ class Occasions:
         if "digital" in extra:
             dig = (np.maximum.reduceat(extra["digital"][order], start) if len(start) else np.zeros(0))
             self.cum["digital"] = np.concatenate([zero, np.cumsum(dig)])
+
+    @classmethod
+    def from_store(cls, store: dict[str, np.ndarray], members: np.ndarray, n: int, first_day: int, last_day: int,
+                   has_amount: bool, has_channel: bool) -> Occasions:
+        """The occasions of the customers ``members`` (sorted positions) cut from every customer's
+        (:meth:`reactivate.data.engine.DuckEngine.occasions`), answering exactly as those of the whole log.
+
+        Each member's occasions are followed by a marker on no real day (never counted), whose running
+        totals close the member's range: the totals of amounts are those of the whole log's running total
+        (:data:`cum_amount`), so that a member's sums are the very same differences."""
+        start = store["start"]
+        lo, hi = start[members], start[members + 1]
+        size = hi - lo + 1  # the member's occasions and its marker
+        ends = np.cumsum(size)
+        g = np.repeat(lo - (ends - size), size) + np.arange(int(ends[-1]) if len(ends) else 0)
+        marker = np.zeros(len(g), dtype=bool)
+        marker[ends - 1] = True
+        at = np.minimum(g, max(len(store["day"]) - 1, 0))
+
+        def values(name, dtype=float) -> np.ndarray:
+            v = store[name][at].astype(dtype) if len(store[name]) else np.zeros(len(g), dtype)
+            return np.where(marker, 0, v)
+
+        out = object.__new__(cls)
+        out.n, out.first_day, out.last_day = n, first_day, last_day
+        out.has_amount, out.has_channel = has_amount, has_channel
+        pos = np.repeat(members.astype(np.int64), size)
+        out.day = np.where(marker, MARKER_DAY, values("day", np.int64))
+        out.key = (pos << 32) | (out.day - DAY0)
+        gap = np.where(~marker & np.r_[False, ~marker[:-1]], np.diff(out.day, prepend=out.day[:1]), 0).astype(float)
+        zero = np.zeros(1)
+        out.cum = {"rows": np.concatenate([zero, np.cumsum(values("rows"))]),
+                   "gap": np.concatenate([zero, np.cumsum(gap)]),
+                   "gap2": np.concatenate([zero, np.cumsum(gap * gap)])}
+        if has_amount:
+            out.amount = values("amount")
+            total = store["cum_amount"][g]
+            out.cum["amount"] = np.concatenate([total, total[-1:]])
+        if has_channel:
+            out.cum["digital"] = np.concatenate([zero, np.cumsum(values("digital"))])
+        out._period_cum = {}
+        return out
 
     def until(self, day: int, ids: pd.Index, index: pd.Index) -> Occasions:
         """The occasions on days ``<= day``, re-coded from this log's customer index ``ids`` to ``index``
@@ -248,3 +292,127 @@ class Occasions:
             "recency_over_gap": rec / gap_mean,
             "recency_over_last_gap": np.where(n > 1, rec / np.maximum(gap_last, 1.0), np.nan),
         }
+
+
+class LogOccasions:
+    """:class:`Occasions` of a log that stays with its engine: every customer's as of today, a sample's at any day.
+
+    The models look back at earlier days for samples of customers only (backtest snapshots, the held-out
+    slice, BG/NBD's fit); today they score everyone. So today's figures of every customer come from the
+    engine's per-customer aggregates (:meth:`reactivate.data.engine.Engine.customers`, computed once with
+    the dormancy features), and the occasions of a customer asked about at an earlier day are fetched from
+    the engine the first time (:meth:`reactivate.data.engine.Engine.occasions`), for all the customers of
+    that question at once. The answers are those of :class:`Occasions` of the whole log.
+    """
+
+    def __init__(self, engine, index: pd.Index, today: int, horizon_days: int, period_days: int):
+        self.today, self.horizon, self.period = today, horizon_days, period_days
+        self.n = len(index)
+        check = engine.check()
+        self.first_day = _day_of(check.first_second)
+        self.last_day = _day_of(check.last_second)
+        self.has_amount = "amount" in engine.columns and check.amount_given > 0
+        self.has_channel = "channel" in engine.columns
+        self.now = engine.customers(index, today, horizon_days, period_days)
+        self.all = engine.occasions(index)
+        self._member = np.zeros(self.n, dtype=bool)
+        self.sample: Occasions | None = None
+
+    def fetch(self, pos) -> None:
+        """Add the customers ``pos`` to the sample (the occasions of a question's customers are cut at once)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        new = pos[~self._member[pos]]
+        if not len(new):
+            return
+        self._member[new] = True
+        self.sample = Occasions.from_store(self.all, np.flatnonzero(self._member), self.n, self.first_day,
+                                           self.last_day, self.has_amount, self.has_channel)
+
+    def _of(self, pos, day) -> Occasions | None:
+        """None when every pair is today (read from the aggregates), else the sample with ``pos`` fetched."""
+        day = np.asarray(day)
+        if day.size and (day == self.today).all():
+            return None
+        self.fetch(pos)
+        return self.sample
+
+    def span(self, pos, day):
+        occ = self._of(pos, day)
+        if occ is not None:
+            return occ.span(pos, day)
+        a, pos = self.now, np.asarray(pos, dtype=np.int64)
+        return a["n_occ"][pos].astype(np.int64), a["occ_first"][pos].astype(np.int64), \
+            a["occ_last"][pos].astype(np.int64)
+
+    def came_back(self, pos, day, horizon_days: int) -> np.ndarray:
+        occ = self._of(pos, day)
+        return occ.came_back(pos, day, horizon_days) if occ is not None else np.zeros(len(pos), dtype=bool)
+
+    def recency(self, pos, day) -> np.ndarray:
+        n, _, last = self.span(pos, day)
+        return np.where(n > 0, np.asarray(day, dtype=np.int64) - last, np.nan)
+
+    def rfm(self, pos, day, unit_days: float = 7.0, period_days: int = 1):
+        occ = self._of(pos, day)
+        if occ is None and period_days not in (1, self.period):
+            self.fetch(pos)
+            occ = self.sample
+        if occ is not None:
+            return occ.rfm(pos, day, unit_days, period_days)
+        n, first, last = self.span(pos, day)
+        seen = n > 0
+        if period_days > 1:
+            n = self.now["periods"][np.asarray(pos, dtype=np.int64)].astype(np.int64)
+        x = np.maximum(n - 1, 0).astype(float)
+        t_x = np.where(seen & (x > 0), (last - first) / unit_days, 0.0)
+        T = np.where(seen, (np.asarray(day, dtype=np.int64) - first) / unit_days, 0.0)
+        return x, t_x, T, seen
+
+    def features(self, pos, day, horizon_days: int) -> pd.DataFrame:
+        occ = self._of(pos, day)
+        if occ is not None or horizon_days != self.horizon:
+            self.fetch(pos)
+            return self.sample.features(pos, day, horizon_days)
+        return self._features_today(np.asarray(pos, dtype=np.int64))
+
+    def _features_today(self, pos: np.ndarray) -> pd.DataFrame:
+        """:meth:`Occasions.features` of customers ``pos`` today, from the per-customer aggregates."""
+        a = {k: v[pos] for k, v in self.now.items()}
+        day = np.full(len(pos), self.today, dtype=np.int64)
+        n = a["n_occ"].astype(float)
+        seen = n > 0
+        first = np.where(seen, a["occ_first"], day).astype(float)
+        last = np.where(seen, a["occ_last"], day).astype(float)
+        prev = np.where(n > 1, a["occ_prev"].astype(float), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rec, tenure = day - last, day - first
+            gap_mean = np.where(n > 1, (last - first) / (n - 1), np.nan)
+            k = np.maximum(n - 1, 0)
+            g1 = np.where(n > 1, last - first, 0.0)
+            var = np.maximum(a["gap2"] / k - (g1 / k) ** 2, 0.0)
+            gap_last = last - prev
+            f = {"recency_days": rec, "n_occasions": n, "tenure_days": tenure,
+                 "occasions_per_year": n / np.maximum(tenure, 30.0) * 365.25, "rows_per_occasion": a["rows"] / n,
+                 "gap_mean": gap_mean, "gap_last": gap_last,
+                 "gap_spread": np.where(n > 2, np.sqrt(var) / gap_mean, np.nan),
+                 "recency_over_gap": rec / gap_mean,
+                 "recency_over_last_gap": np.where(n > 1, rec / np.maximum(gap_last, 1.0), np.nan),
+                 "n_last_year": a["n_last_year"].astype(float)}
+            span = last - first + 1
+            f["trend"] = np.where(n > 1, a["recent"] / n - np.minimum(RECENT, span) / span, np.nan)
+            f["same_time_last_year"] = np.where(day - YEAR >= self.first_day,
+                                                (a["last_year_window"] > 0).astype(float), np.nan)
+            f["history_days"] = (day - self.first_day).astype(float)
+            if self.has_amount:
+                f["amount_mean"] = np.where(seen, a["amount"] / n, np.nan)
+            if self.has_channel:
+                f["digital_share"] = np.where(seen, a["digital"] / n, np.nan)
+            if self.has_amount:
+                f["amount_last"] = np.where(seen, a["amount_last"], np.nan)
+        for col in ("recency_days", "tenure_days", "occasions_per_year", "rows_per_occasion"):
+            f[col] = np.where(seen, f[col], np.nan)
+        return pd.DataFrame(f)[[k for k in LOG_FEATURES if k in f]]
+
+
+def _day_of(second: int | None) -> int:
+    return int(second // 86400) if second is not None else 0

@@ -58,6 +58,7 @@ from reactivate.scoring.sources import (
 )
 
 MAX_EVAL = 100_000  # customers of a snapshot slice (sampled with the campaign's seed)
+TODAY_ROWS = 200_000  # targets scored at once today
 BLEND_MARGIN = 0.005
 TIE = 0.001
 #: the prior's weekly decay: its logit falls 0.9 a year, about this share of the chance a week for small p
@@ -235,6 +236,8 @@ def choose(ctx: Context, target_pos: np.ndarray, every_source: bool = False) -> 
 
 
 def _choose(ctx: Context, target_pos: np.ndarray, every_source: bool) -> tuple[np.ndarray, dict, dict]:
+    if ctx.occ is not None:
+        ctx.prefetch(ctx.sample(ctx.customers.shape[0], MAX_EVAL * 2, 5))  # with the snapshot slice's pool
     ex = ctx.examples()
     rec, back = (ex.recency, ex.y) if ex is not None else (np.zeros(0), np.zeros(0, dtype=bool))
     info: dict = {"decay": estimate_decay(rec, back, ctx.dormant_days, ctx.long_dormant_days, PRIOR_DECAY_PER_WEEK)}
@@ -288,7 +291,10 @@ def _today(ctx: Context, name: str, fitted: Fitted | None, target_pos: np.ndarra
     f = fitted if name in LEARNED and fitted is not None else FITTERS[name](ctx, ctx.today)
     if isinstance(f, str):
         return None
-    return f.score(target_pos, day)  # the same arrays for every source: their features are computed once
+    # in slices of the targets, so that the features and the model's matrices of a large book are never
+    # all in memory at once (a score is the row's own: the slices change nothing)
+    return np.concatenate([f.score(target_pos[i:i + TODAY_ROWS], day[i:i + TODAY_ROWS])
+                           for i in range(0, len(target_pos), TODAY_ROWS)] or [np.zeros(0)])
 
 
 def _unvalidated(ctx: Context, target_pos: np.ndarray, day: np.ndarray, info: dict) -> tuple[np.ndarray, dict, dict]:

@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from reactivate.dormancy.ids import codes_for
 from reactivate.errors import InputDataError
 from reactivate.scoring.backtest import Examples, fit_bgnbd_at, snapshot_days, stacked_examples
 from reactivate.scoring.calibration import logit
 from reactivate.scoring.learners import Learner, informative_columns
-from reactivate.scoring.occasions import Occasions
+from reactivate.scoring.occasions import LogOccasions, Occasions
 from reactivate.scoring.priors import prior_scorer
 
 #: simplest first: a tie goes to the earlier
@@ -88,9 +89,11 @@ class Context:
         self.dormant_days = spec.dormancy.dormant_days
         self.long_dormant_days = spec.dormancy.long_dormant_days
         self.seed = spec.campaign.seed
-        txn = book.transactions
-        if occasions is None and txn is not None and len(txn):
-            occasions = Occasions(txn, customers.index)
+        log = book.log
+        if occasions is None and log is not None and log.check().rows:
+            if log.bound() is None:
+                log.bind(pa.array(customers.index.to_numpy(dtype=object), type=pa.string()))
+            occasions = LogOccasions(log, customers.index, self.today, self.horizon, spec.dormancy.occasion_days)
         self.occ = occasions
         la = customers["last_activity"]
         self.last_activity = np.where(la.isna().to_numpy(), np.iinfo(np.int64).max,
@@ -152,12 +155,23 @@ class Context:
         if self.occ is None:
             return None
         if self._examples is None:
-            days = snapshot_days(self.occ.first_day, self.today, self.horizon, self.dormant_days,
-                                 SNAPSHOT_STEP or (self.horizon + 1) // 2)
-            most = max(MAX_POOL, 4 * MAX_TRAIN // max(1, len(days)))
-            pools = [self.sample(self.occ.n, most, 1000 + k) for k in range(len(days))]
+            days, pools = self._pools()
             self._examples = stacked_examples(self.occ, self.recency, pools, days, self.horizon, self.dormant_days)
         return self._examples
+
+    def _pools(self) -> tuple[list[int], list[np.ndarray]]:
+        """The backtest snapshots' days and the customers drawn for each."""
+        days = snapshot_days(self.occ.first_day, self.today, self.horizon, self.dormant_days,
+                             SNAPSHOT_STEP or (self.horizon + 1) // 2)
+        most = max(MAX_POOL, 4 * MAX_TRAIN // max(1, len(days)))
+        return days, [self.sample(self.occ.n, most, 1000 + k) for k in range(len(days))]
+
+    def prefetch(self, *more: np.ndarray) -> None:
+        """Fetch at once the occasions of every customer the sources will look back at (the backtest pools,
+        BG/NBD's pool, and ``more``), when the log stays with its engine."""
+        if isinstance(self.occ, LogOccasions):
+            _, pools = self._pools()
+            self.occ.fetch(np.concatenate([*pools, self.sample(self.occ.n, 3 * MAX_BGNBD, 3), *more]))
 
 
 def _static_features(customers: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
