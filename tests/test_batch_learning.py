@@ -10,7 +10,7 @@ import pytest
 
 from reactivate.config.campaign import load_campaign
 from reactivate.errors import ConfigError
-from reactivate.scoring.learn import apply_learning, outcome_counts, posteriors
+from reactivate.scoring.learn import apply_learning, current_counts, outcome_counts, posteriors
 from tests.conftest import AS_OF, ROOT
 
 FIT = pd.DataFrame({"phone": [1.0, 1.0], "sms": [0.5, 0.5]}, index=pd.Index(["S1", "S2"], name="segment_id"))
@@ -72,11 +72,51 @@ def test_outcome_counts_use_the_segment_at_planning():
     touches = pd.DataFrame({"customer_id": ["A", "A", "B"], "channel": ["sms", "phone", "sms"],
                             "segment_id": ["S1", "S1", "S2"], "week_start": pd.to_datetime(["2026-12-07"] * 3)})
     got = outcome_counts(outcomes, touches)
+    # per customer and channel, with the segment and week planned in (the record is carried into the
+    # segments of a later run by current_counts; Z was never planned by the campaign)
+    week = pd.Timestamp("2026-12-07")
     assert got.to_dict("records") == [
-        {"segment_id": "S1", "channel": "phone", "successes": 0, "trials": 1},
-        {"segment_id": "S1", "channel": "sms", "successes": 1, "trials": 1},
-        {"segment_id": "S2", "channel": "sms", "successes": 1, "trials": 1},
+        {"customer_id": "A", "week_start": week, "segment_id": "S1", "channel": "phone", "successes": 0, "trials": 1},
+        {"customer_id": "A", "week_start": week, "segment_id": "S1", "channel": "sms", "successes": 1, "trials": 1},
+        {"customer_id": "B", "week_start": week, "segment_id": "S2", "channel": "sms", "successes": 1, "trials": 1},
     ]
+    counts, lost = current_counts(got, pd.Series({"A": "S1", "B": "S2"}))
+    assert lost == 0
+    assert counts.to_dict("records") == [
+        {"segment_id": "S1", "channel": "phone", "successes": 0.0, "trials": 1.0},
+        {"segment_id": "S1", "channel": "sms", "successes": 1.0, "trials": 1.0},
+        {"segment_id": "S2", "channel": "sms", "successes": 1.0, "trials": 1.0},
+    ]
+
+
+def test_learning_follows_the_customers_when_segments_are_numbered_afresh():
+    # Week 1 planned S1 = young customers (app works: 30/40) and S2 = elderly (phone works: 24/40).
+    # Segmented afresh in week 2 the same groups are numbered the other way round; the customers who
+    # came back have left the dormant book, the others are still there.
+    week = pd.Timestamp("2026-11-30")
+    young = [f"Y{i}" for i in range(40)]
+    old = [f"O{i}" for i in range(40)]
+    learned = pd.DataFrame({
+        "customer_id": young + old, "week_start": week, "segment_id": ["S1"] * 40 + ["S2"] * 40,
+        "channel": ["app"] * 40 + ["phone"] * 40,
+        "successes": [1] * 30 + [0] * 10 + [1] * 24 + [0] * 16, "trials": 1})
+    still = pd.Series({**{c: "S2" for c in young[30:]}, **{c: "S1" for c in old[24:]}})  # the failures stayed
+    counts, lost = current_counts(learned, still)
+    assert lost == 0
+    assert counts.to_dict("records") == [
+        {"segment_id": "S1", "channel": "phone", "successes": 24.0, "trials": 40.0},
+        {"segment_id": "S2", "channel": "app", "successes": 30.0, "trials": 40.0},
+    ]
+    # so each group's channel follows its own record, whatever its number today
+    fit = pd.DataFrame({"phone": [1.0, 1.0], "app": [0.5, 0.5]}, index=pd.Index(["S1", "S2"], name="segment_id"))
+    today = pd.DataFrame({"segment_id": pd.Categorical(["S2", "S1"]), "best_channel": "phone"},
+                         index=pd.Index(["Y35", "O30"], name="customer_id"))
+    sc, _, info = apply_learning(today, fit, learned, spec_with(method="ucb"), AS_OF)
+    assert list(sc["best_channel"]) == ["app", "phone"]
+    assert info["touches_learned_from"] == 80
+    # a group none of whose customers is segmented today cannot be carried over: it is counted
+    counts, lost = current_counts(learned, pd.Series({c: "S1" for c in old[24:]}))
+    assert lost == 40 and counts["trials"].sum() == 40
 
 
 def test_learning_leaves_the_holdout_alone(demo_book, demo_run):

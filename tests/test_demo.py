@@ -160,7 +160,8 @@ def test_same_book_gives_identical_file_bytes(tmp_path, fmt):
 
 
 def test_columns_match_the_schema_exactly(book):
-    assert tuple(book.accounts.columns) == ACCOUNTS.names
+    # the contract's columns in order, then the demo's fake name and mobile (read by no pipeline step)
+    assert tuple(book.accounts.columns) == ACCOUNTS.names + demo.DEMO_ACCOUNT_COLUMNS
     assert tuple(book.transactions.columns) == TRANSACTIONS.names
     assert tuple(book.contacts.columns) == CONTACTS.names
     assert tuple(book.truth.columns) == TRUTH_COLUMNS
@@ -529,7 +530,7 @@ def test_csv_text_format(tmp_path):
     book = generate_book(300, seed=2)
     paths = write_book(book, tmp_path, fmt="csv")
     accounts = paths["accounts"].read_text().splitlines()
-    assert accounts[0] == ",".join(ACCOUNTS.names)
+    assert accounts[0] == ",".join(ACCOUNTS.names + demo.DEMO_ACCOUNT_COLUMNS)
     first = accounts[1].split(",")
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first[ACCOUNTS.names.index("open_date")])
     assert first[ACCOUNTS.names.index("do_not_contact")] in ("true", "false")
@@ -587,6 +588,19 @@ def test_output_dir_that_is_a_file_is_an_output_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot create the output directory"):
         write_book(generate_book(5), blocker, fmt="csv")
+
+
+def test_names_and_mobiles_are_plainly_fake(book):
+    per_customer = book.accounts.groupby("customer_id", sort=False).first()
+    assert per_customer["name"].str.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+ \(demo\)").all()
+    assert set(per_customer["name"].str.split().str[1]) <= set(demo.FAMILY_NAMES)
+    mobile = per_customer["mobile"]
+    reach = per_customer["has_phone"] | per_customer["has_sms"]
+    assert mobile[reach].str.fullmatch(r"\([2-9]\d\d\) 555-01\d\d").all()  # the range kept for fiction
+    assert mobile[~reach].isna().all()
+    assert mobile[reach].is_unique  # distinct up to 80,000 customers
+    # every account of a customer repeats them
+    assert (book.accounts.groupby("customer_id")[["name", "mobile"]].nunique(dropna=False) == 1).all().all()
 
 
 def test_docs_describe_every_persona_and_base_rate():

@@ -23,10 +23,12 @@ runner = CliRunner()
 
 def test_the_demo_campaign_is_the_bank_template_with_capacities_for_the_demo_book():
     demo, bank = load_campaign(spec_file(DEMO_CAMPAIGN)), load_campaign(ROOT / "campaigns" / "default.toml")
-    # the same rules: only the capacities, the RM calls and the holdout differ
+    # the same rules: only the capacities, the RM calls, the holdout and the fake personal columns shown
+    # on the RM lists differ
+    d, b = demo.to_dict(), bank.to_dict()
+    assert d["targets"].pop("show") == ["name", "mobile"] and b["targets"].pop("show") == []
     strip = {"channels", "rm", "holdout"}
-    assert {k: v for k, v in demo.to_dict().items() if k not in strip} == \
-        {k: v for k, v in bank.to_dict().items() if k not in strip}
+    assert {k: v for k, v in d.items() if k not in strip} == {k: v for k, v in b.items() if k not in strip}
     for name, ch in demo.channels.items():
         assert dataclasses.replace(ch, weekly_capacity=0) == dataclasses.replace(bank.channels[name], weekly_capacity=0)
         assert 0 < ch.weekly_capacity < bank.channels[name].weekly_capacity

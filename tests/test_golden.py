@@ -64,8 +64,10 @@ def _weekly_spec(tmp: Path, book: Path) -> Path:
     (tmp / "outcomes").mkdir(exist_ok=True)
     text = (
         '[campaign]\nid = "golden-weekly"\n\n'
-        f'[inputs]\naccounts = "{book / "accounts.csv"}"\ntransactions = "{book / "transactions.csv"}"\n'
-        f'contacts = "{book / "contacts.csv"}"\noutcomes = ["outcomes/*.csv"]\nout = "runs"\n'
+        # relative to the spec: the run id (in the RM lists) does not depend on the temporary folder
+        f'[inputs]\naccounts = "{book.relative_to(tmp) / "accounts.csv"}"\n'
+        f'transactions = "{book.relative_to(tmp) / "transactions.csv"}"\n'
+        f'contacts = "{book.relative_to(tmp) / "contacts.csv"}"\noutcomes = ["outcomes/*.csv"]\nout = "runs"\n'
     )
     path = tmp / "weekly.toml"
     path.write_text(text)

@@ -128,12 +128,36 @@ def test_older_ledger_is_upgraded_in_place(tmp_path):
     led.close()
 
 
+def test_ledger_of_0002_gains_outcome_notes(tmp_path):
+    led = Ledger(ledger_url(tmp_path / "old.sqlite"))
+    led.upgrade("0002")
+    with led.begin() as conn:
+        conn.execute(sa.text("INSERT INTO campaigns VALUES ('camp', 'c', '2026-12-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO outcomes (campaign_id, customer_id, date, channel, outcome, planned_week, "
+                             "source_sha256, recorded_at) VALUES ('camp', 'A', '2026-12-08', 'sms', 'responded', "
+                             "'2026-W50', 's', '2026-12-10 00:00:00')"))
+    led.close()
+    led = open_ledger(tmp_path / "old.sqlite")
+    assert led.revision() == HEAD == "0003"
+    old = led.outcomes("camp", notes=True)
+    assert list(old["customer_id"]) == ["A"] and old["note"].isna().all()  # kept, without a note
+    rows = pd.DataFrame({"customer_id": ["B", "C"], "date": pd.to_datetime(["2026-12-08", "2026-12-09"]),
+                         "channel": "sms", "outcome": "declined", "campaign_id": "camp", "planned_week": "2026-W50",
+                         "source_sha256": "s", "recorded_at": dt.datetime(2026, 12, 10), "note": ["call in May", None]})
+    with led.begin() as conn:
+        assert led.add_outcomes(conn, rows) == 2
+    got = led.outcomes("camp", notes=True).set_index("customer_id")["note"]
+    assert got["B"] == "call in May" and pd.isna(got["C"])  # NULL, not the text "None"
+    assert "note" not in led.outcomes("camp").columns
+    led.close()
+
+
 def test_newer_ledger_is_refused(tmp_path):
     led = open_ledger(tmp_path / "l.sqlite")
     with led.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     led.close()
-    with pytest.raises(ConfigError, match=r"schema revision '9999' is newer than this reactivate knows \(up to '0002'\)"):
+    with pytest.raises(ConfigError, match=r"schema revision '9999' is newer than this reactivate knows \(up to '0003'\)"):
         open_ledger(tmp_path / "l.sqlite")
 
 

@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from reactivate.cli.common import Lang, NoReport, check_lang, fail, guarded, parse_date, say
+from reactivate.cli.common import (
+    EngineName,
+    Lang,
+    NoReport,
+    check_engine,
+    check_lang,
+    fail,
+    guarded,
+    parse_date,
+    say,
+)
 from reactivate.errors import ReactivateError
 
 CampaignFile = Annotated[Path, typer.Option("--campaign", help="Campaign spec (TOML) with [inputs] and [ledger].")]
@@ -39,6 +49,7 @@ def run_cmd(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step as a text line.")] = False,
     no_report: NoReport = False,
     lang: Lang = "en",
+    engine: EngineName = None,
 ) -> None:
     """The weekly batch: record outcomes, learn, plan the week, schedule follow-ups, write, update the ledger.
 
@@ -57,6 +68,7 @@ def run_cmd(
 
     configure_logging(log_json, verbose)
     check_lang(lang)
+    check_engine(engine)
     day = parse_date(as_of, "--as-of") if as_of else None
 
     def go():
@@ -64,7 +76,7 @@ def run_cmd(
 
         return run_week(campaign, week, ledger=ledger, out=out, as_of=day,
                         inputs={"accounts": accounts, "transactions": transactions, "contacts": contacts},
-                        report_lang=None if no_report else lang)
+                        report_lang=None if no_report else lang, engine=engine)
 
     res = _logged(go, log_json)
     if not log_json:
@@ -90,18 +102,21 @@ def week_lines(res) -> list[str]:
 
 
 def record_cmd(
-    outcomes: Annotated[list[Path], typer.Option("--outcomes", help="Outcomes file (customer_id, date, "
-                                                 "channel, outcome); repeat for several.")],
     campaign: CampaignFile,
+    outcomes: Annotated[list[Path] | None, typer.Option("--outcomes", metavar="<path>", help="Outcomes file (customer_id, date, "
+                                                        "channel, outcome); repeat for several.")] = None,
+    lists: Annotated[list[Path] | None, typer.Option("--lists", metavar="<path>", help="Returned RM lists: an outputs folder (its "
+                                                     "targets/), a folder of returned .xlsx/.csv lists, or one "
+                                                     "list; repeat for several.")] = None,
     ledger: LedgerOpt = None,
     accept_unplanned: Annotated[bool, typer.Option("--accept-unplanned", help="Record touches the campaign "
-                                                   "never issued too (marked unplanned).")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="All or nothing: when any row is rejected, record "
-                                         "nothing (of any file) and exit 2.")] = False,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Latest possible date in the file (default: "
+                                                   "never issued too (marked unplanned; outcome files only).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="All or nothing: when any row is rejected or any list "
+                                         "has a problem, record nothing (of any file) and exit 2.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Latest possible date in the files (default: "
                                               "today).")] = None,
 ) -> None:
-    """Record delivered touches and their outcomes in the ledger.
+    """Record delivered touches and their outcomes in the ledger: outcome files, or the RM lists handed back.
 
     Outcomes: no_answer, declined, responded, reactivated, complaint, opted_out. Importing the same
     file twice changes nothing. Rows of customers the campaign never planned, and touches it never
@@ -110,27 +125,50 @@ def record_cmd(
     contract records nothing of any file. Opt-outs withdraw the channel and complaints suppress the
     customer in every later plan.
 
+    --lists reads the workbooks (targets/<week>/<rm>.xlsx) and CSV lists the RMs filled in (contacted
+    on, result, note), as saved by Excel, LibreOffice or WPS, and matches each row to its touch by run,
+    RM, customer and step. When both the workbook and the CSV list of an RM's week are there, the
+    workbook is read. Every bad cell is reported with file, sheet, row, column and value, and a list
+    with a problem records nothing (exit 2; the other files are recorded, unless --strict).
+
     Example:
 
         reactivate record --outcomes outcomes-2026-W50.csv --campaign examples/weekly/campaign.toml
+
+        reactivate record --lists returned/2026-W50 --campaign examples/weekly/campaign.toml
     """
+    if not outcomes and not lists:
+        raise fail("nothing to record: give --outcomes FILE or --lists DIR (or both)")
     day = parse_date(as_of, "--as-of") if as_of else None
 
     def go():
         from reactivate.jobs.commands import record_files
+        from reactivate.loop.record import RecordError, list_lines
 
-        return record_files(campaign, outcomes, ledger=ledger, as_of=day, accept_unplanned=accept_unplanned,
-                            strict=strict)
+        try:
+            return record_files(campaign, outcomes or [], lists=lists or [], ledger=ledger, as_of=day,
+                                accept_unplanned=accept_unplanned, strict=strict)
+        except RecordError as exc:  # what was recorded, then the problems as the error
+            _say_results(exc.results, list_lines(exc.results))
+            raise
 
     results = guarded(go)
-    for r in results:
-        for line in r.lines():
-            say(line)
+    from reactivate.loop.record import list_lines
+
+    _say_results(results, list_lines(results))
     if any(r.refused for r in results):
         rejected, good = sum(r.rejected for r in results), sum(r.accepted for r in results)
         held = f", not even the {good:,} good one{'s' if good != 1 else ''}" if good else ""
         raise fail(f"--strict: {rejected:,} row{'s' if rejected != 1 else ''} rejected (see above), so nothing was "
                    f"recorded{held}; fix or remove the rejected rows, or record without --strict")
+
+
+def _say_results(results, totals: list[str]) -> None:
+    for r in results:
+        for line in r.lines():
+            say(line)
+    for line in totals:
+        say(line)
 
 
 def evaluate_cmd(

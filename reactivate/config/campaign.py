@@ -27,12 +27,16 @@ METHODS = ("lagrangian", "exact")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 #: the learning methods (reactivate.scoring.learn)
 LEARNING_METHODS = ("thompson", "ucb", "off")
+#: the engines that aggregate the transaction log (``[engine] name``)
+ENGINES = ("duckdb", "spark")
 #: dates a spec may name: ones pandas can hold with the campaign's weeks after them
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 #: day counts (dormancy clocks, suppression): at most a century
 MAX_DAYS = 36_500
 #: the longest campaign id and name the ledger holds
 MAX_ID, MAX_NAME = 200, 500
+#: the longest column name ``targets.show`` may name
+MAX_COLUMN = 200
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,16 @@ class Targets:
     list_weeks: int = ranged(1, ge=0, le=104)
     #: Excel workbooks (one per RM per week) for the first N weeks; 0 = none; never beyond list_weeks
     excel_weeks: int = ranged(1, ge=0, le=104)
+    #: columns of the accounts file passed through to the RM lists and workbooks, and nowhere else
+    #: (never logs, errors, summary.json, the report, plan.csv or scores.csv): a contract column such as
+    #: "branch_id" or any other column of the file ("name", "mobile"); read as text, per customer the
+    #: first non-empty value in file order
+    show: tuple[str, ...] = ()
+    #: the balance bands of the RM lists: the upper end of each band but the last, increasing, in the
+    #: book's currency (the default gives <10k, 10k–50k, 50k–100k, 100k–500k, 500k–1M, ≥1M)
+    balance_bands: tuple[float, ...] = ranged((10_000.0, 50_000.0, 100_000.0, 500_000.0, 1_000_000.0), gt=0, le=1e15)
+    #: the exact balance in the RM lists instead of its band
+    exact_balance: bool = False
 
 
 @dataclass(frozen=True)
@@ -310,10 +324,37 @@ class Inputs:
     contacts: str = ""
     #: delivered touches and outcomes to record before planning (files or glob patterns)
     outcomes: tuple[str, ...] = ()
+    #: the RM lists handed back (workbooks and CSV lists; files, folders or glob patterns), recorded
+    #: before planning like ``outcomes``; a folder not there yet holds none
+    lists: tuple[str, ...] = ()
     segments: str = ""
     segments_model: str = ""
     #: outputs go to <out>/<campaign id>/<week>/
     out: str = "runs"
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """``[engine.spark]``: where Spark runs (``reactivate plan --engine spark``)."""
+
+    #: the Spark master (local[2], yarn, k8s://https://host:443, spark://host:7077); "" = the one spark-submit
+    #: or the Spark environment (SPARK_HOME, spark-defaults.conf) gives, else local[*]
+    master: str = ""
+    #: the application's name in the cluster's UI
+    app_name: str = "reactivate"
+    #: Spark settings (spark.executor.memory = "8g", ...), applied when the session is built
+    conf: dict[str, str] = field(default_factory=dict)
+    #: where a plan's scores and plan also go as partitioned Parquet, one folder per as-of date
+    #: (hdfs://nn/warehouse/reactivate, s3a://bucket/reactivate); "" = not written
+    warehouse: str = ""
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """``[engine]``: what aggregates the transaction log: duckdb (this machine) or spark (a cluster)."""
+
+    name: str = "duckdb"
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
 
 @dataclass(frozen=True)
@@ -336,6 +377,7 @@ class CampaignSpec:
     themes: Themes = field(default_factory=Themes)
     optimizer: Optimizer = field(default_factory=Optimizer)
     targets: Targets = field(default_factory=Targets)
+    engine: EngineSpec = field(default_factory=EngineSpec)
     #: where the spec came from ("<defaults>" when built in code)
     source: str = "<defaults>"
 
@@ -545,6 +587,27 @@ def _loop_problems(spec: CampaignSpec) -> list[str]:
     return problems
 
 
+def _targets_problems(spec: CampaignSpec) -> list[str]:
+    """``[targets]``: ``show`` names distinct, printable columns; balance bands increase (each has its range)."""
+    problems = []
+    show = spec.targets.show
+    for i, name in enumerate(show, 1):
+        if not 0 < len(name.strip()) <= MAX_COLUMN or not name.isprintable():
+            shown = repr(name) if len(name) <= 80 else repr(name[:76]) + " ..."
+            problems.append(f"targets.show[{i}]={shown} should be a column name of 1 to {MAX_COLUMN} printable "
+                            "characters")
+        elif "," in name:
+            problems.append(f"targets.show[{i}]={name!r} should not hold a comma (the workbooks list their "
+                            "columns comma-separated)")
+        elif name == "customer_id" or name in show[:i - 1]:
+            problems.append(f"targets.show[{i}]={name!r}: " + ("already in the lists" if name == "customer_id"
+                                                                else "named twice"))
+    bands = spec.targets.balance_bands
+    if any(bands[i] >= bands[i + 1] for i in range(len(bands) - 1)):
+        problems.append(f"targets.balance_bands={list(bands)!r} should increase (each the upper end of a band)")
+    return problems
+
+
 def _consent_problems(spec: CampaignSpec) -> list[str]:
     """``consent.assume_when_missing``: known channels only."""
     return [f"consent.assume_when_missing: unknown channel {ch!r}"
@@ -616,7 +679,14 @@ def _data_problems(spec: CampaignSpec) -> list[str]:
     return problems + data_reading_problems(spec.data)
 
 
+def _engine_problems(spec: CampaignSpec) -> list[str]:
+    """``[engine]``: a known engine."""
+    if spec.engine.name not in ENGINES:
+        return [f"engine.name={spec.engine.name!r} should be one of {', '.join(ENGINES)}"]
+    return []
+
+
 #: the checks of :func:`_check`, in the order their problems are listed: the declared ranges first
 _CHECKS = (range_problems, _campaign_problems, _dormancy_problems, _channel_problems, _channel_day_problems,
            _holdout_problems, _theme_problems, _journey_problems, _optimizer_problems, _loop_problems,
-           _consent_problems, _data_problems)
+           _consent_problems, _data_problems, _targets_problems, _engine_problems)

@@ -46,11 +46,15 @@ from reactivate.schema import (
 
 __all__ = [
     "ACTIVITY_STATES",
+    "DEMO_ACCOUNT_COLUMNS",
     "FORMATS",
     "PERSONAS",
     "PERSONA_BASE_RATE",
     "DemoBook",
+    "contact_outcome_probs",
+    "draw_outcomes",
     "generate_book",
+    "spontaneous_hazard",
     "write_book",
 ]
 
@@ -269,11 +273,32 @@ RESPONSE_BASE = np.array([0.25, 0.20, 0.30, 0.20, 0.08])
 P_DECLINED = 0.12
 P_COMPLAINT = 0.006
 P_OPTED_OUT = 0.012
+#: coming back without a touch (the simulated weeks of reactivate.demo.respond): this share of
+#: true_p_reactivate within the campaign's HORIZON_DAYS, at a constant daily hazard
+SPONTANEOUS_SHARE = 0.1
 #: share of do-not-contact customers (reason complaint / customer request) whose history
 #: ends with the complaint / opt-out that caused it
 P_DNC_CAUSE_RECORDED = 0.6
 #: a reactivation is recorded this many days (at most) before the activity it caused
 REACTIVATION_LAG_DAYS = 84
+
+#: the demo's own accounts columns after the contract's: a clearly fake name and mobile number per
+#: customer, for the RM lists' ``[targets] show`` (the pipeline reads only the contract's columns)
+DEMO_ACCOUNT_COLUMNS: tuple[str, ...] = ("name", "mobile")
+#: fake names: "<given> <family> (demo)", the family names plainly fictional
+GIVEN_NAMES: tuple[str, ...] = (
+    "Ada", "Ben", "Chen", "Dana", "Eli", "Fang", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lin",
+    "Mei", "Nora", "Omar", "Ping", "Qi", "Rui", "Sam", "Tao", "Uma", "Wei", "Xin", "Yan", "Zoe",
+)
+FAMILY_NAMES: tuple[str, ...] = (
+    "Sample", "Example", "Placeholder", "Fictional", "Madeup", "Testcase", "Nobody", "Notreal",
+)
+NAME_MARK = " (demo)"
+#: mobiles in the range North American numbering keeps for fiction, 555-0100 .. 555-0199, written
+#: "(<area>) 555-01xx" (no leading "+": a spreadsheet would take it for a formula); customer i (from 0)
+#: gets area 200 + (i // 100) % 800 and line 0100 + i % 100, so the first 80,000 customers have
+#: distinct numbers; a customer reachable by neither phone nor sms has none
+MOBILE_AREAS = 800
 
 _EPOCH = date(1970, 1, 1)
 _BIG = np.iinfo(np.int64).max
@@ -408,6 +433,8 @@ def generate_book(n_customers: int, seed: int = 0, as_of: date = date(2026, 11, 
     p_true = _propensity(cust, acc, asof)
     txn = _transactions(rng, cust, acc, asof)
     con = _contacts(rng, cust, p_true, asof)
+    cust["given"] = rng.integers(0, len(GIVEN_NAMES), size=n)  # drawn last: the tables above do not change
+    cust["family"] = rng.integers(0, len(FAMILY_NAMES), size=n)
 
     return _frames(cust, acc, txn, con, p_true)
 
@@ -739,17 +766,7 @@ def _contacts(
     score = np.where(consent[who], np.log(CONTACT_CHANNEL_WEIGHT) + gumbel, -np.inf)
     channel = np.argmax(score, axis=1)
 
-    p = persona[who]
-    fit = CHANNEL_FIT[p, channel]
-    probs = np.zeros((k, len(OUTCOMES)))
-    probs[:, OUTCOMES.index("reactivated")] = np.minimum(p_true[who] * fit * REACTIVATED_SCALE, 0.5)
-    probs[:, OUTCOMES.index("responded")] = RESPONSE_BASE[p] * fit
-    probs[:, OUTCOMES.index("declined")] = P_DECLINED
-    probs[:, OUTCOMES.index("complaint")] = P_COMPLAINT
-    probs[:, OUTCOMES.index("opted_out")] = P_OPTED_OUT
-    probs[:, OUTCOMES.index("no_answer")] = np.maximum(1.0 - probs.sum(axis=1), 0.0)
-    u = rng.random(k)[:, None] * probs.sum(axis=1, keepdims=True)
-    outcome = (u >= np.cumsum(probs, axis=1)).sum(axis=1)
+    outcome = draw_outcomes(rng.random(k), contact_outcome_probs(persona[who], channel, p_true[who]))
 
     # a reactivation is followed by activity: date it up to 12 weeks before the customer's
     # last activity; when that falls before the history, record a response instead
@@ -793,6 +810,40 @@ def _contacts(
 
     order = np.argsort(day.astype(np.int64) * (n + 1) + who, kind="stable")
     return {"owner": who[order], "day": day[order], "channel": channel[order], "outcome": outcome[order]}
+
+
+def contact_outcome_probs(persona: np.ndarray, channel: np.ndarray, p_true: np.ndarray) -> np.ndarray:
+    """The demo's contact outcome model: P(outcome) of each contact, (k, len(OUTCOMES)).
+
+    ``persona`` (positions in :data:`PERSONAS`), ``channel`` (positions in ``schema.CHANNELS``) and
+    ``p_true`` (``true_p_reactivate``) per contact. With ``fit = CHANNEL_FIT[persona, channel]``:
+    reactivated ``min(REACTIVATED_SCALE * p_true * fit, 0.5)``, responded ``RESPONSE_BASE[persona] * fit``,
+    declined, complaint and opted out fixed, no answer the rest. The contact history of the book and the
+    simulated weeks of :mod:`reactivate.demo.respond` both draw from it.
+    """
+    persona = np.asarray(persona, dtype=np.int64)
+    fit = CHANNEL_FIT[persona, np.asarray(channel, dtype=np.int64)]
+    probs = np.zeros((persona.shape[0], len(OUTCOMES)))
+    probs[:, OUTCOMES.index("reactivated")] = np.minimum(np.asarray(p_true) * fit * REACTIVATED_SCALE, 0.5)
+    probs[:, OUTCOMES.index("responded")] = RESPONSE_BASE[persona] * fit
+    probs[:, OUTCOMES.index("declined")] = P_DECLINED
+    probs[:, OUTCOMES.index("complaint")] = P_COMPLAINT
+    probs[:, OUTCOMES.index("opted_out")] = P_OPTED_OUT
+    probs[:, OUTCOMES.index("no_answer")] = np.maximum(1.0 - probs.sum(axis=1), 0.0)
+    return probs
+
+
+def spontaneous_hazard(p_true: np.ndarray) -> np.ndarray:
+    """The daily hazard of coming back without a touch: ``SPONTANEOUS_SHARE * p_true`` come back within
+    ``HORIZON_DAYS`` (so ``1 - exp(-hazard * d)`` within ``d`` days, whenever the ``d`` days start)."""
+    return -np.log1p(-SPONTANEOUS_SHARE * np.asarray(p_true, dtype=float)) / HORIZON_DAYS
+
+
+def draw_outcomes(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """One outcome per row (positions in ``schema.OUTCOMES``) from uniforms ``u`` on [0, 1) and ``probs``
+    (:func:`contact_outcome_probs`)."""
+    scaled = np.asarray(u)[:, None] * probs.sum(axis=1, keepdims=True)
+    return (scaled >= np.cumsum(probs, axis=1)).sum(axis=1)
 
 
 def _campaign_labels(days: np.ndarray) -> pd.Series:
@@ -842,6 +893,9 @@ def _frames(
     accounts["dnc_reason"] = _labels(cust["dnc_reason"][acc["owner"]], DNC_REASONS, dnc)
     for flag in ("hardship", "deceased", "legal_hold"):
         accounts[flag] = cust[flag][acc["owner"]]
+    name, mobile = _names_and_mobiles(cust)
+    accounts["name"] = _series(name.take(owner))
+    accounts["mobile"] = _series(mobile.take(owner))
 
     transactions = {
         "customer_id": _series(customer_id.take(pa.array(txn["owner"]))),
@@ -866,11 +920,25 @@ def _frames(
         "best_channel": _labels(cust["best"], CHANNELS),
     }
     return DemoBook(
-        accounts=_frame(accounts, ACCOUNTS.names),
+        accounts=_frame(accounts, ACCOUNTS.names + DEMO_ACCOUNT_COLUMNS),
         transactions=_frame(transactions, TRANSACTIONS.names),
         contacts=_frame(contacts, CONTACTS.names),
         truth=_frame(truth, TRUTH_COLUMNS),
     )
+
+
+def _names_and_mobiles(cust: dict[str, np.ndarray]) -> tuple[pa.Array, pa.Array]:
+    """Each customer's fake name and mobile (null without phone or sms reach), as Arrow strings."""
+    n = cust["persona"].shape[0]
+    given = pa.array(GIVEN_NAMES).take(pa.array(cust["given"]))
+    family = pa.array(FAMILY_NAMES).take(pa.array(cust["family"]))
+    name = pc.binary_join_element_wise(given, " ", family, NAME_MARK, "")
+    i = np.arange(n, dtype=np.int64)
+    has = cust["has"]
+    reach = has[:, _CH["phone"]] | has[:, _CH["sms"]]
+    area = _ids("(", 200 + (i // 100) % MOBILE_AREAS, 3)
+    line = _ids(") 555-01", i % 100, 2, reach)
+    return name, pc.binary_join_element_wise(area, line, "")
 
 
 def _frame(columns: dict[str, object], names: tuple[str, ...]) -> pd.DataFrame:
@@ -980,9 +1048,11 @@ def write_book(book: DemoBook, out_dir: Path | str, fmt: str = "csv") -> dict[st
     }
     for name, (df, table) in tables.items():
         expected = TRUTH_COLUMNS if table is None else table.names
-        if tuple(df.columns) != expected:
+        extra = DEMO_ACCOUNT_COLUMNS if name == "accounts" else ()
+        if tuple(df.columns) not in (expected, expected + extra):
             raise OutputError(
-                f"{name}: columns {list(df.columns)} differ from the contract {list(expected)}."
+                f"{name}: columns {list(df.columns)} differ from the contract {list(expected)}"
+                + (f" (optionally followed by the demo's {list(extra)})." if extra else ".")
             )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """The demo job: a synthetic book, the plan on it (as ``reactivate plan`` makes it) and the truth check.
 
-``reactivate demo`` and ``reactivate demo-data`` call these functions; the plan uses the specs shipped
-in the package (:mod:`reactivate.config.shipped`), so an installed ``reactivate`` runs the same demo
-as the repository: the demo campaign ``campaigns/demo.toml`` with its capacities scaled to the book
-(:mod:`reactivate.demo.campaign`), written to OUT/campaign.toml, and ``segments/default.toml``.
+``reactivate demo`` and ``reactivate demo-data`` (and its ``--respond``: a simulated week of the bank)
+call these functions; the plan uses the specs shipped in the package (:mod:`reactivate.config.shipped`),
+so an installed ``reactivate`` runs the same demo as the repository: the demo campaign
+``campaigns/demo.toml`` with its capacities scaled to the book (:mod:`reactivate.demo.campaign`),
+written to OUT/campaign.toml, and ``segments/default.toml``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from reactivate.config.shipped import segments_file
 from reactivate.demo.book import generate_book, write_book
 from reactivate.demo.campaign import DEMO_CUSTOMERS, demo_campaign, write_campaign
+from reactivate.demo.respond import Responses, advance_book, read_truth, respond
 from reactivate.demo.truth import check_against_truth
 from reactivate.errors import OutputError
 from reactivate.jobs.pipeline import PlanRun, run_plan
@@ -53,6 +55,22 @@ def write_demo_book(out: str | Path, customers: int, seed: int = 0, as_of: dt.da
     ConfigError, OutputError
     """
     return write_book(generate_book(customers, seed=seed, as_of=as_of), out, fmt=fmt)
+
+
+def respond_week(run_dir: str | Path, truth: str | Path | None = None, seed: int = 0,
+                 book: str | Path | None = None) -> tuple[Responses, int | None]:
+    """The bank's part of a demo week (``reactivate demo-data --respond``): the run's RM lists filled in from
+    the truth (:func:`~reactivate.demo.respond.respond`) and, with ``book``, the week's comebacks added to
+    that book (:func:`~reactivate.demo.respond.advance_book`; None without ``book``).
+
+    Raises
+    ------
+    InputDataError, OutputError
+    """
+    res = respond(run_dir, truth=truth, seed=seed)
+    added = None if book is None else advance_book(book, read_truth(res.truth), res.week_start, res.touches,
+                                                   seed=seed)
+    return res, added
 
 
 def run_demo(out: str | Path, customers: int = 20_000, seed: int = 0, progress=None) -> DemoResult:

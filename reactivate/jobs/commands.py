@@ -76,17 +76,19 @@ def campaign_ledger(campaign: str | Path, spec: CampaignSpec, ledger: str | None
     return open_ledger(ledger_location(spec.ledger.url, spec.inputs.out, base, override=ledger), migrate=migrate)
 
 
-def record_files(campaign: str | Path, outcomes: list[Path], *, ledger: str | None = None,
+def record_files(campaign: str | Path, outcomes: list[Path], *, lists: list[Path] = (), ledger: str | None = None,
                  as_of: dt.date | None = None, accept_unplanned: bool = False,
                  strict: bool = False) -> list[RecordResult]:
-    """``reactivate record``: the outcome files recorded in the campaign's ledger in one transaction, under
-    its lock; with ``strict`` nothing is recorded when any row is rejected (see :func:`record_all`)."""
+    """``reactivate record``: the outcome files and the returned RM lists (files or folders) recorded in
+    the campaign's ledger in one transaction, under its lock; with ``strict`` nothing is recorded when
+    any row is rejected or any list has a problem (see :func:`~reactivate.loop.record.record_all`)."""
     spec = load_campaign(campaign)
     led = campaign_ledger(campaign, spec, ledger, migrate=False)
     try:
         with led.lock(spec.campaign.id):
             led.migrate()
-            return record_all(led, outcomes, spec, as_of=as_of, accept_unplanned=accept_unplanned, strict=strict)
+            return record_all(led, outcomes, spec, lists=lists, as_of=as_of, accept_unplanned=accept_unplanned,
+                              strict=strict)
     except BaseException:
         led.discard_if_new()  # nothing recorded into a ledger this call made: leave none behind
         raise

@@ -14,22 +14,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 import reactivate.segmentation.cluster  # noqa: F401
 from reactivate import __version__
 from reactivate.config.campaign import CampaignSpec, load_campaign
 from reactivate.data.load import Book, load_book
+from reactivate.data.shown import check_show_input, read_shown
 from reactivate.dormancy.customers import build_customers
 from reactivate.dormancy.features import model_features
 from reactivate.errors import ConfigError, InputDataError
 from reactivate.loop.record import merge_history
+from reactivate.outputs.lists import check_show
 from reactivate.planning.diagnosis import cannot_contact
 from reactivate.planning.plan import build_plan
 from reactivate.planning.result import PlanResult
 from reactivate.planning.summary import counts, plan_summary
 from reactivate.schema import CHANNELS
 from reactivate.scoring.learn import apply_learning
-from reactivate.scoring.rank import score_targets
+from reactivate.scoring.rank import customer_shortfalls, known_inputs, score_targets
 from reactivate.segmentation.cluster import (
     assign_segments,
     describe_segments,
@@ -67,6 +70,11 @@ class PlanRun:
     timings: dict[str, float] = field(default_factory=dict)
     #: channel fit per segment (segments x channels), as used by the plan
     fit: pd.DataFrame | None = None
+    #: the ``[targets] show`` columns of the accounts file, as text, one row per scored target (in the
+    #: order of ``scores``); personal data: for the RM lists and workbooks only, never summary/run.json
+    shown: pa.Table | None = None
+    #: each scored target's service shortfalls (:func:`~reactivate.scoring.rank.customer_shortfalls`)
+    shortfall: pd.Categorical | None = None
 
 
 class _Clock:
@@ -211,15 +219,19 @@ def run_plan(
     """
     clock = _Clock(progress)
     spec, seg_spec, saved = load_specs(campaign, segments, segments_model)
+    check_show(spec)
+    check_show_input(spec, accounts)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
                      clock=clock, history=history)
     book, customers, targets, feats = t.book, t.customers, t.targets, t.features
+    shown = read_shown(accounts, spec, targets.index) if spec.targets.show else None
 
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
     clock.lap("segment")
     scores, seg_table, score_info, fit = score_targets(targets, feats, seg, profiles, book, spec, as_of, customers)
     if learned is not None:
         scores, fit, score_info["learning"] = apply_learning(scores, fit, learned, spec, as_of)
+    shortfall = customer_shortfalls(scores, feats, known_inputs(book, spec))
     clock.lap("score")
 
     result = None
@@ -232,7 +244,7 @@ def run_plan(
         summary["segments_drift"] = drift
     run = run_metadata(as_of, spec, seg_spec, book.inputs, saved)
     return PlanRun(as_of, spec, seg_spec, book, customers, scores, seg_table, result, summary, run, clock.laps,
-                   fit=fit)
+                   fit=fit, shown=shown, shortfall=shortfall)
 
 
 def run_metadata(as_of: dt.date, spec: CampaignSpec, seg_spec: SegmentSpec, inputs: dict, saved=None, *,

@@ -3,8 +3,8 @@
 :func:`run_week` does one campaign week unattended:
 
 1. take the campaign's lock (another run of the same campaign → :class:`LockedError`, exit 3);
-2. record the outcome files of ``[inputs] outcomes`` (a row already recorded is skipped, so
-   nothing is recorded twice);
+2. record the outcome files of ``[inputs] outcomes`` and the returned RM lists of ``[inputs] lists``
+   (a row already recorded is skipped, so nothing is recorded twice);
 3. read the ledger's contact history before the week (every recorded outcome, and every touch
    issued in an earlier week) and the outcome counts per segment × channel;
 4. plan the week on the latest book with that history (caps, gaps, opt-outs, complaints and the
@@ -47,8 +47,9 @@ from reactivate.config.campaign import FIRST_DATE, LAST_DATE, CampaignSpec, load
 from reactivate.errors import ConfigError
 from reactivate.jobs.pipeline import PlanRun, run_plan
 from reactivate.loop.ledger import ledger_location, ledger_url, open_ledger, outputs_root
-from reactivate.loop.record import RecordResult, record_outcomes
+from reactivate.loop.record import RecordResult, record_all, record_outcomes
 from reactivate.outputs.files import check_out, csv_bytes, file_names, safe_name, sheet_csv_bytes
+from reactivate.outputs.lists import ListContext, last_week_results
 from reactivate.outputs.writer import write_run
 from reactivate.planning.diagnosis import cannot_contact
 from reactivate.planning.followups import (
@@ -143,10 +144,13 @@ def _check_loop_config(spec: CampaignSpec) -> None:
 
 
 def resolve(spec: CampaignSpec, base: Path, value: str, week: str) -> Path | None:
-    """An input path of ``[inputs]`` (None when not set), ``{week}`` filled in, relative to ``base``."""
+    """An input path of ``[inputs]`` (None when not set), ``{week}`` filled in, relative to ``base``; a URI
+    (``hdfs://``, ``s3a://``) or a catalog table (``table:db.name``), which the Spark engine reads, as it is."""
     if not value:
         return None
     p = Path(value.replace("{week}", week))
+    if "://" in value or value.startswith("table:"):
+        return p
     return p if p.is_absolute() else base / p
 
 
@@ -161,7 +165,7 @@ def week_start(spec: CampaignSpec, monday: dt.date) -> dt.date:
 
 def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out: str | Path | None = None,
              as_of: dt.date | None = None, inputs: dict[str, str | Path | None] | None = None,
-             report_lang: str | None = "en") -> WeekResult:
+             report_lang: str | None = "en", engine: str | None = None) -> WeekResult:
     """Run one week of a campaign (see the module doc). Nothing is written on bad input or config.
 
     Parameters
@@ -174,6 +178,8 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     inputs : files that replace those of ``[inputs]`` (keys accounts, transactions, contacts,
         segments, segments_model; None values are ignored).
     report_lang : "en" or "zh": the week's HTML report (report.html, charts/) in that language; None: none.
+    engine : what aggregates the transaction log (``duckdb`` or ``spark``), instead of the campaign's
+        ``[engine] name``.
 
     Raises
     ------
@@ -181,6 +187,8 @@ def run_week(campaign: str | Path, week: str, *, ledger: str | None = None, out:
     """
     campaign = Path(campaign)
     spec = load_campaign(campaign)
+    if engine is not None:  # --engine: instead of the campaign's [engine] name
+        spec = dataclasses.replace(spec, engine=dataclasses.replace(spec.engine, name=engine))
     _check_loop_config(spec)
     base = campaign.resolve().parent
     label, monday = parse_week(week)
@@ -286,18 +294,21 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, r
     led.start_run(meta)
     touches, assignments = ledger_rows(run, loop.followups, start)
     extra = followup_files(loop.followups)
+    context = ListContext(meta["run_id"], label, loop.followups, last_week_results(issued, outcomes, camp, start))
     with led.begin() as conn:
         led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
         _checkpoint("ledger")
         run = write_run(run, week_out, extra=extra, before_commit=lambda: _checkpoint("commit"),
-                        lang=report_lang or "en", report_lang=report_lang)
+                        lang=report_lang or "en", report_lang=report_lang, context=context)
     _event("done", **fields, run_id=meta["run_id"], out=str(week_out), seconds=round(time.perf_counter() - t0, 2))
     return WeekResult(camp, label, start, week_out, led.url, meta["run_id"], run.summary, recorded)
 
 
 def _record_outcome_files(led, spec: CampaignSpec, base: Path, label: str, as_of: dt.date,
                           fields: dict) -> list[RecordResult]:
-    """Record every outcome file of ``[inputs] outcomes`` (glob patterns expanded, in name order)."""
+    """Record every outcome file of ``[inputs] outcomes`` (glob patterns expanded, in name order), then
+    the returned RM lists of ``[inputs] lists``: all or nothing (a list with a problem fails the run,
+    with every problem listed, before anything of the lists is recorded)."""
     recorded = []
     for pattern in spec.inputs.outcomes:
         full = str(resolve(spec, base, pattern, label))
@@ -307,7 +318,25 @@ def _record_outcome_files(led, spec: CampaignSpec, base: Path, label: str, as_of
             recorded.append(res)
             _event("recorded", **fields, file=Path(f).name, rows=res.rows, new=res.new, already=res.already,
                    rejected=res.rejected)
+    lists = returned_lists(spec, base, label)
+    if lists:
+        results = record_all(led, [], spec, lists=lists, as_of=max(dt.date.today(), as_of), strict=True)
+        read = [r for r in results if not r.skipped]
+        _event("lists", **fields, files=len(read), filled=sum(1 for r in read if r.rows),
+               rows=sum(r.rows for r in read), new=sum(r.new for r in read), already=sum(r.already for r in read),
+               skipped=len(results) - len(read))
+        recorded.extend(r for r in read if r.rows)
     return recorded
+
+
+def returned_lists(spec: CampaignSpec, base: Path, label: str) -> list[Path]:
+    """The files and folders of ``[inputs] lists`` that exist (glob patterns expanded, in name order;
+    a folder not there yet holds no returned lists)."""
+    found = []
+    for pattern in spec.inputs.lists:
+        full = str(resolve(spec, base, pattern, label))
+        found += sorted(glob.glob(full)) if any(ch in full for ch in "*?[") else [full]
+    return [Path(p) for p in found if Path(p).exists()]
 
 
 def plan_week(run: PlanRun, issued: pd.DataFrame, outcomes: pd.DataFrame, start: dt.date) -> tuple[PlanRun, WeekLoop]:
@@ -347,11 +376,14 @@ def _with_week_summary(run: PlanRun, loop: WeekLoop, recorded: list[RecordResult
 
 def _run_meta(run: PlanRun, label: str, start: dt.date, as_of: dt.date, history: pd.DataFrame) -> dict:
     """The ledger's runs row: the run id (a hash of campaign, week, as-of, resolved config, input
-    fingerprints, the ledger history read and the version), the fingerprints and the start time."""
+    fingerprints (content, not paths), the ledger history read and the version), the fingerprints and the
+    start time."""
     spec = run.spec
     camp = spec.campaign.id
     config_sha = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
-    inputs_sha = hashlib.sha256(json.dumps(run.book.inputs, sort_keys=True).encode()
+    # the inputs by their content (sha256, rows), not by where they lie: the same book moved gives the same id
+    content = {name: {k: v for k, v in given.items() if k != "path"} for name, given in run.book.inputs.items()}
+    inputs_sha = hashlib.sha256(json.dumps(content, sort_keys=True).encode()
                                 + pd.util.hash_pandas_object(history.astype(str), index=False).to_numpy().tobytes()
                                 ).hexdigest()
     key = f"{camp}|{label}|{as_of.isoformat()}|{config_sha}|{inputs_sha}|{__version__}"
@@ -445,6 +477,7 @@ def week_inputs(spec: CampaignSpec, campaign: Path, base: Path, label: str, path
         full = str(resolve(spec, base, pattern, label))
         files = sorted(glob.glob(full)) if any(ch in full for ch in "*?[") else [full]
         found.update({f"[inputs] outcomes {f}": Path(f) for f in files})
+    found.update({f"[inputs] lists {f}": f for f in returned_lists(spec, base, label)})
     return found
 
 

@@ -11,6 +11,9 @@ campaign never planned, and touches it never issued, are reported and not
 recorded (``accept_unplanned=True`` records the latter, marked unplanned).
 :func:`record_all` imports several files in one transaction, every file read and matched
 first; with ``strict=True`` it records nothing at all when any row of any file is rejected.
+It reads the RM lists the bank hands back too (``lists``: workbooks and CSV lists, matched by run
+id, RM, customer and step -- :mod:`reactivate.loop.lists`): a list with a problem records nothing,
+and :class:`RecordError` names every bad cell of every list.
 
 :func:`merge_history` is how the ledger reaches the plan: its touches and
 outcomes are added to the book's contact history, so caps, gaps, opt-outs
@@ -32,6 +35,7 @@ from reactivate.data.load import Book
 from reactivate.data.validate import check_day, check_table, render
 from reactivate.errors import InputDataError
 from reactivate.loop.ledger import Ledger
+from reactivate.loop.lists import find_lists, match_lists, read_lists, render_problems
 from reactivate.schema import CHANNELS, OUTCOMES, TABLES
 
 #: a delivery may be reported up to this many days after the start of the week it was issued for
@@ -40,7 +44,10 @@ MATCH_DAYS = 28
 
 @dataclass
 class RecordResult:
-    """What one import did. Row numbers are file rows (1 = the first row under the header)."""
+    """What one import did. Row numbers are file rows (1 = the first row under the header).
+
+    For a returned list (``kind`` "list"), ``rows`` counts its filled rows and ``name`` is the file as
+    found under the folder given; ``skipped`` says why it was not read (its workbook was)."""
 
     path: str
     sha256: str
@@ -55,13 +62,23 @@ class RecordResult:
     accepted: int = 0
     #: strict and a row of some file was rejected: nothing of this file was recorded either
     refused: bool = False
+    #: "outcomes" (an outcomes file) or "list" (a returned RM list, :mod:`reactivate.loop.lists`)
+    kind: str = "outcomes"
+    #: the file as messages name it ("" = its file name)
+    name: str = ""
+    #: a returned list not read, and why
+    skipped: str = ""
+    #: a returned list with a problem (reported in the error): nothing of it was recorded
+    failed: bool = False
 
     @property
     def rejected(self) -> int:
         return len(self.unknown_customer) + len(self.unplanned)
 
     def lines(self) -> list[str]:
-        name = Path(self.path).name
+        name = self.name or Path(self.path).name
+        if self.kind == "list" and (self.skipped or self.failed or (self.rows == 0 and not self.refused)):
+            return []  # said once for all lists (list_lines), or in the error
         if self.refused:
             good = f"{self.accepted:,} good row{'s' if self.accepted != 1 else ''}"
             held = f": {good} held back too" if self.accepted else ""
@@ -85,10 +102,45 @@ class RecordResult:
         return out
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "sha256": self.sha256, "rows": self.rows, "new": self.new,
-                "already": self.already, "unknown_customer": len(self.unknown_customer),
-                "unplanned": len(self.unplanned), "accepted_unplanned": self.accepted_unplanned,
-                "holdout_contacted": len(self.holdout_contacted)}
+        out = {"path": self.path, "sha256": self.sha256, "rows": self.rows, "new": self.new,
+               "already": self.already, "unknown_customer": len(self.unknown_customer),
+               "unplanned": len(self.unplanned), "accepted_unplanned": self.accepted_unplanned,
+               "holdout_contacted": len(self.holdout_contacted)}
+        if self.kind == "list":
+            out.update(kind="list", name=self.name, skipped=self.skipped)
+        return out
+
+
+class RecordError(InputDataError):
+    """Returned lists with problems (every one listed): nothing of those lists was recorded; the
+    results of every file are in :attr:`results` (the good ones recorded, unless ``--strict``)."""
+
+    def __init__(self, message: str, results: list[RecordResult]):
+        super().__init__(message)
+        self.results = results
+
+
+def list_lines(results: list[RecordResult]) -> list[str]:
+    """One line on the returned lists of an import: how many were read and recorded, and skipped."""
+    lists = [r for r in results if r.kind == "list"]
+    if not lists:
+        return []
+    read = [r for r in lists if not r.skipped]
+    filled = [r for r in read if r.rows]
+    rows = sum(r.rows for r in read)
+    text = (f"returned lists: {len(read):,} read, {len(filled):,} with results ({rows:,} "
+            f"row{'s' if rows != 1 else ''}")
+    if any(r.failed for r in read):
+        text += f"; {sum(r.failed for r in read):,} with problems, not recorded"
+    if any(r.refused for r in read):
+        text += "; nothing recorded (--strict))"
+    else:
+        text += f"; {sum(r.new for r in read):,} recorded, {sum(r.already for r in read):,} already in the ledger)"
+    skipped = [r for r in lists if r.skipped]
+    if skipped:
+        text += (f"; {len(skipped):,} CSV list{'s' if len(skipped) != 1 else ''} skipped: the workbook of the same "
+                 "RM and week is read instead (a bank works in one or the other)")
+    return [text]
 
 
 def read_outcomes(path: str | Path, spec: CampaignSpec, as_of: dt.date) -> tuple[pd.DataFrame, np.ndarray, str]:
@@ -146,33 +198,88 @@ def record_outcomes(ledger: Ledger, path: str | Path, spec: CampaignSpec, *, as_
     return record_all(ledger, [path], spec, as_of=as_of, accept_unplanned=accept_unplanned)[0]
 
 
-def record_all(ledger: Ledger, paths: list[str | Path], spec: CampaignSpec, *, as_of: dt.date | None = None,
-               accept_unplanned: bool = False, strict: bool = False) -> list[RecordResult]:
-    """Import outcome files into the ledger in one transaction: all or nothing.
+def record_all(ledger: Ledger, paths: list[str | Path], spec: CampaignSpec, *, lists: list[str | Path] = (),
+               as_of: dt.date | None = None, accept_unplanned: bool = False,
+               strict: bool = False) -> list[RecordResult]:
+    """Import outcome files and returned RM lists into the ledger in one transaction.
 
     Every file is read, checked and matched before anything is written, so a file that breaks the
-    data contract records nothing of any file. With ``strict``, a single rejected row (a customer the
-    campaign never planned, a touch it never issued) anywhere also records nothing: each result is
-    then marked ``refused`` and the ledger is not touched.
+    data contract records nothing of any file. ``lists`` are returned lists, or folders of them
+    (:func:`~reactivate.loop.lists.find_lists`): a list with any problem records nothing, the others
+    are recorded, then :class:`RecordError` lists every problem of every list. With ``strict``, a
+    single rejected row (a customer the campaign never planned, a touch it never issued) or a list
+    with a problem anywhere records nothing at all: each result is then marked ``refused`` and the
+    ledger is not touched.
 
     Raises
     ------
     InputDataError
-        A file breaks the data contract (nothing is recorded).
+        An outcomes file breaks the data contract, or a path of ``lists`` does not exist (nothing is
+        recorded).
+    RecordError
+        A returned list has a problem (an InputDataError: exit 2).
     """
+    as_of = as_of or dt.date.today()
     matched = [match_outcomes(ledger, p, spec, as_of=as_of, accept_unplanned=accept_unplanned) for p in paths]
-    results = [res for res, _ in matched]
-    if strict and any(res.rejected for res in results):
+    from_lists, list_rows, problems = match_returned(ledger, lists, spec, as_of) if lists else ([], None, [])
+    results = [res for res, _ in matched] + from_lists
+    if strict and (problems or any(res.rejected for res in results)):
         for res in results:
             res.refused = True
-        return results
-    with ledger.begin() as conn:
-        ledger.ensure_campaign(conn, spec.campaign.id, spec.campaign.name,
-                               dt.datetime.now(dt.UTC).replace(tzinfo=None))
-        for res, new in matched:
-            res.new = ledger.add_outcomes(conn, new)
-            res.already = res.accepted - res.new
+    else:
+        with ledger.begin() as conn:
+            ledger.ensure_campaign(conn, spec.campaign.id, spec.campaign.name,
+                                   dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            for res, new in matched:
+                res.new = ledger.add_outcomes(conn, new)
+                res.already = res.accepted - res.new
+            if from_lists:
+                add_list_rows(ledger, conn, spec.campaign.id, from_lists, list_rows)
+    if problems:
+        failed = sum(r.failed for r in results)
+        others = any(not r.failed and not r.skipped for r in results)
+        what = ("nothing was recorded (--strict)" if strict else
+                f"nothing of {'that list' if failed == 1 else 'those lists'} was recorded"
+                + (" (the other files were)" if others else ""))
+        n = len(problems)
+        raise RecordError(f"{n:,} problem{'s' if n != 1 else ''} in {failed:,} returned list"
+                          f"{'s' if failed != 1 else ''}; {what}\n" + "\n".join("  " + p for p in problems), results)
     return results
+
+
+def match_returned(ledger: Ledger, lists: list[str | Path], spec: CampaignSpec,
+                   as_of: dt.date) -> tuple[list[RecordResult], pd.DataFrame, list[str]]:
+    """Read the returned lists in ``lists`` (files or folders) and match their filled rows to the touches
+    their runs planned (:mod:`reactivate.loop.lists`); writes nothing.
+
+    Returns the result so far of each list, the outcome rows ready to insert (``file``: the position of
+    their list's result; none of a list with a problem), and every problem, one line each.
+    """
+    check_day(as_of, "as-of date")
+    found = read_lists(find_lists(list(lists)))
+    rows, problems = match_lists(ledger, found, spec.campaign.id, as_of)
+    bad = {p.file for p in problems}
+    accepted = np.bincount(rows["file"].to_numpy(), minlength=len(found))
+    results = [RecordResult(path=x.path, sha256=x.sha256, rows=len(x.rows), accepted=int(accepted[i]), kind="list",
+                            name=x.name, skipped=x.skipped, failed=i in bad) for i, x in enumerate(found)]
+    rows = rows.assign(campaign_id=spec.campaign.id, source_sha256=np.array([x.sha256 for x in found],
+                                                                            dtype=object)[rows["file"].to_numpy()],
+                       recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0))
+    return results, rows, render_problems(problems, found)
+
+
+def add_list_rows(ledger: Ledger, conn, campaign_id: str, results: list[RecordResult], rows: pd.DataFrame) -> None:
+    """Within ``conn``'s transaction: insert the returned lists' rows not yet in the ledger, in one go,
+    and count each list's new and already recorded rows (a row twice in a batch counts once)."""
+    keys = ["customer_id", "date", "channel", "outcome"]
+    known = ledger.outcome_keys(conn, campaign_id, rows["customer_id"].unique())
+    seen = rows[keys].merge(known.assign(_seen=True), on=keys, how="left")["_seen"].notna().to_numpy()
+    fresh = ~seen & ~rows.duplicated(keys).to_numpy()
+    ledger.add_outcomes(conn, rows[fresh])
+    new = np.bincount(rows["file"].to_numpy()[fresh], minlength=len(results))
+    for i, res in enumerate(results):
+        res.new = int(new[i])
+        res.already = res.accepted - res.new
 
 
 def match_outcomes(ledger: Ledger, path: str | Path, spec: CampaignSpec, *, as_of: dt.date | None = None,

@@ -392,6 +392,17 @@ PHRASES_ZH: dict[str, str] = {
     "deposit matures in the horizon": "计划期内存款到期",
     "term deposit matured and not rolled over": "定期存款到期未续存",
     "near the regulatory dormancy date": "临近监管沉睡期限",
+    # products (reactivate.schema.PRODUCTS), as the RM lists name the products a customer holds
+    "savings": "储蓄",
+    "current": "活期",
+    "term_deposit": "定期存款",
+    "wealth": "理财",
+    "fund": "基金",
+    "insurance": "保险",
+    "card": "银行卡",
+    "loan": "贷款",
+    "mortgage": "房贷",
+    "other": "其他",
     # uplift dimensions
     "segment": "客群",
     "channel": "渠道",

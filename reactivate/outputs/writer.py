@@ -24,15 +24,24 @@ from reactivate.outputs.files import (
     spreadsheet_columns,
     staged,
 )
+from reactivate.outputs.lists import (
+    CSV_TAIL_KEYS,
+    ListContext,
+    balance_column,
+    check_show,
+    products_held,
+    translated,
+)
+from reactivate.outputs.lists import TARGET_COLUMNS as LIST_COLUMNS
 from reactivate.outputs.report import render_report
-from reactivate.outputs.workbooks import target_order, write_workbooks
+from reactivate.outputs.workbooks import ListRows, due_rows, write_workbooks
 from reactivate.scoring.timing import week_starts
 from reactivate.themes import LANGS, theme_name, theme_text
 
 PLAN_COLUMNS = ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id", "theme", "reason",
                 "journey", "condition", "best_time"]
-TARGET_COLUMNS = ["priority", "customer_id", "segment_name", "channel", "step", "condition", "theme", "theme_name",
-                  "reason", "p_reactivate", "expected_value", "last_contact", "contacts_30d", "best_time"]
+#: the RM lists' columns before the ``show`` and per-customer columns (:mod:`reactivate.outputs.lists`)
+TARGET_COLUMNS = list(LIST_COLUMNS)
 
 
 def write_grouped_csv(stage: Staging, columns: dict, group: np.ndarray, path_of) -> int:
@@ -103,7 +112,8 @@ def write_ranking(run, out: str | Path, inputs: dict | None = None) -> list[str]
 
 def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None, *,
               lang: str = "en", excel_weeks: int | None = None, list_weeks: int | None = None,
-              report_lang: str | None = None, progress=None, inputs: dict | None = None):
+              report_lang: str | None = None, progress=None, inputs: dict | None = None,
+              context: ListContext | None = None):
     """Write every output of a :class:`~reactivate.jobs.pipeline.PlanRun` into ``out``.
 
     Returns a new run whose ``summary`` also counts what was written (``summary["outputs"]``: RM lists,
@@ -120,13 +130,20 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     outputs and swapped in with them. ``progress`` is called as steps end. ``inputs`` (how each was
     given → path) may not lie inside ``out`` (:func:`~reactivate.outputs.files.check_out`).
 
-    The files made for a spreadsheet (RM lists, workbooks, openers) have every text cell neutralised;
-    the RM lists and workbooks are named by :func:`~reactivate.outputs.files.file_names`.
+    The CSV files made for a spreadsheet (RM lists, openers) have every text cell neutralised (a leading
+    apostrophe before = + - @); the workbooks hold text as string cells, which are never formulas;
+    the RM lists and workbooks are named by :func:`~reactivate.outputs.files.file_names`. They also
+    carry the ``[targets] show`` columns (``run.shown``: personal data, written nowhere else), each
+    customer's segment, service shortfall, products and balance band, and the outcome columns the
+    bank fills in; ``context`` (:class:`~reactivate.outputs.lists.ListContext`) is what a weekly run
+    knows beyond the plan (its ledger run id, follow-ups, last week's results).
     """
 
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} should be one of {', '.join(LANGS)}")
     spec = run.spec
+    check_show(spec)
+    context = context or ListContext()
     n_list = spec.targets.list_weeks if list_weeks is None else list_weeks
     n_excel = min(spec.targets.excel_weeks if excel_weeks is None else excel_weeks, n_list)
     with staged(out, inputs) as stage:
@@ -143,8 +160,10 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
         stage.write("holdout.csv", csv_bytes(run.result.holdout))
         stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
         stage.write("capacity.csv", csv_bytes(run.result.capacity))
-        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang, n_list)
-        n_books = write_workbooks(stage, plan, sc, ids, spec, lang, n_excel)
+        rows = due_rows(plan, n_list)
+        extra_cols = customer_columns(run, plan["pos"].to_numpy()[rows.order], seg_name, lang)
+        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang, rows, extra_cols, context)
+        n_books = write_workbooks(stage, plan, sc, ids, spec, lang, n_excel, rows, extra_cols, context)
         # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
         stage.write("targets/openers.csv", sheet_csv_bytes(pd.DataFrame(
             [(k, v["en"], v["zh"]) for k, v in theme_text(spec.themes.text).items()],
@@ -163,20 +182,47 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     return run
 
 
-def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array,
-                        seg_name: pa.Array, lang: str = "en", n_weeks: int = 1) -> int:
-    """Each RM's weekly list for the first ``n_weeks`` weeks of the plan: calls and branch invitations
-    first, then what their clients receive (``theme_name`` in ``lang``); every text cell neutralised,
-    one file per RM and week."""
+def customer_columns(run, pos: np.ndarray, seg_name: pa.Array, lang: str = "en") -> dict:
+    """The per-customer columns of the RM lists for the scores rows ``pos``: the ``show`` columns (Arrow
+    text, null when the customer has none), then ``segment`` (its name in ``lang``), ``shortfall``,
+    ``products`` and ``balance_band`` (:mod:`reactivate.outputs.lists`)."""
+    sc = run.scores
+    out: dict = {}
+    shown = getattr(run, "shown", None)
+    for name in run.spec.targets.show:  # one per show column
+        out[name] = (shown.column(name).take(pa.array(pos)).combine_chunks() if shown is not None
+                     else pa.nulls(len(pos), pa.string()))
+    seg = seg_name.take(pa.array(pos))
+    out["segment"] = translated(pd.Categorical.from_codes(
+        seg.indices.to_numpy(zero_copy_only=False), categories=pd.Index(seg.dictionary.to_pylist(), dtype=object)),
+        lang) if len(pos) else pd.Categorical([])
+    shortfall = getattr(run, "shortfall", None)
+    out["shortfall"] = (translated(shortfall.take(pos), lang) if shortfall is not None
+                        else pd.Categorical.from_codes(np.full(len(pos), -1), categories=pd.Index([], dtype=object)))
+    uniq, back = np.unique(pos, return_inverse=True)  # a customer with two touches is looked up once
+    held = products_held(run.book.accounts, sc.index.to_numpy(dtype=object)[uniq], lang)
+    out["products"] = held.take(back.reshape(-1)) if len(pos) else held
+    balance = sc["total_balance"].to_numpy(dtype=float)[pos] if "total_balance" in sc.columns else np.full(len(pos),
+                                                                                                         np.nan)
+    out["balance_band"] = balance_column(balance, run.spec.targets)
+    return out
 
-    order, group, w_sorted, r_sorted = target_order(plan)
-    due = int(np.searchsorted(w_sorted, max(n_weeks, 0)))  # rows are sorted by week: the due ones lead
-    order, group, w_sorted, r_sorted = order[:due], group[:due], w_sorted[:due], r_sorted[:due]
+
+def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array, seg_name: pa.Array,
+                        lang: str, rows: ListRows, extra: dict, context: ListContext) -> int:
+    """Each RM's weekly list for the due weeks (``rows``, :func:`~reactivate.outputs.workbooks.due_rows`):
+    calls and branch invitations first, then what their clients receive (``theme_name`` in ``lang``),
+    the ``show`` and per-customer columns (``extra``), the run, week and RM, and the empty outcome columns
+    the bank fills in; every text cell neutralised, one file per RM and week."""
+
+    order, group, w_sorted, r_sorted = rows
     pos = plan["pos"].to_numpy()[order]
-    first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
-    start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
+    n = len(group)
+    first = np.r_[True, group[1:] != group[:-1]] if n else np.zeros(0, dtype=bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
     columns = spreadsheet_columns({
-        "priority": np.arange(len(group)) - start + 1,
+        "priority": np.arange(n) - start + 1,
         "customer_id": ids.take(pos),
         "segment_name": seg_name.take(pos),
         "channel": plan["channel"].array.take(order),
@@ -190,8 +236,12 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
         "last_contact": sc["last_contact"].to_numpy()[pos],
         "contacts_30d": sc["contacts_30d"].to_numpy()[pos].astype(np.int64),
         "best_time": plan["best_time"].array.take(order),
+        **{k: v for k, v in extra.items() if k != "segment"},
+        "run_id": pd.Categorical.from_codes(np.full(n, 0 if context.run_id else -1), categories=[context.run_id]),
+        "week_start": pd.Categorical.from_codes(w_sorted, categories=pd.Index(weeks.astype(str), dtype=object)),
+        "rm_id": plan["rm_id"].array.take(order),
+        **{k: pa.nulls(n, pa.string()) for k in CSV_TAIL_KEYS[3:]},
     })
-    weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
     rms = file_names(plan["rm_id"].cat.categories)
     return write_grouped_csv(stage, columns, group,
                              lambda i: f"targets/{weeks[w_sorted[i]]}/{rms[r_sorted[i]]}.csv")

@@ -9,6 +9,18 @@ segment (:func:`reactivate.scoring.priors.channel_fit`) times the base rate
 ``prior_alpha + prior_beta`` pseudo-touches, so a cell with few touches keeps
 its prior and one with many follows its own record.
 
+**Whose segment.** A touch is planned in the segmentation of its week, and segment
+ids mean something only within one segmentation: fitted afresh each week (no saved
+segment model), the same customers may be numbered differently, or two segments
+merged. :func:`current_counts` therefore carries the record into the segments of
+the run it informs through the customers: the trials of each past (week, segment)
+are shared among today's segments in the proportions its customers who are still
+segmented today fall into (those who came back and left the dormant book count
+like their group). With a saved model the ids stay and this changes nothing;
+without it, learning by id alone gave one segment's record to another (on the demo
+book, the week the clustering found five segments instead of six, young customers
+were moved off the app and elderly ones off the phone).
+
 The next run uses the posteriors for its channel choice:
 
 * ``method = "thompson"`` (default): one draw per cell from its posterior with
@@ -44,24 +56,68 @@ from reactivate.scoring.channels import best_channels
 POSITIVE = ("responded", "reactivated")
 METHODS = ("thompson", "ucb", "off")
 LEARNED_COLUMNS = ["segment_id", "channel", "successes", "trials"]
+#: :func:`outcome_counts`: the record of each customer's touches on a channel, with the segment and week
+#: they were planned in (segment ids mean something only within one run's segmentation)
+RECORD_COLUMNS = ["customer_id", "week_start", *LEARNED_COLUMNS]
 
 
 def outcome_counts(outcomes: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
-    """Successes and trials per segment × channel.
+    """Successes and trials per customer × channel, with the segment and week they were planned in.
 
     ``outcomes``: customer_id, channel, outcome (and date); ``touches``: the issued touches
-    (customer_id, channel, segment_id, week_start), which give each outcome the segment the
-    customer was in when planned (a customer who reactivated has left the dormant book since).
+    (customer_id, channel, segment_id, week_start), which give each outcome the segment and week the
+    customer was planned in (a customer who reactivated has left the dormant book since). Returns
+    :data:`RECORD_COLUMNS`; :func:`apply_learning` carries the record into the segments of the run it
+    informs (:func:`current_counts`), since a segmentation fitted again may number its segments
+    differently.
     """
     if len(outcomes) == 0 or len(touches) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in ("segment_id", "channel") else "int64")
-                             for c in LEARNED_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("successes", "trials") else
+                                          "datetime64[ns]" if c == "week_start" else object)
+                             for c in RECORD_COLUMNS})
     seg = (touches.sort_values("week_start", kind="stable")
-           .drop_duplicates(["customer_id", "channel"], keep="last")[["customer_id", "channel", "segment_id"]])
+           .drop_duplicates(["customer_id", "channel"], keep="last")[["customer_id", "channel", "segment_id",
+                                                                      "week_start"]])
     m = outcomes.merge(seg, on=["customer_id", "channel"], how="inner")
     m["y"] = m["outcome"].isin(POSITIVE).astype("int64")
-    g = m.groupby(["segment_id", "channel"], sort=True)["y"].agg(successes="sum", trials="count").reset_index()
-    return g[LEARNED_COLUMNS]
+    g = (m.groupby(["customer_id", "week_start", "segment_id", "channel"], sort=True)["y"]
+         .agg(successes="sum", trials="count").reset_index())
+    return g[RECORD_COLUMNS]
+
+
+def current_counts(learned: pd.DataFrame, segment_now: pd.Series) -> tuple[pd.DataFrame, int]:
+    """The record carried into today's segments: successes and trials per (today's) segment × channel.
+
+    The segments of each past run (its week and segment id) are translated into today's through the
+    customers they share: a past group's successes and trials are shared among today's segments in the
+    proportions its customers who are still in today's segmentation (``segment_now``: segment id by
+    customer id) now fall into. Its customers who left (many because they came back) count like their
+    group. A saved segment model keeps the ids, and the translation is then the identity; a
+    segmentation fitted afresh each week may number the same segments differently (or merge two),
+    and learning by id alone would give one segment's record to another.
+
+    A table without ``customer_id`` (segment_id, channel, successes, trials) is taken to be in today's
+    segments already. Returns the counts (successes and trials may be fractions) and the number of
+    trials that could not be carried over (no customer of their group is in today's segmentation).
+    """
+    if "customer_id" not in learned.columns or len(learned) == 0:
+        return learned[LEARNED_COLUMNS] if len(learned) else learned.reindex(columns=LEARNED_COLUMNS), 0
+    rec = learned.assign(group=learned["week_start"].astype(str) + "\x1f" + learned["segment_id"].astype(str))
+    known = segment_now.notna().to_numpy()  # a customer outside every segment (NaN) counts nowhere
+    now = pd.Series(segment_now.astype(str).to_numpy(dtype=object)[known],
+                    index=segment_now.index.astype(str)[known])
+    people = rec.drop_duplicates(["group", "customer_id"])
+    people = people.assign(now=now.reindex(people["customer_id"].astype(str)).to_numpy())
+    size = people.dropna(subset=["now"]).groupby(["group", "now"], sort=True).size()
+    share = (size / size.groupby(level="group").transform("sum")).rename("share").reset_index()
+    per = rec.groupby(["group", "channel"], sort=True)[["successes", "trials"]].sum().reset_index()
+    moved = per.merge(share, on="group", how="inner")
+    lost = int(per["trials"].sum() - per.loc[per["group"].isin(share["group"]), "trials"].sum())
+    moved["successes"] = moved["successes"] * moved["share"]
+    moved["trials"] = moved["trials"] * moved["share"]
+    out = (moved.groupby(["now", "channel"], sort=True)[["successes", "trials"]].sum().reset_index()
+           .rename(columns={"now": "segment_id"}))
+    return out[LEARNED_COLUMNS], lost
 
 
 def posteriors(fit: pd.DataFrame, learned: pd.DataFrame, spec: CampaignSpec) -> pd.DataFrame:
@@ -79,7 +135,7 @@ def posteriors(fit: pd.DataFrame, learned: pd.DataFrame, spec: CampaignSpec) -> 
     long["segment_id"] = long["segment_id"].astype(str)
     long = long.merge(learned.assign(segment_id=learned["segment_id"].astype(str)),
                       on=["segment_id", "channel"], how="left")
-    long[["successes", "trials"]] = long[["successes", "trials"]].fillna(0).astype("int64")
+    long[["successes", "trials"]] = long[["successes", "trials"]].fillna(0).astype(float)
     prior_mean = np.clip(base * long["fit"].to_numpy(dtype=float), 1e-4, 1 - 1e-4)
     a = strength * prior_mean + long["successes"].to_numpy()
     b = strength * (1 - prior_mean) + (long["trials"] - long["successes"]).to_numpy()
@@ -108,9 +164,12 @@ def apply_learning(scores: pd.DataFrame, fit: pd.DataFrame, learned: pd.DataFram
     method = spec.learning.method
     if method not in METHODS:
         raise ConfigError(f"{spec.source}: learning.method={method!r} should be one of {', '.join(METHODS)}")
-    post = posteriors(fit, learned, spec)
-    info = {"method": method, "touches_learned_from": int(post["trials"].sum()),
+    counts, lost = current_counts(learned, scores["segment_id"])
+    post = posteriors(fit, counts, spec)
+    info = {"method": method, "touches_learned_from": round(float(post["trials"].sum())),
             "cells_with_data": int((post["trials"] > 0).sum())}
+    if lost:
+        info["touches_not_carried_over"] = lost
     if method == "off" or len(post) == 0:
         return scores, fit, info
     if method == "thompson":

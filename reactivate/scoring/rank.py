@@ -76,18 +76,7 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     s["priority_rank"] = rank
     s["best_channel"] = best_channels(seg, fit, s, spec)  # never a channel the customer cannot be reached on
 
-    known = set()
-    if book.contacts is not None:
-        known.add("contacts")
-    if book.accounts is not None and "rm_id" in book.accounts.columns:
-        known.add("rm")
-    if book.accounts is not None and any(f"{kind}_{ch}" in book.accounts.columns
-                                         for kind in ("has", "consent") for ch in DIGITAL_CHANNELS):
-        known.add("reach")
-    # a channel's reach is known from its reach or consent column, or from the campaign's assumption
-    known.update(f"reach_{ch}" for ch in CHANNELS if ch in spec.consent.assume_when_missing or (
-        book.accounts is not None and {f"has_{ch}", f"consent_{ch}"} & set(book.accounts.columns)))
-    segments = segment_table(s, feats, profiles, spec, as_of, frozenset(known),
+    segments = segment_table(s, feats, profiles, spec, as_of, known_inputs(book, spec),
                              decay_per_week=info.get("decay", {}).get("per_week", PRIOR_DECAY_PER_WEEK))
     by_id = segments.set_index("segment_id").reindex(seg.categories)
     s["segment_name"] = np.asarray(by_id["segment_name"], dtype=object)[seg.codes]
@@ -112,6 +101,8 @@ def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of:
     ctx = Context(customers, book, spec, as_of, targets.index, occasions)
     pos = customers.index.get_indexer(targets.index)
     p, info, each = choose(ctx, pos, every_source)
+    if ctx.occ is not occasions and hasattr(book.engine, "forget"):
+        book.engine.forget()  # the log's aggregates and occasions have been read: their memory goes to the plan
     book.notes.extend(n for n in ctx.notes if n not in book.notes)
     if every_source:
         info["each_source"] = each
@@ -182,9 +173,28 @@ def segment_table(s: pd.DataFrame, feats: pd.DataFrame, profiles: dict[str, dict
     return t[lead + [c for c in t.columns if c not in lead]]
 
 
-def _shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> list[str]:
-    """Where service fell short, per segment (in segment id order): the checks true of at least 40% of
-    its members with their shares, or "none stands out". A check needing an input not in ``known`` is skipped."""
+def known_inputs(book: Book, spec: CampaignSpec) -> frozenset[str]:
+    """The inputs the book has that a shortfall or a channel's reach may be claimed from (see
+    :func:`segment_table`): "contacts", "rm", "reach" and "reach_<channel>"."""
+    known = set()
+    if book.contacts is not None:
+        known.add("contacts")
+    if book.accounts is not None and "rm_id" in book.accounts.columns:
+        known.add("rm")
+    if book.accounts is not None and any(f"{kind}_{ch}" in book.accounts.columns
+                                         for kind in ("has", "consent") for ch in DIGITAL_CHANNELS):
+        known.add("reach")
+    # a channel's reach is known from its reach or consent column, or from the campaign's assumption
+    known.update(f"reach_{ch}" for ch in CHANNELS if ch in spec.consent.assume_when_missing or (
+        book.accounts is not None and {f"has_{ch}", f"consent_{ch}"} & set(book.accounts.columns)))
+    return frozenset(known)
+
+
+def shortfall_checks(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> dict[str, np.ndarray]:
+    """Where service fell short, per customer: the rule behind the segment table's ``shortfalls`` and
+    the RM lists' ``shortfall``, one boolean array per check (rows of ``s`` and ``feats``, the scored
+    targets and their features), in a fixed order. A check needing an input not in ``known`` (see
+    :func:`known_inputs`) is left out: no contact file is not "never contacted"."""
     checks = {
         "no contact in 12 months": (s["contacts_12m"] == 0) if "contacts" in known else None,
         "no digital channel": (feats["digital_reach"].fillna(0) == 0) if "reach" in known else None,
@@ -193,7 +203,28 @@ def _shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> 
         "term deposit matured and not rolled over": s["matured_not_rolled"],
         "near the regulatory dormancy date": s["event"] == "deadline",
     }
-    short = pd.DataFrame({k: v for k, v in checks.items() if v is not None}).groupby(s["segment_id"], observed=True).mean()
+    return {k: np.asarray(v, dtype=bool) for k, v in checks.items() if v is not None}
+
+
+def customer_shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> pd.Categorical:
+    """Each customer's service shortfalls (:func:`shortfall_checks`) as one text, ``"; "``-joined in the
+    checks' order ("" when none applies); built once per distinct combination, not per customer."""
+    checks = shortfall_checks(s, feats, known)
+    names = list(checks)
+    mask = np.zeros(len(s), dtype=np.int64)
+    for bit, hit in enumerate(checks.values()):  # one per check
+        mask |= hit.astype(np.int64) << bit
+    uniq, codes = np.unique(mask, return_inverse=True)
+    text = ["; ".join(n for bit, n in enumerate(names) if m >> bit & 1) for m in uniq.tolist()]  # per combination
+    return pd.Categorical.from_codes(codes.reshape(-1), categories=pd.Index(text, dtype=object)) if len(s) \
+        else pd.Categorical([], categories=pd.Index([], dtype=object))
+
+
+def _shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> list[str]:
+    """Where service fell short, per segment (in segment id order): the checks (:func:`shortfall_checks`)
+    true of at least 40% of its members with their shares, or "none stands out"."""
+    checks = shortfall_checks(s, feats, known)
+    short = pd.DataFrame(checks, index=s.index).groupby(s["segment_id"], observed=True).mean()
     return [
         "; ".join(f"{name} ({share:.0%})" for name, share in row.items() if share >= 0.4) or "none stands out"
         for _, row in short.iterrows()  # one row per segment

@@ -33,7 +33,7 @@ __all__ = ["HEAD", "Ledger", "ledger_url", "open_ledger"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: the schema revision this version of reactivate writes
-HEAD = "0002"
+HEAD = "0003"
 #: columns of the contact history handed to the plan (the contacts table of the data contract)
 HISTORY_COLUMNS = ["customer_id", "date", "channel", "campaign", "outcome"]
 PLANNED_COLUMNS = ["customer_id", "segment_id", "wave", "week_start", "channel", "step", "rm_id", "theme",
@@ -264,9 +264,12 @@ class Ledger:
         df["week_start"] = pd.to_datetime(df["week_start"])
         return df
 
-    def outcomes(self, campaign_id: str | None = None, before: dt.date | None = None) -> pd.DataFrame:
+    def outcomes(self, campaign_id: str | None = None, before: dt.date | None = None,
+                 notes: bool = False) -> pd.DataFrame:
+        """Recorded outcomes (of one campaign, or all), by date; with ``notes``, the RMs' notes too."""
         t = Outcome.__table__
-        q = sa.select(t.c.campaign_id, t.c.customer_id, t.c.date, t.c.channel, t.c.outcome, t.c.planned_week)
+        q = sa.select(t.c.campaign_id, t.c.customer_id, t.c.date, t.c.channel, t.c.outcome, t.c.planned_week,
+                      *([t.c.note] if notes else []))
         if campaign_id is not None:
             q = q.where(t.c.campaign_id == campaign_id)
         if before is not None:
@@ -274,6 +277,24 @@ class Ledger:
         df = self.read(q.order_by(t.c.date, t.c.customer_id, t.c.channel, t.c.outcome))
         df["date"] = pd.to_datetime(df["date"])
         return df
+
+    def run_touches(self, run_ids, week_starts=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The runs ``run_ids`` (campaign, week, week start, status) and the touches they planned that
+        are still in the ledger (run id, RM, customer, step, channel, week start; only those of
+        ``week_starts`` when given): what a returned list of those runs is checked against. A run
+        replaced by a later run of its week has no touches left."""
+        ids = sorted({str(r) for r in run_ids})
+        r, t = Run.__table__, PlannedTouch.__table__
+        runs = self.read(sa.select(r.c.run_id, r.c.campaign_id, r.c.week, r.c.week_start, r.c.status)
+                         .where(r.c.run_id.in_(ids)).order_by(r.c.run_id))
+        q = sa.select(t.c.run_id, t.c.rm_id, t.c.customer_id, t.c.step, t.c.channel, t.c.week_start)
+        q = q.where(t.c.run_id.in_(ids))
+        if week_starts is not None:
+            q = q.where(t.c.week_start.in_(sorted(set(week_starts))))
+        touches = self.read(q.order_by(t.c.run_id, t.c.week_start, t.c.rm_id, t.c.customer_id, t.c.step))
+        runs["week_start"] = pd.to_datetime(runs["week_start"])
+        touches["week_start"] = pd.to_datetime(touches["week_start"])
+        return runs, touches
 
     def assignments(self, campaign_id: str) -> pd.DataFrame:
         t = Assignment.__table__
@@ -352,6 +373,19 @@ class Ledger:
         conn.execute(sa.update(rt).where(rt.c.run_id == run["run_id"]).values(
             status="ok", finished_at=run["finished_at"], touches=len(touches)))
 
+    def outcome_keys(self, conn, campaign_id: str, customer_ids) -> pd.DataFrame:
+        """Within ``conn``'s transaction: the keys (customer_id, date, channel, outcome) of the outcomes
+        of ``campaign_id`` already recorded for ``customer_ids``."""
+        t = Outcome.__table__
+        ids = sorted({str(c) for c in customer_ids})
+        cols = ["customer_id", "date", "channel", "outcome"]
+        parts = [pd.DataFrame(conn.execute(sa.select(*[t.c[c] for c in cols]).where(
+            t.c.campaign_id == campaign_id, t.c.customer_id.in_(ids[i:i + 5000]))).all(), columns=cols)
+            for i in range(0, len(ids), 5000)]  # bounded IN lists (SQLite's limit of bound parameters)
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+        out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+        return out
+
     def add_outcomes(self, conn, rows: pd.DataFrame) -> int:
         """Insert outcome rows, skipping those already recorded; returns how many were new."""
         if len(rows) == 0:
@@ -381,6 +415,9 @@ def _records(df: pd.DataFrame, table: sa.Table) -> list[dict]:
             out[c] = pd.to_datetime(out[c]).dt.date
         elif isinstance(kind, sa.Integer):
             out[c] = out[c].astype("int64").astype(object)
+        elif isinstance(kind, sa.String) and table.c[c].nullable:  # None stays NULL, not the text 'None'
+            missing = out[c].isna().to_numpy()
+            out[c] = out[c].astype(str).astype(object).where(~missing, None)
         elif isinstance(kind, sa.String):
             out[c] = out[c].astype(str)
     return out.to_dict("records")

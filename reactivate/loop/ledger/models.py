@@ -70,7 +70,8 @@ class PlannedTouch(Base):
 
 
 class Outcome(Base):
-    """One delivered touch and what happened (imported by ``reactivate record``)."""
+    """One delivered touch and what happened (imported by ``reactivate record``, from outcome files or
+    the returned RM lists)."""
 
     __tablename__ = "outcomes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -83,6 +84,8 @@ class Outcome(Base):
     planned_week: Mapped[str] = mapped_column(String(8))
     source_sha256: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    #: revision 0003: the next step the RM noted beside the result in a returned list (free text, never logged)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     __table_args__ = (
         UniqueConstraint("campaign_id", "customer_id", "date", "channel", "outcome", name="uq_outcome"),
     )
