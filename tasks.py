@@ -2,8 +2,9 @@
 """Set up and run reactivate with nothing but python3.
 
     python3 tasks.py demo    # make/reuse .venv, install, run the demo end to end
-    python3 tasks.py test    # make/reuse .venv, install, run ruff and the whole test suite,
-                             # then the fast tests again on the oldest dependencies we allow
+    python3 tasks.py test    # make/reuse .venv, install, run ruff and the whole test suite (the Spark
+                             # engine's tests as their own group), then the fast tests again on the
+                             # oldest dependencies we allow
 
 The virtual environment lives in .venv/ and is reinstalled only when
 pyproject.toml changes. `test` also keeps .venv-min/, built with every
@@ -58,7 +59,9 @@ def ensure_env(env_dir: Path = VENV, oldest: bool = False) -> Path:
         constraints.write_text(out)
         pin = ["-c", str(constraints)]
     # PYTHONWARNINGS quiets setuptools' generic notice about editable installs
-    run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pin, "-e", f"{ROOT}[test]"],
+    # the newest environment also gets the Spark engine's extra (its tests run as the marked group spark)
+    extras = "test" if oldest else "test,spark"
+    run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pin, "-e", f"{ROOT}[{extras}]"],
         env={**os.environ, "PYTHONWARNINGS": "ignore"})
     stamp.write_text(want + "\n")
     return py
@@ -80,13 +83,20 @@ def main(argv: list[str]) -> None:
         run([str(BIN / "reactivate"), "demo", *rest])
     else:
         run([str(PY), "-m", "ruff", "check", "."])
-        run([str(PY), "-m", "pytest", *rest])
+        if rest:
+            run([str(PY), "-m", "pytest", *rest])
+        else:
+            run([str(PY), "-m", "pytest", "-m", "not spark"])
+            # the Spark engine in local mode (Java from the system): its own group, one Spark session
+            print("the Spark engine's tests (local mode) ...", file=sys.stderr)
+            run([str(PY), "-m", "pytest", "-m", "spark", "-q", "-p", "no:cacheprovider"])
         if not rest and not os.environ.get("REACTIVATE_SKIP_MIN"):
             print("the fast tests again, on the oldest dependencies pyproject.toml allows (.venv-min/) ...",
                   file=sys.stderr)
             oldest = ensure_env(MIN_VENV, oldest=True)
             # the golden bytes are pinned on the newest versions (PNG and xlsx bytes differ between releases)
-            run([str(oldest), "-m", "pytest", "-m", "not slow and not golden", "-q", "-p", "no:cacheprovider"])
+            run([str(oldest), "-m", "pytest", "-m", "not slow and not golden and not spark", "-q", "-p",
+                 "no:cacheprovider"])
 
 
 if __name__ == "__main__":

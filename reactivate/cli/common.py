@@ -27,6 +27,12 @@ SegmentsModel = Annotated[
     typer.Option("--segments-model", help="A model saved by reactivate segments fit: keeps segment ids "
                  "and names from run to run and reports drift (instead of --segments)."),
 ]
+EngineName = Annotated[
+    str | None,
+    typer.Option("--engine", help="What aggregates the transaction log: duckdb (this machine) or spark (a Spark "
+                 "cluster or local mode; needs pip install 'reactivate[spark]'). Default: the campaign's "
+                 "[engine] name."),
+]
 # the options of the commands that write a report (plan, report, run, demo)
 Lang = Annotated[str, typer.Option("--lang", help="Language of the report and its charts: en or zh.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary lines (errors only).")]
@@ -86,3 +92,36 @@ def check_lang(lang: str) -> None:
             check_fonts(lang)
 
     guarded(go)
+
+
+def check_engine(engine: str | None) -> None:
+    """``--engine``: a known engine; ``spark`` only with pyspark installed (else one line, exit 2)."""
+    if engine is None:
+        return
+    from reactivate.config.campaign import ENGINES
+
+    if engine not in ENGINES:
+        raise fail(f"--engine={engine!r} should be one of {', '.join(ENGINES)}")
+    if engine == "spark":
+        from reactivate.data.spark_engine import SPARK_MISSING, spark_available
+
+        if not spark_available():
+            raise fail(SPARK_MISSING)
+
+
+def engine_campaign(campaign, engine: str | None):
+    """The campaign (a spec file, None or a spec) with ``--engine`` applied: a spec whose ``[engine] name`` is
+    ``engine``; ``campaign`` itself without ``--engine``. ``--engine spark`` without pyspark fails (exit 2)."""
+    if engine is None:
+        return campaign
+    check_engine(engine)
+
+    def go():
+        import dataclasses
+
+        from reactivate.config.campaign import CampaignSpec, load_campaign
+
+        spec = campaign if isinstance(campaign, CampaignSpec) else load_campaign(campaign)
+        return dataclasses.replace(spec, engine=dataclasses.replace(spec.engine, name=engine))
+
+    return guarded(go)

@@ -14,6 +14,7 @@ from reactivate.cli.common import (
     AsOf,
     Campaign,
     Contacts,
+    EngineName,
     Lang,
     NoReport,
     Out,
@@ -22,6 +23,7 @@ from reactivate.cli.common import (
     Spec,
     Transactions,
     check_lang,
+    engine_campaign,
     guarded,
     parse_date,
     say,
@@ -49,6 +51,7 @@ def plan_cmd(
                          "first week's touches and holdout in it.")] = None,
     exact: Annotated[bool, typer.Option(
         "--exact", help="Solve the allocation exactly (min-cost flow) instead of the fast default.")] = False,
+    engine: EngineName = None,
 ) -> None:
     """Find the dormant, profile and rank them, and write a staged contact plan.
 
@@ -70,6 +73,7 @@ def plan_cmd(
     day = parse_date(as_of, "--as-of")
     check_lang(lang)
     spec = guarded(lambda: _exact_spec(campaign)) if exact else campaign
+    spec = engine_campaign(spec, engine)
     report_lang = None if no_report else lang
     inputs = {"accounts": accounts, "transactions": transactions, "contacts": contacts, "segments": segments,
               "segments_model": segments_model}
@@ -127,6 +131,7 @@ def rank_cmd(
     campaign: Campaign = None,
     segments: Spec = None,
     segments_model: SegmentsModel = None,
+    engine: EngineName = None,
 ) -> None:
     """Score and rank the dormant customers and their segments, without planning contacts.
 
@@ -140,6 +145,7 @@ def rank_cmd(
         --contacts book/contacts.csv --out rank-2026-11-30
     """
     day = parse_date(as_of, "--as-of")
+    campaign = engine_campaign(campaign, engine)
 
     def go():
         from reactivate.jobs.commands import rank_to

@@ -13,10 +13,12 @@ from reactivate.cli.common import (
     AsOf,
     Campaign,
     Contacts,
+    EngineName,
     Out,
     SegmentsModel,
     Spec,
     Transactions,
+    engine_campaign,
     fail,
     guarded,
     parse_date,
@@ -46,6 +48,7 @@ def fit_cmd(
     campaign: Campaign = None,
     segments: Spec = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the fit summary as JSON on stdout.")] = False,
+    engine: EngineName = None,
 ) -> None:
     """Fit the segmentation on the dormant customers and save it as a model file.
 
@@ -59,6 +62,7 @@ def fit_cmd(
         --transactions book/transactions.csv --segments segments/default.toml --model segments-2026-11.json
     """
     day = parse_date(as_of, "--as-of")
+    campaign = engine_campaign(campaign, engine)
 
     def go():
         from reactivate.jobs.segments import fit_segments
@@ -87,6 +91,7 @@ def describe_cmd(
     campaign: Campaign = None,
     segments: Spec = None,
     segments_model: SegmentsModel = None,
+    engine: EngineName = None,
 ) -> None:
     """Print a profile card per segment and write segments.csv, segments.json and run.json into OUT.
 
@@ -99,6 +104,7 @@ def describe_cmd(
         --segments-model segments-2026-11.json --out segments-2026-11-30
     """
     day = parse_date(as_of, "--as-of")
+    campaign = engine_campaign(campaign, engine)
 
     def go():
         from reactivate.jobs.segments import describe_to

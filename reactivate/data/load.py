@@ -23,26 +23,78 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reactivate.config.campaign import CampaignSpec
-from reactivate.data.io import Problem, RawTable, fingerprint, read_table
+from reactivate.config.campaign import FIRST_DATE, CampaignSpec
+from reactivate.data.engine import Engine, engine_for_frame, sorted_ids
+from reactivate.data.io import Problem, RawTable, clean_text, fingerprint, open_log, read_table
+from reactivate.data.spark_engine import log_problems, open_spark_log
 from reactivate.data.validate import check_day, check_table, render
 from reactivate.errors import InputDataError
 from reactivate.schema import TABLES
 
+EPOCH = dt.date(1970, 1, 1)
+
+
+class _Deferred:
+    """A frame read on first use (:class:`Book`'s transactions, when the engine had all it needed)."""
+
+    def __init__(self, read):
+        self.read = read
+
+
+class _Materialised:
+    """A dataclass field whose value may be :class:`_Deferred`: read (once) when it is first looked at."""
+
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return None  # the field's default
+        value = obj.__dict__.get(self.slot)
+        if isinstance(value, _Deferred):
+            value = obj.__dict__[self.slot] = value.read()
+        return value
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = value
+
 
 @dataclass
 class Book:
-    """A validated book. ``accounts`` may be None when only transactions were given."""
+    """A validated book. ``accounts`` may be None when only transactions were given.
+
+    The transaction log is aggregated by :attr:`engine` where it lies (:mod:`reactivate.data.engine`);
+    ``transactions``, the log as a pandas frame, is read only when something asks for it (a job that cuts
+    the book at an earlier day). A book built with a transactions frame gets an engine over that frame.
+    """
 
     accounts: pd.DataFrame | None
-    transactions: pd.DataFrame | None
-    contacts: pd.DataFrame | None
+    transactions: pd.DataFrame | None = _Materialised()
+    contacts: pd.DataFrame | None = None
     #: human-readable notes on degraded inputs (absent optional columns, ...)
     notes: list[str] = field(default_factory=list)
     #: table name -> {"path": ..., "sha256": ..., "rows": ...}
     inputs: dict[str, dict] = field(default_factory=dict)
     #: absent optional columns per table
     absent: dict[str, list[str]] = field(default_factory=dict)
+    #: the engine over the transaction log (None without one; built from ``transactions`` when not given)
+    engine: Engine | None = None
+
+    def __post_init__(self):
+        value = self.__dict__.get("_transactions")
+        if self.engine is not None and not isinstance(value, _Deferred) and value is not self.engine.frame:
+            self.engine = None  # another log (a book cut at an earlier day): an engine over it when asked
+
+    @property
+    def log(self) -> Engine | None:
+        """The engine over the transaction log; None without a log."""
+        if self.engine is None:
+            value = self.__dict__.get("_transactions")
+            if value is None:
+                return None
+            self.engine = engine_for_frame(value)
+            self.engine.frame = value
+        return self.engine
 
 
 def load_book(
@@ -54,6 +106,10 @@ def load_book(
     as_of: dt.date,
 ) -> Book:
     """Read and check the given tables.
+
+    The transaction log is checked where it lies by the engine (:func:`clean_log`); only when a check
+    fails is it read as a frame, so that every problem is reported as :func:`read_table` and
+    :func:`check_table` report them.
 
     Raises
     ------
@@ -67,12 +123,22 @@ def load_book(
     paths = {"accounts": accounts, "transactions": transactions, "contacts": contacts}
     raws: dict[str, RawTable] = {}
     given = {name: Path(path) for name, path in paths.items() if path is not None}
+    log = None
+
+    def read(name: str) -> RawTable:
+        return read_table(given[name], TABLES[name], getattr(spec.data, name), spec.data.encoding,
+                          spec.data.timezone)
+
     # the input fingerprints (sha256) are computed beside the parsing: hashlib releases the GIL
     with ThreadPoolExecutor(max_workers=2) as pool:
         prints = {name: pool.submit(fingerprint, path) for name, path in given.items() if path.is_file()}
         for name, path in given.items():
-            raws[name] = read_table(path, TABLES[name], getattr(spec.data, name), spec.data.encoding,
-                                    spec.data.timezone)
+            if name == "transactions":
+                log = _clean_log(path, spec, as_of, raws.get("accounts"))
+                if log is not None:
+                    raws[name] = RawTable(name, path, pd.DataFrame(), [], log[1], "")
+                    continue
+            raws[name] = read(name)
         for name, fut in prints.items():
             try:
                 raws[name].fingerprint = fut.result()
@@ -80,6 +146,8 @@ def load_book(
                 raise InputDataError(f"{given[name]}: cannot be read ({exc.strerror or exc})") from None
     problems = []
     for name, raw in raws.items():
+        if name == "transactions" and log is not None:
+            continue
         problems.extend(check_table(raw, TABLES[name], as_of))
         if name != "contacts" and len(raw.frame) == 0 and not raw.problems:
             problems.append(Problem(raw.path.name, None, f"no rows under the header: the {name} table is empty "
@@ -92,12 +160,16 @@ def load_book(
         transactions=raws["transactions"].frame if "transactions" in raws else None,
         contacts=raws["contacts"].frame if "contacts" in raws else None,
     )
+    if log is not None:
+        book.transactions = _Deferred(lambda: _materialise(log[0], read("transactions")))
+        book.engine = log[0]
     for name, raw in raws.items():
-        book.inputs[name] = {"path": str(raw.path), "sha256": raw.fingerprint, "rows": len(raw.frame)}
+        rows = log[0].check().rows if name == "transactions" and log is not None else len(raw.frame)
+        book.inputs[name] = {"path": str(raw.path), "sha256": raw.fingerprint, "rows": rows}
         book.absent[name] = raw.absent_optional
         if raw.absent_optional:
             book.notes.append(_absent_note(raw))
-    if book.transactions is not None and "initiated_by" in book.absent.get("transactions", []):
+    if "transactions" in raws and "initiated_by" in book.absent.get("transactions", []):
         book.notes.append("transactions: no initiated_by column, so every transaction counts as activity")
     if book.accounts is None:
         book.notes.append(
@@ -105,6 +177,64 @@ def load_book(
         )
     book.notes.extend(_unused_notes(book, raws, as_of))
     return book
+
+
+def _materialise(engine: Engine, raw: RawTable) -> pd.DataFrame:
+    engine.frame = raw.frame
+    return raw.frame
+
+
+def _clean_log(path: Path, spec: CampaignSpec, as_of: dt.date, accounts: RawTable | None):
+    """The transaction log as an engine with its absent optional columns, when every contract check passes on
+    it as it lies; else None (the log is then read as a frame, whose checks report the problems).
+    On Spark (``[engine] name = "spark"``) the log is never read as a frame: :func:`_spark_log`."""
+    if spec.engine.name == "spark":
+        return _spark_log(path, spec, as_of, accounts)
+    opened = open_log(path, TABLES["transactions"], spec.data.transactions, spec.data.encoding, spec.data.timezone)
+    if opened is None:
+        return None
+    engine, absent = opened
+    c = engine.check()
+    day = 86400
+    first_ok, end = (FIRST_DATE - EPOCH).days * day, ((as_of - EPOCH).days + 1) * day
+    allowed = {col: set(TABLES["transactions"].column(col).values) | {None} for col in c.values}
+    clean = (c.rows > 0 and c.id_missing == 0 and c.ts_missing == 0 and c.amount_infinite == 0
+             and c.first_second >= first_ok and c.last_second < end
+             and all(set(v) <= allowed[col] for col, v in c.values.items()))
+    if clean and accounts is not None:
+        if accounts.problems or "customer_id" not in accounts.frame.columns:
+            return None
+        engine.bind(sorted_ids(_arrow_ids(accounts.frame["customer_id"])))
+        clean = _clean_ids(engine.unknown_ids())  # an id that cleaning would change or match: read as a frame
+    elif clean:
+        ids = engine.distinct_ids()
+        clean = _clean_ids(ids)
+        engine.bind(sorted_ids(ids))
+    if not clean:
+        engine.close()
+        return None
+    return engine, absent
+
+
+def _spark_log(path: Path, spec: CampaignSpec, as_of: dt.date, accounts: RawTable | None):
+    """The log on Spark (a Parquet file, a folder of them, a URI or ``table:db.name``) with its absent optional
+    columns: the contract's checks are counted where it lies and raised as one :class:`InputDataError`
+    (counts and the rule broken; a folder has no row numbers); bound to the accounts' customers."""
+    engine, absent = open_spark_log(path, spec.data.transactions, spec.engine.spark)
+    problems = log_problems(engine, path, as_of)
+    if problems:
+        engine.close()
+        raise InputDataError("\n".join(problems))
+    if accounts is not None and not accounts.problems and "customer_id" in accounts.frame.columns:
+        engine.bind(sorted_ids(_arrow_ids(accounts.frame["customer_id"])))
+    elif accounts is None:
+        engine.bind(sorted_ids(engine.distinct_ids()))
+    return engine, absent
+
+
+def _clean_ids(ids: pa.Array) -> bool:
+    """Whether reading would keep every id as it is (no spaces around it, not a word that means missing)."""
+    return bool(len(ids) == 0 or clean_text(ids).equals(ids))
 
 
 def _unused_notes(book: Book, raws: dict[str, RawTable], as_of: dt.date) -> list[str]:
@@ -121,10 +251,20 @@ def _unused_notes(book: Book, raws: dict[str, RawTable], as_of: dt.date) -> list
                          f"{as_of.isoformat()} ({_first_rows(raws['accounts'], late)}): their customers count as "
                          "minors and are not contacted")
     owner = "accounts" if acc is not None else "transactions"
-    known = _arrow_ids(getattr(book, owner)["customer_id"])  # once, for both tables
+    eng = book.engine if "transactions" in raws and book.engine is not None and book.engine.frame is None else None
+    known = eng.distinct_ids() if owner == "transactions" and eng is not None else \
+        _arrow_ids(getattr(book, owner)["customer_id"])  # once, for both tables
     for name in ("transactions", "contacts"):
+        if name == owner or name not in raws:
+            continue
+        if name == "transactions" and eng is not None:  # counted where the log lies
+            n_rows, n_customers, first = eng.unknown()
+            if n_rows:
+                notes.append(f"{raws[name].path.name}: {n_rows:,} rows of {n_customers:,} customers not in "
+                             f"{raws[owner].path.name} are not used ({_rows_text(first, n_rows)})")
+            continue
         frame = getattr(book, name)
-        if name == owner or frame is None or len(frame) == 0:
+        if frame is None or len(frame) == 0:
             continue
         unknown = _unknown_ids(frame["customer_id"], known)
         if unknown.any():
@@ -149,9 +289,15 @@ def _unknown_ids(ids: pd.Series, known: pa.Array) -> np.ndarray:
 
 
 def _first_rows(raw: RawTable, mask: np.ndarray) -> str:
-    rows = raw.file_rows(np.flatnonzero(mask) + 1)
-    s = "s" if len(rows) > 1 else ""
-    return f"row{s} " + ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+    return _rows_text(raw.file_rows(np.flatnonzero(mask) + 1), int(mask.sum()))
+
+
+def _rows_text(rows: np.ndarray, n: int) -> str:
+    """``rows 3, 5, ...``: the first five row numbers of ``n``."""
+    s = "s" if n > 1 else ""
+    if len(rows) == 0:  # a log on Spark: a folder of files has no row numbers
+        return f"{n:,} row{s}"
+    return f"row{s} " + ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if n > 5 else "")
 
 
 def _absent_note(raw: RawTable) -> str:

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from reactivate.config.campaign import CampaignSpec, load_campaign
 from reactivate.data.load import Book, load_book
+from reactivate.data.spark_engine import spark_session
 from reactivate.jobs.pipeline import PlanRun, run_plan
 from reactivate.jobs.weekly import ledger_file, resolve, spec_inputs
 from reactivate.loop.evaluate import Evaluation, evaluate_campaign, write_evaluation
 from reactivate.loop.ledger import Ledger, ledger_location, open_ledger
 from reactivate.loop.record import RecordResult, record_all
 from reactivate.outputs.files import check_out
+from reactivate.outputs.warehouse import write_warehouse
 from reactivate.outputs.writer import write_ranking, write_run
 
 
@@ -50,7 +52,12 @@ def plan_to(out: str | Path, *, as_of: dt.date, lang: str = "en", report_lang: s
     files = input_files(**inputs)
     check_out(out, files)
     run = run_plan(as_of=as_of, progress=progress, **inputs)
-    return write_run(run, out, lang=lang, report_lang=report_lang, progress=progress, inputs=files)
+    written = write_run(run, out, lang=lang, report_lang=report_lang, progress=progress, inputs=files)
+    spark = run.spec.engine
+    if spark.name == "spark" and spark.spark.warehouse:  # scores and plan also as partitioned Parquet
+        write_warehouse(run, f"{spark.spark.warehouse.rstrip('/')}/{as_of.isoformat()}",
+                        spark_session(spark.spark))
+    return written
 
 
 def rank_to(out: str | Path, *, as_of: dt.date, **inputs) -> PlanRun:

@@ -1,0 +1,368 @@
+"""The transaction log on Apache Spark: the :class:`~reactivate.data.engine.Engine` of a book beyond one machine.
+
+:class:`SparkEngine` answers the same questions as :class:`~reactivate.data.engine.DuckEngine` (the
+contract's checks, the customers' aggregates, the purchase occasions, the standing credits) with the same SQL
+text (:mod:`reactivate.data.log_sql`), run by Spark SQL over a Parquet file, a folder of (partitioned)
+Parquet files on any filesystem Spark reads (``hdfs://``, ``s3a://``, local), or a catalog table
+(``table:db.transactions``). Only aggregates come back to the driver: one row per customer, one per
+customer and active day (the occasions), one per standing credit; the log's rows stay where they lie.
+
+pyspark is an optional extra (``pip install 'reactivate[spark]'``, with Java 17 or later): without it,
+:func:`require_spark` raises a :class:`~reactivate.errors.ConfigError` saying what to install.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from reactivate.config.campaign import FIRST_DATE, SparkSettings, TableInput
+from reactivate.data.engine import LogCheck, fold_rows, occasion_totals
+from reactivate.data.log_sql import (
+    SPARK,
+    activity_sql,
+    check_sql,
+    codes_sql,
+    credits_sql,
+    day_rows_sql,
+    log_columns,
+    remap,
+    scatter,
+    unknown_sql,
+)
+from reactivate.errors import ConfigError, InputDataError
+from reactivate.schema import TABLES
+
+#: the one line ``--engine spark`` prints when pyspark is not installed
+SPARK_MISSING = ("the Spark engine needs pyspark: install it with pip install 'reactivate[spark]' "
+                 "(and Java 17 or later, e.g. apt-get install openjdk-17-jre-headless)")
+#: a source read as a catalog (Hive) table rather than Parquet files
+TABLE_PREFIX = "table:"
+#: bound customers up to this many are broadcast to every executor (beyond: a shuffled join)
+BROADCAST_IDS = 2_000_000
+_ACCEPTED = {"id": ("string",), "enum": ("string",), "datetime": ("timestamp", "timestamp_ntz", "date"),
+             "float": ("double", "float", "int", "bigint", "smallint", "tinyint", "decimal")}
+
+
+def spark_available() -> bool:
+    """Whether pyspark can be imported (without importing it)."""
+    return importlib.util.find_spec("pyspark") is not None
+
+
+def require_spark() -> None:
+    """Raise a :class:`ConfigError` (exit code 2) saying what to install, when pyspark is missing."""
+    if not spark_available():
+        raise ConfigError(SPARK_MISSING)
+
+
+def spark_session(settings: SparkSettings | None = None):
+    """The Spark session of this run: the one spark-submit started, else one built from ``settings``
+    (master, app name, conf). Its time zone is UTC, so that a timestamp without a zone is read as written."""
+    require_spark()
+    from pyspark.sql import SparkSession
+
+    settings = settings or SparkSettings()
+    builder = SparkSession.builder.appName(settings.app_name)
+    if settings.master:
+        builder = builder.master(settings.master)
+    master = settings.master
+    if SparkSession.getActiveSession() is None and not master:
+        from pyspark import SparkConf
+
+        if not SparkConf().contains("spark.master"):  # not under spark-submit: this machine
+            master = "local[*]"
+            builder = builder.master(master)
+    if master.startswith("local"):  # the Python workers of local mode: this environment's (with reactivate)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    for key, value in {"spark.ui.showConsoleProgress": "false", **settings.conf}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    return spark
+
+
+def read_source(spark, source: str | Path):
+    """A Spark DataFrame of a Parquet file or folder (any filesystem Spark reads) or of a catalog table
+    (``table:db.name``)."""
+    text = _uri(str(source))
+    try:
+        if text.startswith(TABLE_PREFIX):
+            return spark.table(text[len(TABLE_PREFIX):])
+        return spark.read.parquet(text)
+    except Exception as exc:  # AnalysisException (no such path or table, not Parquet), or the JVM's own errors
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputDataError(f"{text}: cannot be read by Spark ({first[:300]})") from None
+
+
+def _uri(text: str) -> str:
+    """A URI that went through :class:`pathlib.Path` (``hdfs:/nn/x``, ``s3a:/bucket/x``) given back its ``//``."""
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)", text)
+    return f"{m.group(1)}://{text[m.end():]}" if m and m.group(1).lower() != "file" else text
+
+
+def log_problems(engine: SparkEngine, source: str | Path, as_of: dt.date) -> list[str]:
+    """What breaks the data contract in a log on Spark, from its checks' counts (a log that does not fit one
+    machine is not read as a frame to list its rows): missing ids and timestamps, timestamps out of range,
+    infinite amounts, values outside an enum column's. Empty when the log is clean."""
+    c, label = engine.check(), Path(_uri(str(source))).name or str(source)
+    day = 86400
+    first_ok = (FIRST_DATE - dt.date(1970, 1, 1)).days * day
+    end = ((as_of - dt.date(1970, 1, 1)).days + 1) * day
+    out = []
+    if c.rows == 0:
+        out.append(f"{label}: no rows: the transactions table is empty")
+    for col, n in (("customer_id", c.id_missing), ("timestamp", c.ts_missing)):
+        if n:
+            out.append(f"{label}: column {col}: {n:,} missing values")
+    if c.first_second is not None and c.first_second < first_ok:
+        out.append(f"{label}: column timestamp: values before {FIRST_DATE.isoformat()}")
+    if c.last_second is not None and c.last_second >= end:
+        out.append(f"{label}: column timestamp: values after the as-of date {as_of.isoformat()}")
+    if c.amount_infinite:
+        out.append(f"{label}: column amount: {c.amount_infinite:,} infinite values")
+    for col, values in c.values.items():
+        allowed = set(TABLES["transactions"].column(col).values)
+        bad = sorted(str(v) for v in values if v is not None and v not in allowed)
+        if bad:
+            out.append(f"{label}: column {col}: values not allowed: {', '.join(map(repr, bad[:5]))}"
+                       + (", ..." if len(bad) > 5 else "") + f" (allowed: {', '.join(sorted(allowed))})")
+    return out
+
+
+def open_spark_log(source: str | Path, spec: TableInput, settings: SparkSettings | None = None,
+                   spark=None) -> tuple[SparkEngine, list[str]]:
+    """The transaction log ``source`` as a :class:`SparkEngine`, with the optional columns it lacks.
+
+    Columns are matched to the contract by name through ``spec.columns`` (as a file's header is).
+
+    Raises
+    ------
+    InputDataError
+        The source cannot be read, a required column is missing or twice, or a column's type is not one
+        the contract's column can hold (all problems in one message).
+    """
+    spark = spark or spark_session(settings)
+    df = read_source(spark, source)
+    table = TABLES["transactions"]
+    types = dict(df.dtypes)
+    select, present, problems = {}, set(), []
+    for src, kind in types.items():
+        dst = spec.columns.get(src, src.strip())
+        if dst not in table.names:
+            continue
+        if dst in present:
+            problems.append(f"column {dst}: appears twice (after the column mapping)")
+            continue
+        present.add(dst)
+        if not table.column(dst).used:
+            continue
+        accepted = _ACCEPTED.get(table.column(dst).kind, ())
+        if kind.split("(")[0] not in accepted:
+            problems.append(f"column {dst} ({src}): of type {kind}, should be one of {', '.join(accepted)}")
+            continue
+        ident = "`" + src.replace("`", "``") + "`"
+        select[dst] = f"CAST({ident} AS DOUBLE)" if dst == "amount" else ident
+    for col in table.required:
+        if col not in present:
+            problems.append(f"column {col}: missing required column")
+    if problems:
+        raise InputDataError(f"{_uri(str(source))}: " + "; ".join(problems))
+    absent = [c.name for c in table.columns if not c.required and c.name not in present]
+    return SparkEngine(df, select), absent
+
+
+class SparkEngine:
+    """:class:`~reactivate.data.engine.Engine` on Spark, over a DataFrame of the log.
+
+    ``select`` maps each contract column the log has (customer_id, timestamp, and any of amount, channel,
+    initiated_by) to a Spark SQL expression over the DataFrame's own columns; the timestamp's expression
+    must give a timestamp or a date. The log as codes (:func:`~reactivate.data.log_sql.codes_sql`) is built
+    once per binding and kept cached (memory, then disk) on the executors until :meth:`release`.
+    """
+
+    def __init__(self, df, select: dict[str, str]):
+        self.spark = df.sparkSession
+        self.columns = tuple(select)
+        self._lock = threading.Lock()
+        self._log = df.selectExpr(*log_columns(select, SPARK))
+        self._check: LogCheck | None = None
+        self._bound: pa.Array | None = None
+        self._bound_df = None
+        self._days_df = None
+        self._remaps: list[tuple[object, np.ndarray]] = []
+        self._cache: list = []
+        self._store: list = []
+        #: a pandas frame materialised from this log (never, on Spark: the log stays where it lies)
+        self.frame = None
+
+    def _sql(self, q: str):
+        """Run ``q``, whose ``{log}``, ``{bound_ids}`` and ``{codes}`` stand for this engine's relations (Spark
+        binds them as DataFrames, so several engines share a session without sharing view names)."""
+        views = {"log": self._log, "bound_ids": self._bound_df, "codes": self._days_df}
+        kwargs = {name: df for name, df in views.items() if df is not None}
+        return self.spark.sql(q, **kwargs)
+
+    def check(self) -> LogCheck:
+        """The contract's counts and ranges and the enum columns' values, in one scan of the log."""
+        enums = [col for col in ("channel", "initiated_by") if col in self.columns]
+        extra = tuple(e for col in enums for e in (f"collect_set({col})", f"count_if({col} IS NULL) > 0"))
+        with self._lock:
+            if self._check is None:
+                r = self._sql(check_sql(self.columns, log="{log}", extra=extra)).collect()[0]
+                values = {col: sorted(r[7 + 2 * i]) + ([None] if r[8 + 2 * i] else [])
+                          for i, col in enumerate(enums)}
+                self._check = LogCheck(int(r[0]), int(r[1]), int(r[2]), r[3], r[4], int(r[5]), int(r[6]), values)
+        return self._check
+
+    def distinct_ids(self) -> pa.Array:
+        """The distinct customer ids of the log (missing left out), in no particular order."""
+        with self._lock:
+            t = self._sql("SELECT DISTINCT customer_id FROM {log} WHERE customer_id IS NOT NULL").toArrow()
+        return _strings(t.column(0))
+
+    def bind(self, ids: pa.Array) -> None:
+        """Read the log for the customers ``ids`` (distinct, clean): rows of others are left out."""
+        ids = _strings(ids)
+        if self._bound is not None and self._bound.equals(ids):
+            return
+        with self._lock:
+            if self._days_df is not None:
+                self._days_df.unpersist()
+            self._bound, self._days_df, self._remaps, self._cache, self._store = ids, None, [], [], []
+            t = pa.table({"id": ids, "pos": pa.array(np.arange(len(ids), dtype=np.int32))})
+            bound = self.spark.createDataFrame(t)
+            if len(ids) <= BROADCAST_IDS:
+                from pyspark.sql.functions import broadcast
+
+                bound = broadcast(bound)
+            self._bound_df = bound
+
+    def bound(self) -> pa.Array | None:
+        """The ids the log is read for (None before :meth:`bind`)."""
+        return self._bound
+
+    def _days(self) -> None:
+        """The log as codes (:func:`~reactivate.data.log_sql.codes_sql`), built once per binding (one scan of
+        the log, one join of its ids) and cached on the executors."""
+        with self._lock:
+            if self._days_df is None:
+                from pyspark import StorageLevel
+
+                codes = codes_sql(self.columns, log="{log}", bound="{bound_ids}")
+                days = self._sql(codes).persist(StorageLevel.MEMORY_AND_DISK)
+                days.count()
+                self._days_df = days
+
+    def unknown(self) -> tuple[int, int, np.ndarray]:
+        """Rows of customers not bound: how many rows, of how many customers, and their first five row numbers
+        (none on Spark: a folder of files has no row numbers, so an empty array)."""
+        self._days()
+        with self._lock:
+            n = self._sql(unknown_sql("{codes}")).collect()[0][0]
+        if not n:
+            return 0, 0, np.zeros(0, dtype=np.int64)
+        return int(n), len(self.unknown_ids()), np.zeros(0, dtype=np.int64)
+
+    def unknown_ids(self) -> pa.Array:
+        """The distinct ids of the log that are not bound (missing ids left out)."""
+        with self._lock:
+            t = self._sql("SELECT DISTINCT l.customer_id FROM {log} l ANTI JOIN {bound_ids} b "
+                          "ON l.customer_id = b.id WHERE l.customer_id IS NOT NULL").toArrow()
+        return _strings(t.column(0))
+
+    def _remap(self, index: pd.Index) -> np.ndarray:
+        for obj, r in self._remaps:
+            if obj is index:
+                return r
+        r = remap(self._bound, index)
+        self._remaps = [(index, r), *self._remaps[:3]]
+        return r
+
+    def _query(self, q: str) -> dict[str, np.ndarray]:
+        self._days()
+        with self._lock:
+            t = self._sql(q).toArrow()
+        return {name: _numpy(t.column(name)) for name in t.column_names}
+
+    def customers(self, index: pd.Index, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
+        """Per customer of ``index``: the aggregates :meth:`reactivate.data.engine.DuckEngine.customers` gives
+        (the activity in Spark SQL; the occasions' figures from :meth:`occasions`, by the same function as
+        there); the last answer is kept."""
+        key = (today, horizon_days, period_days)
+        for obj, k, value in self._cache:
+            if k == key and (obj is index or (len(obj) == len(index) and obj.equals(index))):
+                return value
+        r = self._query(activity_sql("{codes}", today, SPARK))
+        out = scatter(r, self._remap(index)[np.asarray(r["pos"], dtype=np.int64)], len(index))
+        out.update(occasion_totals(self.occasions(index), len(index), today, horizon_days, period_days))
+        self._cache = [(index, key, out)]
+        return out
+
+    def occasions(self, index: pd.Index) -> dict[str, np.ndarray]:
+        """The purchase occasions of every customer of ``index``, as
+        :meth:`reactivate.data.engine.DuckEngine.occasions` gives them (:func:`~reactivate.data.engine.fold_rows`
+        makes both), from customer-days folded by Spark (only they come to the driver, not the rows); kept."""
+        for obj, value in self._store:
+            if obj is index or (len(obj) == len(index) and obj.equals(index)):
+                return value
+        r = self._query(day_rows_sql("{codes}", SPARK))
+        p = self._remap(index)[np.asarray(r["pos"], dtype=np.int64)]
+        day = np.asarray(r["day"], dtype=np.int64)
+        keep = np.flatnonzero(p >= 0)
+        order = keep[np.lexsort((day[keep], p[keep]))]
+        out = fold_rows(p[order], day[order], np.asarray(r["amount"], dtype=float)[order],
+                        np.asarray(r["digital"])[order] > 0, len(index))
+        # fold_rows saw one row a day: each day's own count of rows
+        out["rows"] = np.asarray(r["rows"])[order].astype(out["rows"].dtype)
+        out["abs_amount"] = np.bincount(out["pos"], weights=out["amount"], minlength=len(index))
+        self._store = [(index, out)]
+        return out
+
+    def credits(self, index: pd.Index) -> dict[str, np.ndarray]:
+        """Standing credits: ``pos`` (in ``index``) and ``day`` of each."""
+        r = self._query(credits_sql("{codes}"))
+        p = self._remap(index)[np.asarray(r["pos"], dtype=np.int64)]
+        keep = p >= 0
+        return {"pos": p[keep], "day": np.asarray(r["day"], dtype=np.int64)[keep]}
+
+    def release(self) -> None:
+        """Free the log as codes cached on the executors (the aggregates and occasions already computed are
+        kept): after the dormancy stage nothing scans the log again."""
+        with self._lock:
+            if self._days_df is not None:
+                self._days_df.unpersist()
+                self._days_df = None
+
+    def forget(self) -> None:
+        """Drop the aggregates and occasions kept for the later stages (once scoring is done with them)."""
+        self._cache, self._store = [], []
+
+    def close(self) -> None:
+        """Free what the engine cached (the session is left to the run: it may be spark-submit's)."""
+        self.release()
+
+
+def _strings(arr) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else (arr.chunk(0) if arr.num_chunks else
+                                                                 pa.array([], type=arr.type))
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    return arr.cast(pa.string()) if not pa.types.is_string(arr.type) else arr
+
+
+def _numpy(col: pa.ChunkedArray) -> np.ndarray:
+    """An Arrow column as numpy: numbers with nulls as floats with NaN (as :func:`scatter` expects)."""
+    if col.null_count:
+        return col.cast(pa.float64()).to_numpy()
+    return col.to_numpy()

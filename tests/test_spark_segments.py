@@ -1,0 +1,78 @@
+"""Segments on Spark: the driver's fitted model assigns every customer on the executors, as on one machine."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyspark")
+if shutil.which("java") is None:
+    pytest.skip("the Spark engine needs Java (openjdk-17-jre-headless)", allow_module_level=True)
+
+from reactivate.config.campaign import SparkSettings, load_campaign
+from reactivate.data.spark_engine import spark_session
+from reactivate.jobs.pipeline import load_targets
+from reactivate.segmentation.assign_spark import assign_on_spark, carve_out_columns, fit_sample
+from reactivate.segmentation.cluster import assign_segments, segment_customers
+from reactivate.segmentation.spec import CarveOut, SegmentSpec
+
+#: pyspark 4.0 passes pandas 3 a deprecated keyword (copy=) when it converts batches
+pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+AS_OF = dt.date(2026, 11, 30)
+LOCAL = SparkSettings(master="local[2]", conf={"spark.driver.memory": "2g", "spark.sql.shuffle.partitions": "4",
+                                               "spark.ui.enabled": "false"})
+
+
+@pytest.fixture(scope="module")
+def spark():
+    return spark_session(LOCAL)
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory):
+    from reactivate.demo.book import generate_book, write_book
+
+    out = tmp_path_factory.mktemp("segbook")
+    write_book(generate_book(4000, seed=21, as_of=AS_OF), out, fmt="parquet")
+    return load_targets(as_of=AS_OF, accounts=out / "accounts.parquet", transactions=out / "transactions.parquet",
+                        spec=load_campaign(None))
+
+
+def _frame(spark, t, spec: SegmentSpec, features: list[str]):
+    cols = carve_out_columns(spec)
+    pdf = pd.concat([t.targets[cols].astype(float), t.features[features]], axis=1)
+    pdf.insert(0, "customer_id", t.targets.index.astype(str))
+    return spark.createDataFrame(pdf.reset_index(drop=True)).repartition(3)  # several batches, several tasks
+
+
+def test_every_customer_gets_the_driver_segment_on_spark(spark, targets):
+    spec = dataclasses.replace(SegmentSpec(), carve_outs=(
+        *SegmentSpec().carve_outs, CarveOut(id="rich", name="Rich", when="total_balance >= 200000")))
+    seg, model = segment_customers(targets.targets, targets.features, spec)
+    ids = list(seg.categories)
+    on_spark = assign_on_spark(_frame(spark, targets, spec, list(model.feature_names_in_)), spec, model, ids)
+    got = on_spark.toPandas().set_index("customer_id")["segment_id"]
+    assert len(got) == len(targets.targets)
+    want = pd.Series(np.asarray(seg.astype(object)), index=targets.targets.index.astype(str))
+    assert (got.reindex(want.index) == want).all()
+    assert (want == "rich").any() and (want == "hardship").any()  # the carve-outs were applied on Spark too
+
+
+def test_a_model_fitted_on_a_sample_drawn_by_spark_assigns_like_the_driver(spark, targets):
+    spec = SegmentSpec()
+    features = [c for c in targets.features.columns if targets.features[c].notna().any()]
+    frame = _frame(spark, targets, spec, features)
+    sample = fit_sample(frame, 1500, seed=4)
+    assert 1000 <= len(sample) <= 1500
+    sample = sample.set_index("customer_id")
+    seg, model = segment_customers(targets.targets.loc[sample.index], sample[features], spec)
+    ids = list(seg.categories)
+    got = assign_on_spark(frame, spec, model, ids).toPandas().set_index("customer_id")["segment_id"]
+    want = assign_segments(targets.targets, targets.features, spec, model, ids)
+    want = pd.Series(np.asarray(want.astype(object)), index=targets.targets.index.astype(str))
+    assert (got.reindex(want.index) == want).all()

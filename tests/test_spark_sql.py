@@ -1,0 +1,109 @@
+"""The log's SQL shared by the engines (no Spark needed), the [engine] spec and ``--engine spark`` without pyspark."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from reactivate.cli import app
+from reactivate.config.campaign import TableInput, load_campaign
+from reactivate.data import spark_engine
+from reactivate.data.io import open_log
+from reactivate.data.log_sql import (
+    DUCKDB,
+    activity_sql,
+    codes_sql,
+    credits_sql,
+    day_rows_sql,
+    log_columns,
+    remap,
+    scatter,
+)
+from reactivate.dormancy.ids import customer_index
+from reactivate.errors import ConfigError
+from reactivate.schema import TABLES
+from tests.conftest import write
+
+AS_OF = dt.date(2026, 11, 30)
+TODAY = (AS_OF - dt.date(1970, 1, 1)).days
+
+
+@pytest.fixture(scope="module")
+def parquet_book(tmp_path_factory):
+    from reactivate.demo.book import generate_book, write_book
+
+    out = tmp_path_factory.mktemp("book")
+    write_book(generate_book(1500, seed=5, as_of=AS_OF), out, fmt="parquet")
+    return out
+
+
+def test_the_shared_sql_in_duckdb_gives_what_the_duck_engine_gives(parquet_book):
+    """log_sql's text, run by DuckDB, is the DuckEngine's rule: the same aggregates (sums up to their last
+    bits: a compensated sum still depends a little on the order the threads add in)."""
+    path = parquet_book / "transactions.parquet"
+    engine, _ = open_log(path, TABLES["transactions"], TableInput())
+    acc = pd.read_parquet(parquet_book / "accounts.parquet")
+    index, _ = customer_index(acc["customer_id"].astype("category"))
+    ids = pa.array(index.to_numpy(dtype=object)[: len(index) - 40], type=pa.string())  # some rows unknown
+    engine.bind(ids)
+    want = engine.customers(index, TODAY, 84, 30)
+    want_cr = engine.credits(index)
+
+    con = duckdb.connect()
+    select = {c: c for c in engine.columns}
+    con.execute(f"CREATE VIEW log AS SELECT {', '.join(log_columns(select, DUCKDB))} FROM read_parquet('{path}')")
+    con.register("bound_ids", pa.table({"id": ids, "pos": pa.array(np.arange(len(ids), dtype=np.int32))}))
+    con.execute(f"CREATE TABLE codes AS {codes_sql(engine.columns)}")
+    rm = remap(ids, index)
+    r = con.execute(activity_sql("codes", TODAY, DUCKDB)).fetchnumpy()
+    got = scatter(r, rm[np.asarray(r["pos"], dtype=np.int64)], len(index))
+    for key in got:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=0, err_msg=key)
+        assert got[key].dtype == want[key].dtype
+    occ = engine.occasions(index)
+    r = con.execute(day_rows_sql("codes", DUCKDB) + " ORDER BY pos, day").fetchnumpy()
+    pos = rm[np.asarray(r["pos"], dtype=np.int64)]
+    keep = pos >= 0
+    np.testing.assert_array_equal(pos[keep], occ["pos"])
+    for key in ("day", "rows", "amount", "digital"):
+        np.testing.assert_allclose(np.asarray(r[key], dtype=float)[keep], occ[key], rtol=1e-12, err_msg=key)
+    cr = con.execute(credits_sql("codes")).fetchnumpy()
+    pos = rm[np.asarray(cr["pos"], dtype=np.int64)]
+    assert sorted(zip(pos, cr["day"], strict=True)) == sorted(zip(want_cr["pos"], want_cr["day"], strict=True))
+
+
+def test_the_engine_section_of_a_campaign(tmp_path):
+    spec = load_campaign(write(tmp_path / "c.toml", '[engine]\nname = "spark"\n[engine.spark]\nmaster = "yarn"\n'
+                                                    'conf = { "spark.executor.memory" = "8g" }\n'))
+    assert spec.engine.name == "spark" and spec.engine.spark.master == "yarn"
+    assert spec.engine.spark.conf == {"spark.executor.memory": "8g"}
+    assert load_campaign(None).engine.name == "duckdb"
+    with pytest.raises(ConfigError, match=r"engine.name='hadoop' should be one of duckdb, spark"):
+        load_campaign(write(tmp_path / "d.toml", '[engine]\nname = "hadoop"\n'))
+
+
+def test_engine_spark_without_pyspark_exits_2_saying_what_to_install(monkeypatch, tiny_accounts, tmp_path):
+    monkeypatch.setattr(spark_engine, "spark_available", lambda: False)
+    for command in (["plan", "--out", tmp_path / "o"], ["rank", "--out", tmp_path / "o"],
+                    ["segments", "fit", "--model", tmp_path / "m.json"]):
+        r = CliRunner().invoke(app, list(map(str, [*command, "--as-of", "2026-11-30", "--accounts", tiny_accounts,
+                                                   "--engine", "spark"])))
+        assert r.exit_code == 2, r.output
+        assert r.stderr == f"Error: {spark_engine.SPARK_MISSING}\n"
+        assert "pip install 'reactivate[spark]'" in r.stderr
+    with pytest.raises(ConfigError, match=r"reactivate\[spark\]"):
+        spark_engine.require_spark()
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unknown_engine_exits_2(tiny_accounts, tmp_path):
+    r = CliRunner().invoke(app, ["plan", "--as-of", "2026-11-30", "--accounts", str(tiny_accounts), "--out",
+                                 str(tmp_path / "o"), "--engine", "hadoop"])
+    assert r.exit_code == 2
+    assert r.stderr == "Error: --engine='hadoop' should be one of duckdb, spark\n"
