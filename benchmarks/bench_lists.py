@@ -3,7 +3,7 @@
 
     python benchmarks/bench_lists.py                       # 3,000 workbooks of 40 rows, 3 filled each
     python benchmarks/bench_lists.py --workbooks 300 --rows 200 --filled 20
-    python benchmarks/bench_lists.py --dir /tmp/lists --keep   # write once, time again with --reuse
+    python benchmarks/bench_lists.py --dir /tmp/lists      # keep the lists there; time again with --reuse
 
 1. Writes N workbooks in the format of the RM lists (reactivate/outputs/lists.py: the list sheet, the
    very hidden ``_meta`` sheet; one per RM, ``targets/<week>/<rm>.xlsx``) with ``--rows`` customers each
