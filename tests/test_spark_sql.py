@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from reactivate.cli import app
 from reactivate.config.campaign import TableInput, load_campaign
 from reactivate.data import spark_engine
+from reactivate.data.engine import scatter
 from reactivate.data.io import open_log
 from reactivate.data.log_sql import (
     DUCKDB,
@@ -23,7 +24,6 @@ from reactivate.data.log_sql import (
     day_rows_sql,
     log_columns,
     remap,
-    scatter,
 )
 from reactivate.dormancy.ids import customer_index
 from reactivate.errors import ConfigError

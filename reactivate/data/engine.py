@@ -329,7 +329,7 @@ class DuckEngine:
                    count(*) FILTER (cust AND dig) AS n_digital
             FROM {self.DAYS} WHERE pos IS NOT NULL GROUP BY pos""")
         remap = self._remap(index)
-        out = _scatter(act, remap[np.asarray(act["pos"], dtype=np.int64)], len(index))
+        out = scatter(act, remap[np.asarray(act["pos"], dtype=np.int64)], len(index))
         occ = self.occasions(index)
         out.update(occasion_totals(occ, len(index), today, horizon_days, period_days))
         # sums of amounts row after row (per customer by day, then as the log lists them): the same
@@ -475,9 +475,10 @@ def occasion_totals(occ: dict, n: int, today: int, horizon_days: int, period_day
     return out
 
 
-def _scatter(r: dict[str, np.ndarray], pos: np.ndarray, n: int) -> dict[str, np.ndarray]:
+def scatter(r: dict[str, np.ndarray], pos: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """Query results (one row per bound customer, no missing values) as arrays of length ``n`` by position
-    (customers of no row: -1 for days, 0 for counts and sums)."""
+    (customers of no row: -1 for days, 0 for counts and sums); days and counts as int32, sums as float64
+    (four or eight bytes a customer each). Both engines' answers go through it."""
     keep = pos >= 0
     at = pos[keep]
     out = {}
@@ -485,9 +486,8 @@ def _scatter(r: dict[str, np.ndarray], pos: np.ndarray, n: int) -> dict[str, np.
         if k == "pos":
             continue
         v = np.asarray(v)
-        is_day = k in ("txn_last", "txn_first")
-        # days and counts as int32, sums as float64: four or eight bytes a customer each
-        full = np.full(n, -1 if is_day else 0, dtype=np.int32 if v.dtype.kind in "iu" else float)
+        day = k in ("txn_last", "txn_first")
+        full = np.full(n, -1 if day else 0, dtype=np.int32 if v.dtype.kind in "iu" else float)
         full[at] = v[keep]
         out[k] = full
     return out

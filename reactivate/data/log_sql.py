@@ -23,9 +23,6 @@ import pyarrow.compute as pc
 
 from reactivate.data.engine import DIGITAL_TXN_CHANNELS
 
-#: the day columns of :func:`activity_sql` (-1 where a customer has none); the others are counts and sums
-DAY_KEYS = ("txn_last", "txn_first")
-
 
 @dataclass(frozen=True)
 class Dialect:
@@ -116,19 +113,3 @@ def remap(bound: pa.Array, index: pd.Index) -> np.ndarray:
     """Bound position -> position in ``index`` (-1 when not in it)."""
     values = pa.array(index.to_numpy(dtype=object), type=pa.string())
     return pc.index_in(bound, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def scatter(r: dict[str, np.ndarray], pos: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """Query results (one row per bound customer, no missing values) as arrays of length ``n`` by position
-    (customers of no row: -1 for days, 0 for counts and sums); days and counts as int32, sums as float64."""
-    keep = pos >= 0
-    at = pos[keep]
-    out = {}
-    for k, v in r.items():
-        if k == "pos":
-            continue
-        v = np.asarray(v)
-        full = np.full(n, -1 if k in DAY_KEYS else 0, dtype=np.int32 if v.dtype.kind in "iu" else float)
-        full[at] = v[keep]
-        out[k] = full
-    return out

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reactivate.config.campaign import FIRST_DATE, SparkSettings, TableInput
-from reactivate.data.engine import LogCheck, fold_rows, occasion_totals
+from reactivate.data.engine import LogCheck, fold_rows, occasion_totals, scatter
 from reactivate.data.log_sql import (
     SPARK,
     activity_sql,
@@ -36,7 +36,6 @@ from reactivate.data.log_sql import (
     day_rows_sql,
     log_columns,
     remap,
-    scatter,
     unknown_sql,
 )
 from reactivate.errors import ConfigError, InputDataError
