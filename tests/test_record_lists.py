@@ -513,3 +513,32 @@ def test_a_weekly_workbook_saved_by_libreoffice_reads_the_same(week1, tmp_path):
     assert not lo.problems and lo.sheet == "2026-12-07"
     assert [(r[0], *r[4:6], *r[7:]) for r in lo.rows] == [(r[0], *r[4:6], *r[7:]) for r in excel.rows]
     assert [as_day(r[6]) for r in lo.rows] == [dt.date(2026, 12, 8), dt.date(2026, 12, 9)]
+
+
+@pytest.mark.slow
+def test_the_weekly_report_shows_the_uplift_once_returned_lists_close_a_window(tmp_path):
+    """Week 1 planned, its lists filled from the demo truth and recorded; week 2's run (a 7-day window, closed
+    by then) writes uplift.csv and its report has the uplift section. Week 1 had none to show."""
+    import sys
+
+    from tests.conftest import ROOT
+
+    spec = (ROOT / "examples" / "weekly" / "campaign.toml").read_text()
+    spec = (spec.replace("../../demo-output/book/", "book/").replace('"../../demo-output/weekly"', '"runs"')
+            .replace('url = "../../demo-output/weekly/ledger.sqlite"', 'url = "ledger.sqlite"')
+            .replace("window_days = 30", "window_days = 7"))
+    (tmp_path / "c.toml").write_text(spec)
+    steps = [["demo-data", "--out", "book", "--customers", "2000"],
+             ["run", "--campaign", "c.toml", "--week", "2026-W50"],
+             ["demo-data", "--respond", "runs/wake-weekly/2026-W50", "--book", "book"],
+             ["record", "--lists", "runs/wake-weekly/2026-W50", "--campaign", "c.toml", "--as-of", "2026-12-14"],
+             ["run", "--campaign", "c.toml", "--week", "2026-W51"]]
+    for args in steps:
+        res = subprocess.run([sys.executable, "-m", "reactivate", *args], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=600)
+        assert res.returncode == 0, (args, res.stderr[-2000:])
+    w1, w2 = tmp_path / "runs" / "wake-weekly" / "2026-W50", tmp_path / "runs" / "wake-weekly" / "2026-W51"
+    assert not (w1 / "uplift.csv").exists() and (w2 / "uplift.csv").is_file()
+    uplift = pd.read_csv(w2 / "uplift.csv")
+    assert uplift.loc[0, "dimension"] == "overall" and uplift.loc[0, "n_treated"] > 0
+    assert "uplift against the holdout" in (w2 / "report.html").read_text()

@@ -17,8 +17,10 @@
    the week's plan (one :func:`~reactivate.planning.plan.build_plan`), so the capacity they would
    have used goes to others (the holdout and the suppression are decided on everyone, so nobody
    leaves the holdout by resting);
-6. write the outputs into ``<out>/<campaign>/<week>/`` (staged, swapped in whole) and, in one
-   ledger transaction, replace the week's planned touches and assignments.
+6. write the outputs into ``<out>/<campaign>/<week>/`` (staged, swapped in whole) -- with the
+   campaign's uplift so far (``uplift.csv``, as ``reactivate evaluate`` measures it) once a window has
+   closed, so the week's report shows it -- and, in one ledger transaction, replace the week's planned
+   touches and assignments.
 
 The run id is a hash of the campaign, week, as-of date, resolved config, input fingerprints and the ledger
 history read, so the same week run twice on the same data has the same id, outputs and ledger
@@ -46,6 +48,7 @@ from reactivate import __version__
 from reactivate.config.campaign import FIRST_DATE, LAST_DATE, CampaignSpec, load_campaign
 from reactivate.errors import ConfigError
 from reactivate.jobs.pipeline import PlanRun, run_plan
+from reactivate.loop.evaluate import evaluate_campaign
 from reactivate.loop.ledger import ledger_location, ledger_url, open_ledger, outputs_root
 from reactivate.loop.record import RecordResult, record_all, record_outcomes
 from reactivate.outputs.files import check_out, csv_bytes, file_names, safe_name, sheet_csv_bytes
@@ -293,7 +296,7 @@ def _locked_run(led, spec, base, label, start, as_of, paths, week_out, fields, r
         "url": led.engine.url.render_as_string(hide_password=True), "schema_revision": led.revision()}})
     led.start_run(meta)
     touches, assignments = ledger_rows(run, loop.followups, start)
-    extra = followup_files(loop.followups)
+    extra = {**followup_files(loop.followups), **uplift_files(led, spec, run, as_of)}
     context = ListContext(meta["run_id"], label, loop.followups, last_week_results(issued, outcomes, camp, start))
     with led.begin() as conn:
         led.write_run(conn, {**meta, "finished_at": _now()}, touches, assignments)
@@ -390,6 +393,19 @@ def _run_meta(run: PlanRun, label: str, start: dt.date, as_of: dt.date, history:
     return {"run_id": hashlib.sha256(key.encode()).hexdigest()[:16], "campaign_id": camp,
             "campaign_name": spec.campaign.name, "week": label, "week_start": start, "config_sha256": config_sha,
             "inputs_sha256": inputs_sha, "version": __version__, "started_at": _now()}
+
+
+def uplift_files(led, spec: CampaignSpec, run: PlanRun, as_of: dt.date) -> dict[str, bytes]:
+    """``uplift.csv`` and ``uplift_at_k.csv`` of the campaign's earlier weeks as of ``as_of`` (what ``reactivate
+    evaluate`` writes), so that the week's report shows the uplift and it grows as the outcomes and returned
+    lists come in; none before a contacted and a holdout customer's window (``learning.window_days``) closed."""
+    if len(led.assignments(spec.campaign.id)) == 0:
+        return {}
+    ev = evaluate_campaign(led, spec, book=run.book, as_of=as_of)
+    overall = ev.uplift.iloc[0]
+    if not (overall["n_treated"] > 0 and overall["n_control"] > 0):
+        return {}
+    return {"uplift.csv": csv_bytes(ev.uplift.round(6)), "uplift_at_k.csv": csv_bytes(ev.at_k.round(6))}
 
 
 def ledger_rows(run: PlanRun, followups: pd.DataFrame, start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -184,8 +184,10 @@ def reactivation_flags(t0: pd.Series, book, window_days: int) -> np.ndarray:
     return hit
 
 
-def evaluate_campaign(ledger, spec, *, accounts=None, transactions=None, as_of: dt.date | None = None) -> Evaluation:
-    """Uplift of a campaign recorded in ``ledger`` (see the module doc).
+def evaluate_campaign(ledger, spec, *, accounts=None, transactions=None, as_of: dt.date | None = None,
+                      book=None) -> Evaluation:
+    """Uplift of a campaign recorded in ``ledger`` (see the module doc); ``book``: a book already loaded
+    (the weekly run's) instead of the ``accounts`` and ``transactions`` files.
 
     Raises
     ------
@@ -198,10 +200,11 @@ def evaluate_campaign(ledger, spec, *, accounts=None, transactions=None, as_of: 
     if len(a) == 0:
         raise InputDataError(f"the ledger holds no contacted or holdout customers of campaign {camp!r} "
                              "(run reactivate run first)")
-    if accounts is None and transactions is None:
+    if book is None and accounts is None and transactions is None:
         raise InputDataError("no activity data: give --transactions (and/or --accounts) or [inputs]")
     day = as_of or dt.date.today()
-    book = load_book(accounts=accounts, transactions=transactions, contacts=None, spec=spec, as_of=day)
+    if book is None:
+        book = load_book(accounts=accounts, transactions=transactions, contacts=None, spec=spec, as_of=day)
     if as_of is None and book.transactions is not None and len(book.transactions):
         day = pd.Timestamp(book.transactions["timestamp"].max()).date()
     window = spec.learning.window_days
