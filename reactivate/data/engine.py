@@ -15,18 +15,22 @@ only what they add up to, so every stage asks the :class:`Engine` for aggregates
 - :meth:`Engine.credits` — the standing credits (salary or pension days);
 - :meth:`Engine.release` / :meth:`Engine.forget` — what the later stages no longer need goes.
 
-All of them are computed from the log as integer codes (:attr:`DuckEngine.DAYS`: the customer's position,
-the day, the amount and three flags), built by one scan of the log and one join of its ids, then dropped
-after the dormancy stage. :class:`DuckEngine` is the DuckDB implementation: it scans a Parquet file in place
-(projection push-down, its statistics for the checks, spilling to disk beyond its memory limit) or an
-Arrow table in memory (a CSV file, or a frame a job built), and fetches ordered rows a chunk of customers
-at a time; another engine (Spark, for a log that does not fit one machine) implements the same methods. Sums of amounts are added row after row in numpy, in the order of the
-customer's days and then of the log's rows, so that they do not depend on how the engine split its work
-between threads (a float sum depends on its order), and are those of the rows folded in memory.
+All of them are computed from the log as integer codes (:class:`LogCodes`: the customer's position, the day,
+the amount and three flags, 17 bytes a row, sorted by customer and day), built by one read of the log's
+columns with Arrow (a Parquet file a row group at a time, its ids as Parquet's own dictionaries, so that only
+the distinct ids of each part are looked up among the customers' — never a join of ten million strings) and
+dropped after the dormancy stage; every aggregate is then a pass of numpy over those arrays, a chunk of
+customers at a time. :class:`DuckEngine` is the implementation for one machine: it reads a Parquet file in
+place or an Arrow table in memory (a CSV file, or a frame a job built), and keeps a DuckDB connection for the
+few questions that are SQL (the checks of a log in memory, its distinct ids); another engine (Spark, for a log
+that does not fit one machine) implements the same methods. Sums of amounts are added row after row in numpy,
+in the order of the customer's days and then of the log's rows, so that they do not depend on how the work
+was split, and are those of the rows folded in memory.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import threading
@@ -93,8 +97,8 @@ class Engine(Protocol):
 
 #: the keys of :meth:`DuckEngine.customers` that only the dormancy stage reads
 ACTIVITY_KEYS = ("txn_last", "txn_first", "n_txn", "n_txn_24m", "n_digital", "abs_amount", "net_12m")
-#: customers whose rows are fetched at once (a chunk of a large log)
-CHUNK_CUSTOMERS = 2_000_000
+#: customers whose rows are folded at once (the copies made are those of a chunk of the log)
+CHUNK_CUSTOMERS = 500_000
 
 
 def _threads() -> int:
@@ -102,51 +106,55 @@ def _threads() -> int:
 
 
 class DuckEngine:
-    """:class:`Engine` on DuckDB, over a Parquet file (scanned in place) or an Arrow table.
+    """:class:`Engine` on one machine, over a Parquet file (read in place) or an Arrow table: the aggregates from
+    the log as codes in numpy (:class:`LogCodes`), the few SQL questions by DuckDB.
 
     ``select`` maps each contract column the log has (customer_id, timestamp, and any of amount,
     channel, initiated_by) to a SQL expression over the source's own columns; the timestamp's
     expression must give ``TIMESTAMP`` (or ``DATE``).
     """
 
-    DAYS = "log_codes"
-
     def __init__(self, source: str | pa.Table, select: dict[str, str], parquet: bool = False):
-        import duckdb
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="reactivate-duckdb-")
-        self.con = duckdb.connect(config={"threads": _threads(), "memory_limit": _memory_limit(),
-                                          "temp_directory": self._tmp.name, "preserve_insertion_order": False})
         self._lock = threading.Lock()
         self.columns = tuple(select)
-        if parquet:
-            src = f"read_parquet({_sql_text(str(source))}, file_row_number = true)"
-            self._row = "file_row_number + 1"
-        else:  # the rows numbered (1 = the first), as a Parquet file's are
-            source = source.append_column("__row", pa.array(np.arange(1, source.num_rows + 1, dtype=np.int64)))
-            self.con.register("arrow_log", source)
-            src = "arrow_log"
-            self._row = "__row"
+        self._select, self._source = select, source
+        self._con = None
+        self._table = None if parquet else source
         #: a Parquet file: its path and the columns' names in it (read without expression: plain names only)
-        self._parquet = (str(source), {c: e[1:-1].replace('""', '"') for c, e in select.items()
-                                       if c in ("customer_id", "timestamp", "amount")}) if parquet else None
-        cols = [f"{'CAST(' + expr + ' AS DOUBLE)' if name == 'amount' else expr} AS {name}"
-                for name, expr in select.items() if name != "timestamp"]
-        # whole seconds truncated towards zero (as Arrow casts to seconds), then the day they fall on
-        sec = f"epoch_us(CAST({select['timestamp']} AS TIMESTAMP)) // 1000000"
-        cols.append(f"{sec} AS sec")
-        cols.append(f"{self._row} AS row_number")
-        self._sql(f"CREATE VIEW log AS SELECT {', '.join(cols)} FROM {src}")
-        self._sql("CREATE VIEW log_days AS SELECT *, CAST((sec - ((sec % 86400) + 86400) % 86400) // 86400 "
-                  "AS INTEGER) AS day FROM log")
+        self._parquet = (str(source), {c: e[1:-1].replace('""', '"') for c, e in select.items()}) if parquet else None
         self._check: LogCheck | None = None
         self._bound: pa.Array | None = None
-        self._days_built = False
+        self._raw: RawLog | None = None
+        self._codes: LogCodes | None = None
         self._remaps: list[tuple[object, np.ndarray]] = []
+        self._identity: list = []  # indexes the log is bound to as they are
         self._cache: list = []
         self._store: list = []
         #: a pandas frame materialised from this log (see :mod:`reactivate.data.load`)
         self.frame = None
+
+    @property
+    def con(self):
+        """The DuckDB connection with the view ``log`` over the source: made when a question needs SQL (the
+        checks of a log in memory, its distinct ids); the aggregates are computed from the codes in numpy."""
+        if self._con is None:
+            import duckdb
+
+            self._tmp = tempfile.TemporaryDirectory(prefix="reactivate-duckdb-")
+            con = duckdb.connect(config={"threads": _threads(), "memory_limit": _memory_limit(),
+                                         "temp_directory": self._tmp.name, "preserve_insertion_order": False})
+            if self._parquet is not None:
+                src = f"read_parquet({_sql_text(self._parquet[0])})"
+            else:
+                con.register("arrow_log", self._source)
+                src = "arrow_log"
+            cols = [f"{'CAST(' + expr + ' AS DOUBLE)' if name == 'amount' else expr} AS {name}"
+                    for name, expr in self._select.items() if name != "timestamp"]
+            # whole seconds truncated towards zero (as Arrow casts to seconds)
+            cols.append(f"epoch_us(CAST({self._select['timestamp']} AS TIMESTAMP)) // 1000000 AS sec")
+            con.execute(f"CREATE VIEW log AS SELECT {', '.join(cols)} FROM {src}").fetchall()
+            self._con = con
+        return self._con
 
     def _sql(self, q: str) -> None:
         self.con.execute(q).fetchall()
@@ -177,6 +185,7 @@ class DuckEngine:
         import pyarrow.parquet as pq
 
         path, names = self._parquet
+        names = {c: src for c, src in names.items() if c in ("customer_id", "timestamp", "amount")}
         meta = pq.ParquetFile(path).metadata
         cols = {meta.schema.column(j).name: j for j in range(meta.num_columns)}
         if any(names[c] not in cols for c in names):
@@ -202,11 +211,7 @@ class DuckEngine:
                         amount_hi = b if amount_hi is None else max(amount_hi, b)
         if "amount" in names and (amount_lo is None or not (np.isfinite(amount_lo) and np.isfinite(amount_hi))):
             return None  # no amount at all, or an infinite one: counted by the scan
-        values = {}
-        with self._lock:
-            for col in ("channel", "initiated_by"):
-                if col in self.columns:
-                    values[col] = [v[0] for v in self.con.execute(f"SELECT DISTINCT {col} FROM log").fetchall()]
+        values = self.raw().values  # read once, for the codes too
         given = meta.num_rows - missing["amount"] if "amount" in names else 0
         return LogCheck(meta.num_rows, missing["customer_id"], missing["timestamp"], lo, hi, 0, given, values)
 
@@ -225,85 +230,76 @@ class DuckEngine:
             return
         with self._lock:
             self._bound = ids
-            self.con.register("bound_ids", pa.table({"id": ids, "pos": pa.array(np.arange(len(ids), dtype=np.int32))}))
-            self._days_built = False
-            self._remaps, self._cache, self._store = [], [], []
+            self._codes = None
+            self._remaps, self._identity, self._cache, self._store = [], [], [], []
 
     def bound(self) -> pa.Array | None:
         """The ids the log is read for (None before :meth:`bind`)."""
         return self._bound
 
-    def _days(self) -> None:
-        """The log as integer codes, built once per binding (one scan of the log, one join of its ids):
-        the customer's position (NULL for ids not bound), the day, the amount (NULL when missing), and
-        whether the row is customer-initiated, digital, a standing order."""
-        if self._days_built:
-            return
-        cust = "(initiated_by IS DISTINCT FROM 'bank')" if "initiated_by" in self.columns else "TRUE"
-        digital = ("coalesce(channel IN (" + ", ".join(f"'{c}'" for c in DIGITAL_TXN_CHANNELS) + "), FALSE)"
-                   if "channel" in self.columns else "FALSE")
-        standing = "coalesce(channel = 'auto', FALSE)" if "channel" in self.columns else "TRUE"
-        amount = "(CASE WHEN isnan(amount) THEN NULL ELSE amount END)" if "amount" in self.columns else "NULL::DOUBLE"
-        row = "INTEGER" if self.check().rows < 2**31 - 1 else "BIGINT"  # the row numbers, in four bytes when they fit
-        q = (f"CREATE OR REPLACE TEMP TABLE {self.DAYS} AS SELECT b.pos, l.day, {amount} AS amount, "
-             f"{cust} AS cust, {digital} AS dig, {standing} AS standing, CAST(l.row_number AS {row}) AS row "
-             "FROM log_days l LEFT JOIN bound_ids b ON l.customer_id = b.id WHERE l.customer_id IS NOT NULL")
+    def _days(self) -> LogCodes:
+        """The log as integer codes (:class:`LogCodes`), built once per binding: one read of the log's columns
+        (a Parquet file a row group at a time, its ids as Parquet's own dictionaries), the distinct ids of each
+        part looked up once among the bound ones; rows of ids not bound counted and left out."""
+        raw = self.raw() if self._codes is None else None
         with self._lock:
-            self._sql(q)
-            self._days_built = True
+            if self._codes is None:
+                self._codes = bind_codes(raw, self._bound)
+                self._raw = None  # read again only if bound again
+            return self._codes
+
+    def raw(self) -> RawLog:
+        """The log's rows as codes before any binding (:func:`read_raw`): read once, for the checks (the values
+        of the enum columns) and the binding, whichever asks first."""
+        with self._lock:
+            if self._raw is None:
+                rows = None
+                if self._parquet is not None:
+                    import pyarrow.parquet as pq
+
+                    rows = pq.ParquetFile(self._parquet[0]).metadata.num_rows
+                self._raw = read_raw(self._parts(), self.columns, rows)
+            return self._raw
+
+    def _parts(self):
+        """The log's columns a part at a time (contract names -> Arrow arrays), in the order of its rows."""
+        if self._parquet is None:
+            yield {c: self._table.column(c) for c in self.columns}
+            return
+        import pyarrow.parquet as pq
+
+        path, names = self._parquet
+        text = [names[c] for c in ("customer_id", "channel", "initiated_by") if c in names]
+        f = pq.ParquetFile(path, read_dictionary=text)
+        for i in range(f.num_row_groups):
+            t = f.read_row_group(i, columns=[names[c] for c in self.columns])
+            yield {c: t.column(names[c]) for c in self.columns}
 
     def unknown(self) -> tuple[int, int, np.ndarray]:
         """Rows of customers not bound: how many rows, of how many customers, and their first five row numbers."""
-        n = self._unknown_rows_count()
-        if not n:
+        codes = self._days()
+        if not codes.unknown_rows:
             return 0, 0, np.zeros(0, dtype=np.int64)
-        ids = self.unknown_ids()
-        return int(n), len(ids), self._unknown_rows()
-
-    def _unknown_rows_count(self) -> int:
-        self._days()
-        with self._lock:
-            return int(self.con.execute(f"SELECT count(*) FROM {self.DAYS} WHERE pos IS NULL").fetchall()[0][0])
+        return codes.unknown_rows, len(codes.unknown_ids), codes.unknown_first
 
     def unknown_ids(self) -> pa.Array:
         """The distinct ids of the log that are not bound (missing ids left out)."""
-        if not self._unknown_rows_count():
-            return pa.array([], pa.string())
-        with self._lock:
-            t = _arrow(self.con, "SELECT DISTINCT l.customer_id FROM log l ANTI JOIN bound_ids b ON "
-                                 "l.customer_id = b.id WHERE l.customer_id IS NOT NULL")
-        return _plain_strings(t.column(0))
-
-    def _unknown_rows(self) -> np.ndarray:
-        with self._lock:
-            t = self.con.execute("SELECT l.row_number FROM log l ANTI JOIN bound_ids b ON l.customer_id = b.id "
-                                 "WHERE l.customer_id IS NOT NULL ORDER BY 1 LIMIT 5").fetchnumpy()
-        return np.asarray(t["row_number"], dtype=np.int64)
+        return self._days().unknown_ids
 
     def _remap(self, index: pd.Index) -> np.ndarray:
         """Bound position -> position in ``index`` (-1 when not in it); the last few are kept."""
         for obj, remap in self._remaps:
             if obj is index:
                 return remap
-        values = pa.array(index.to_numpy(dtype=object), type=pa.string())
-        if values.equals(self._bound):  # bound to this index (the usual case): nothing to look up
+        values = arrow_of(index)
+        if values is self._bound or values.equals(self._bound):  # bound to this index (the usual case): nothing to look up
             remap = np.arange(len(values), dtype=np.int64)
+            self._identity = [index, *self._identity[:3]]
         else:
             remap = pc.index_in(self._bound, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
             remap = remap.astype(np.int64)
         self._remaps = [(index, remap), *self._remaps[:3]]
         return remap
-
-    def _query(self, q: str, **tables) -> dict[str, np.ndarray]:
-        self._days()
-        with self._lock:
-            for name, t in tables.items():
-                self.con.register(name, t)
-            try:
-                return self.con.execute(q).fetchnumpy()
-            finally:
-                for name in tables:
-                    self.con.unregister(name)
 
     def customers(self, index: pd.Index, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
         """Per customer of ``index`` (arrays of its length): the activity aggregates of the whole log as of
@@ -323,20 +319,17 @@ class DuckEngine:
         for obj, k, value in self._cache:
             if k == key and (obj is index or (len(obj) == len(index) and obj.equals(index))):
                 return value
-        act = self._query(f"""
-            SELECT pos, coalesce(max(day) FILTER (cust), -1) AS txn_last, min(day) AS txn_first,
-                   count(*) FILTER (cust) AS n_txn, count(*) FILTER (cust AND day >= {today - 730}) AS n_txn_24m,
-                   count(*) FILTER (cust AND dig) AS n_digital
-            FROM {self.DAYS} WHERE pos IS NOT NULL GROUP BY pos""")
+        codes = self._days()
         remap = self._remap(index)
-        out = scatter(act, remap[np.asarray(act["pos"], dtype=np.int64)], len(index))
+        act = codes.activity(today)
+        out = scatter(act, remap[act["pos"]], len(index))
         occ = self.occasions(index)
         out.update(occasion_totals(occ, len(index), today, horizon_days, period_days))
         # sums of amounts row after row (per customer by day, then as the log lists them): the same
-        # additions, in the same order, whatever the engine's threads
+        # additions, in the same order, whatever the source
         out["abs_amount"] = occ["abs_amount"]
         out["net_12m"] = np.zeros(len(index))
-        for year in self._ordered(index, "coalesce(amount, 0) AS amount", f"day >= {today - 365}"):
+        for year in self._ordered(index, lambda r: r["day"] >= today - 365):
             out["net_12m"] += np.bincount(year["pos"], weights=year["amount"], minlength=len(index))
         self._cache = [(index, key, out)]
         return out
@@ -345,33 +338,35 @@ class DuckEngine:
         """The purchase occasions (customer-initiated days) of every customer of ``index``: arrays ``pos``
         (in ``index``), ``day``, ``rows``, ``amount`` (their absolute amounts), ``digital`` (1.0 when one of
         them was made online), sorted by (pos, day); and ``start`` (n + 1 offsets: customer ``i``'s occasions
-        are ``start[i]:start[i + 1]``). Fetched once, sorted by the engine, and kept: samples of customers
-        are cut from it (:meth:`reactivate.scoring.occasions.LogOccasions.fetch`)."""
+        are ``start[i]:start[i + 1]``). Folded once and kept: samples of customers are cut from it
+        (:meth:`reactivate.scoring.occasions.LogOccasions.fetch`)."""
         for obj, value in self._store:
             if obj is index or (len(obj) == len(index) and obj.equals(index)):
                 return value
         parts, abs_amount = [], np.zeros(len(index))
-        for r in self._ordered(index, "day, abs(coalesce(amount, 0)) AS amount, dig", "cust"):
-            parts.append(fold_part(r["pos"], r["day"], r["amount"], r["dig"].astype(bool)))
-            abs_amount += np.bincount(r["pos"], weights=r["amount"], minlength=len(index))
+        for r in self._ordered(index, lambda r: (r["flags"] & CUST) != 0):
+            amount = np.abs(r["amount"])
+            parts.append(fold_part(r["pos"], r["day"], amount, (r["flags"] & DIG) != 0))
+            abs_amount += np.bincount(r["pos"], weights=amount, minlength=len(index))
         out = fold_finish(parts, len(index))
         out["abs_amount"] = abs_amount
         self._store = [(index, out)]
         return out
 
-    def _ordered(self, index: pd.Index, columns: str, where: str):
-        """The rows (``columns`` and ``pos``, in ``index``) of the log as codes where ``where`` holds, ordered by
-        customer, day and row: fetched a chunk of customers at a time (so that a large log is never all in
-        memory), each chunk's rows in that order."""
+    def _ordered(self, index: pd.Index, where):
+        """The rows (``pos`` in ``index``, ``day``, ``amount``, ``flags``) of the log as codes where ``where``
+        holds, ordered by customer, day and row: a chunk of customers at a time (so that the copies made are
+        never those of the whole log)."""
+        codes = self._days()
         remap = self._remap(index)
-        n = len(self._bound)
-        for a in range(0, max(n, 1), CHUNK_CUSTOMERS):
-            r = self._query(f"SELECT pos, {columns} FROM {self.DAYS} WHERE pos >= {a} AND pos < "
-                            f"{a + CHUNK_CUSTOMERS} AND {where} ORDER BY pos, day, row")
-            r = {k: np.asarray(v) for k, v in r.items()}
-            r["pos"] = remap[r["pos"].astype(np.int64)]
-            if "day" in r:
-                r["day"] = r["day"].astype(np.int64)
+        same = len(remap) == codes.n and any(obj is index for obj in self._identity)
+        for r in codes.chunks(CHUNK_CUSTOMERS):
+            keep = where(r)
+            r = {k: v[keep] for k, v in r.items()}
+            if same:  # bound to this index: positions and order are the index's
+                yield r
+                continue
+            r["pos"] = remap[r["pos"]]
             if len(r["pos"]) and ((r["pos"] < 0).any() or (np.diff(r["pos"]) < 0).any()):  # not the index's order
                 keep = np.flatnonzero(r["pos"] >= 0)
                 order = keep[np.argsort(r["pos"][keep], kind="stable")]  # by day and row within a customer still
@@ -381,28 +376,245 @@ class DuckEngine:
     def credits(self, index: pd.Index) -> dict[str, np.ndarray]:
         """Standing credits (channel ``auto``, a positive amount; every row without a channel column):
         ``pos`` (in ``index``) and ``day`` of each."""
-        r = self._query(f"SELECT pos, day FROM {self.DAYS} WHERE pos IS NOT NULL AND standing AND amount > 0")
-        p = self._remap(index)[np.asarray(r["pos"], dtype=np.int64)]
-        keep = p >= 0
-        return {"pos": p[keep].astype(np.int32), "day": np.asarray(r["day"])[keep].astype(np.int32)}
+        codes = self._days()
+        keep = np.flatnonzero(((codes.flags & STANDING) != 0) & (codes.amount > 0))
+        remap = self._remap(index)
+        if len(remap) == codes.n and any(obj is index for obj in self._identity):
+            return {"pos": codes.pos[keep], "day": codes.day[keep]}
+        p = remap[codes.pos[keep]]
+        mine = p >= 0
+        return {"pos": p[mine].astype(np.int32), "day": codes.day[keep][mine].astype(np.int32)}
 
     def release(self) -> None:
         """Drop the log as codes and the activity aggregates (the occasions and their aggregates are kept for
         scoring): after the dormancy stage nothing scans the log again, and its memory goes to the later stages."""
         with self._lock:
-            self._sql(f"DROP TABLE IF EXISTS {self.DAYS}")
-            self._days_built = False
+            self._codes = None
             for _, _, value in self._cache:
                 for k in ACTIVITY_KEYS:
                     value.pop(k, None)
+        give_back_memory()
 
     def forget(self) -> None:
         """Drop the aggregates and occasions kept for the later stages (once scoring is done with them)."""
         self._cache, self._store = [], []
 
     def close(self) -> None:
-        self.con.close()
-        self._tmp.cleanup()
+        if self._con is not None:
+            self._con.close()
+            self._tmp.cleanup()
+
+
+#: the bits of a row's flags in the log as codes: the customer's own, made online, a standing order
+CUST, DIG, STANDING = 1, 2, 4
+
+
+@dataclass
+class LogCodes:
+    """The log as integer codes: one entry per row of a bound customer, sorted by (customer, day, row): the
+    customer's bound position, the day, the amount (0 when missing) and the flags (:data:`CUST`, :data:`DIG`,
+    :data:`STANDING`), 17 bytes a row; and the rows of ids not bound: how many, their distinct ids, the first
+    five row numbers."""
+
+    pos: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    flags: np.ndarray
+    n: int
+    unknown_rows: int
+    unknown_ids: pa.Array
+    unknown_first: np.ndarray
+
+    def chunks(self, size: int):
+        """The codes of ``size`` bound customers at a time (views, no copy)."""
+        cut = np.searchsorted(self.pos, np.arange(0, self.n + size, size))
+        for a, b in itertools.pairwise(cut):
+            yield {"pos": self.pos[a:b], "day": self.day[a:b], "amount": self.amount[a:b], "flags": self.flags[a:b]}
+
+    def activity(self, today: int) -> dict[str, np.ndarray]:
+        """Per bound customer with rows (``pos``, their bound positions): ``txn_last`` (last day of their own rows, -1 without),
+        ``txn_first`` (first day of any row), ``n_txn``, ``n_txn_24m`` (their own rows, in the 730 days before
+        ``today``) and ``n_digital``."""
+        rows = np.bincount(self.pos, minlength=self.n)
+        has = np.flatnonzero(rows)
+        start = np.cumsum(rows) - rows
+        cust = (self.flags & CUST) != 0
+        own, own_day = self.pos[cust], self.day[cust]
+        n_txn = np.bincount(own, minlength=self.n)
+        end = np.cumsum(n_txn)[has]
+        n_txn = n_txn[has]
+        out = {"txn_last": np.where(n_txn > 0, own_day[np.maximum(end - 1, 0)] if len(own) else -1, -1),
+               "txn_first": self.day[start[has]],
+               "n_txn": n_txn,
+               "n_txn_24m": np.bincount(own[own_day >= today - 730], minlength=self.n)[has],
+               "n_digital": np.bincount(self.pos[cust & ((self.flags & DIG) != 0)], minlength=self.n)[has]}
+        out["pos"] = has
+        return out
+
+
+@dataclass
+class RawLog:
+    """The log's rows as codes before any binding (:func:`read_raw`), in the log's order: each row's index
+    among the distinct ids of its part (``idx``, into ``ids``: the parts' distinct ids one after the other;
+    -1 for a row with no id or no timestamp), its day, amount (0 when missing) and flags; and the distinct
+    values of the enum columns (None for a missing value)."""
+
+    idx: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    flags: np.ndarray
+    ids: pa.ChunkedArray
+    values: dict[str, list]
+
+
+def read_raw(parts, columns: tuple[str, ...], rows: int | None = None) -> RawLog:
+    """The log's rows as codes (:class:`RawLog`) from its parts (each a dict of contract columns, Arrow arrays,
+    in the order of the log's rows; a Parquet file's ids come with its own dictionaries). With ``rows`` (the
+    log's length, a Parquet file's metadata says it) each part is written into arrays made once."""
+    kinds = (("idx", np.int32), ("day", np.int32), ("amount", float), ("flags", np.uint8))
+    full = {k: np.empty(rows, t) for k, t in kinds} if rows is not None else None
+    pieces, dicts, base, at = [], [], 0, 0
+    values: dict[str, set] = {c: set() for c in ("channel", "initiated_by") if c in columns}
+    for part in parts:
+        piece, ids = _piece(part, columns)
+        if base:
+            piece["idx"] = np.where(piece["idx"] >= 0, piece["idx"] + base, -1).astype(np.int32)
+        base += sum(len(d) for d in ids)
+        dicts.extend(ids)
+        seen = piece.pop("values")
+        for col, distinct in values.items():
+            distinct.update(seen[col])
+        if full is not None:
+            for k, _ in kinds:
+                full[k][at:at + len(piece[k])] = piece[k]
+            at += len(piece["idx"])
+        else:
+            pieces.append(piece)
+    if full is not None:
+        cols = {k: v[:at] if at < rows else v for k, v in full.items()}
+    else:
+        cols = {k: np.concatenate([p[k] for p in pieces]) if len(pieces) > 1 else pieces[0][k] if pieces else
+                np.zeros(0, t) for k, t in kinds}
+    return RawLog(**cols, ids=pa.chunked_array(dicts, pa.string()), values={c: list(v) for c, v in values.items()})
+
+
+def bind_codes(raw: RawLog, bound: pa.Array) -> LogCodes:
+    """The log as codes (:class:`LogCodes`) for the customers ``bound``: the distinct ids of every part are
+    looked up among them in one go; rows with no id are left out (as everywhere), rows of ids not bound are
+    counted and left out."""
+    where = pc.index_in(raw.ids, value_set=bound).fill_null(-1).to_numpy().astype(np.int32)
+    pos = np.where(raw.idx >= 0, where[np.maximum(raw.idx, 0)] if len(where) else -1, -2).astype(np.int32)
+    out = np.flatnonzero(pos == -1)
+    ids = np.unique(raw.idx[out])
+    unknown_ids = pc.unique(raw.ids.take(pa.array(ids, pa.int64())).combine_chunks()) if len(ids) else \
+        pa.array([], pa.string())
+    cols = {"pos": pos, "day": raw.day, "amount": raw.amount, "flags": raw.flags}
+    if len(out) or (pos < 0).any():
+        keep = pos >= 0
+        cols = {k: v[keep] for k, v in cols.items()}
+    _sort_codes(cols)
+    return LogCodes(cols["pos"], cols["day"], cols["amount"], cols["flags"], len(bound), len(out), unknown_ids,
+                    (out[:5] + 1).astype(np.int64))
+
+
+def _sort_codes(cols: dict[str, np.ndarray]) -> None:
+    """Sort the codes by (customer, day), keeping the log's order within a day (a stable sort; none at all for
+    a log already in that order)."""
+    pos, day = cols["pos"], cols["day"]
+    if len(pos) < 2:
+        return
+    later = (pos[1:] > pos[:-1]) | ((pos[1:] == pos[:-1]) & (day[1:] >= day[:-1]))
+    if later.all():
+        return
+    del later
+    key = (pos.astype(np.int64) << 32) | (day.astype(np.int64) - int(day.min()))
+    order = np.argsort(key, kind="stable")
+    del key
+    for k in cols:
+        cols[k] = cols[k][order]
+
+
+def _piece(part: dict, columns: tuple[str, ...]) -> tuple[dict, list[pa.Array]]:
+    """One part of the log as codes: per row the index of its id among the part's ``ids`` (its dictionary, or the
+    ids themselves; -1 when missing or without a day), ``day``, ``amount`` (0 when missing), ``flags``."""
+    coded = _coded(part["customer_id"])
+    if coded is not None:
+        idx, ids = coded
+    else:  # plain strings: each row looked up (hashing them to a dictionary first costs as much)
+        ids = _chunked(part["customer_id"]).cast(pa.string())
+        idx = np.arange(len(ids), dtype=np.int32)
+        if ids.null_count:
+            idx[np.asarray(ids.is_null().to_numpy(), dtype=bool)] = -1
+        ids = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
+    n = len(idx)
+    day, known = _days_of(part["timestamp"])
+    if not known.all():
+        idx[~known] = -1
+    amount = np.zeros(n)
+    if "amount" in columns:
+        amount = np.asarray(part["amount"].cast(pa.float64()).to_numpy(), dtype=float).copy()
+        amount[np.isnan(amount)] = 0.0
+    enums = {c: _enum_codes(part[c]) for c in ("channel", "initiated_by") if c in columns}
+    cust = ~_is(enums["initiated_by"], ("bank",)) if "initiated_by" in enums else np.ones(n, bool)
+    dig = _is(enums["channel"], DIGITAL_TXN_CHANNELS) if "channel" in enums else np.zeros(n, bool)
+    standing = _is(enums["channel"], ("auto",)) if "channel" in enums else np.ones(n, bool)
+    flags = cust.astype(np.uint8) | (dig.astype(np.uint8) << 1) | (standing.astype(np.uint8) << 2)
+    values = {c: _distinct(coded) for c, coded in enums.items()}
+    return {"idx": idx, "day": day, "amount": amount, "flags": flags, "values": values}, [ids]
+
+
+def _chunked(arr) -> pa.ChunkedArray:
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _coded(arr) -> tuple[np.ndarray, pa.Array] | None:
+    """A dictionary-encoded text column as codes (-1 for a missing value) into one dictionary (Arrow strings);
+    None for a column of plain values."""
+    arr = _chunked(arr)
+    if not pa.types.is_dictionary(arr.type):
+        return None
+    if arr.num_chunks == 0:
+        return np.zeros(0, np.int32), pa.array([], pa.string())
+    if arr.num_chunks > 1:  # chunks with dictionaries of their own (a CSV file's blocks): one dictionary
+        arr = pa.table({"c": arr}).unify_dictionaries().column(0)
+    idx = pc.fill_null(pa.chunked_array([c.indices for c in arr.chunks]), -1).to_numpy()
+    return np.asarray(idx, dtype=np.int32), arr.chunk(0).dictionary.cast(pa.string())
+
+
+def _days_of(ts) -> tuple[np.ndarray, np.ndarray]:
+    """The days (since 1970) of a timestamp or date column, and where it is given: the whole seconds truncated
+    towards zero, then the day they fall on."""
+    known = ~np.asarray(ts.is_null().to_numpy(), dtype=bool)
+    if pa.types.is_date(ts.type):
+        days = ts.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy()
+        return np.asarray(days, dtype=np.int32), known
+    per = {"s": 1, "ms": 1000, "us": 1_000_000, "ns": 1_000_000_000}[ts.type.unit]
+    v = np.asarray(ts.cast(pa.int64()).fill_null(0).to_numpy(), dtype=np.int64)
+    if v.min(initial=0) >= 0:  # after 1970: truncating and flooring agree
+        return (v // (per * 86400)).astype(np.int32), known
+    sec = np.where(v < 0, -(-v // per), v // per)
+    return (sec // 86400).astype(np.int32), known
+
+
+def _enum_codes(arr) -> tuple[np.ndarray, pa.Array]:
+    """An enum column as codes into one dictionary (:func:`_coded`), encoded first when it holds plain values."""
+    coded = _coded(arr)
+    return coded if coded is not None else _coded(_chunked(arr).cast(pa.string()).dictionary_encode())
+
+
+def _is(coded: tuple[np.ndarray, pa.Array], values: tuple[str, ...]) -> np.ndarray:
+    """Whether each value of an enum column (as codes) is one of ``values`` (a missing value is not)."""
+    idx, dictionary = coded
+    hit = pc.is_in(dictionary, value_set=pa.array(values)).to_numpy(zero_copy_only=False)
+    return np.append(hit, False)[idx]
+
+
+def _distinct(coded: tuple[np.ndarray, pa.Array]) -> set:
+    """The distinct values of an enum column (as codes; None for a missing one): its dictionary's used values."""
+    idx, dictionary = coded
+    used = np.bincount(idx + 1, minlength=len(dictionary) + 1)
+    out = set(dictionary.take(pa.array(np.flatnonzero(used[1:]), pa.int64())).to_pylist())
+    return out | {None} if used[0] else out
 
 
 def fold_part(pos: np.ndarray, day: np.ndarray, amount: np.ndarray, digital: np.ndarray) -> dict:
@@ -422,11 +634,14 @@ def fold_finish(parts: list[dict], n: int) -> dict:
     """Folded parts (:func:`fold_part`, of customers in order) as one table of ``n`` customers' occasions, with
     ``start`` (n + 1 offsets: customer ``i``'s occasions are ``start[i]:start[i + 1]``) and ``cum_amount``."""
     parts = parts or [fold_part(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool))]
-    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    # a key at a time, each part's array dropped once copied: the parts and the whole are never all held
+    out = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])} if len(parts) > 1 \
+        else dict(parts[0])
     if len(parts) > 1 and len(out["pos"]) and (np.diff(out["pos"]) < 0).any():
         order = np.argsort(out["pos"], kind="stable")
         out = {k: v[order] for k, v in out.items()}
-    out["start"] = np.searchsorted(out["pos"], np.arange(n + 1))
+    out["start"] = np.zeros(n + 1, dtype=np.int64)  # the occasions before each customer's
+    np.cumsum(np.bincount(out["pos"], minlength=n), out=out["start"][1:])
     # the running total of the amounts over every occasion: a customer's total is a difference of two of its
     # entries (so a sample's totals are exactly those of the whole log)
     out["cum_amount"] = np.concatenate([[0.0], np.cumsum(out["amount"])])
@@ -510,7 +725,64 @@ def _seconds(value) -> int | None:
 def sorted_ids(ids: pa.Array) -> pa.Array:
     """Distinct ids in the customer index's order (:func:`reactivate.dormancy.ids.customer_index` sorts them so):
     a log bound to them needs no look-up of positions."""
-    return ids.take(pc.array_sort_indices(ids))
+    return ids if increasing(ids) else ids.take(pc.array_sort_indices(ids))
+
+
+def increasing(ids: pa.Array) -> bool:
+    """Whether Arrow strings (no missing) are strictly increasing: distinct and sorted as Arrow sorts them."""
+    return len(ids) < 2 or (ids.null_count == 0 and pc.all(pc.less(ids[:-1], ids[1:])).as_py())
+
+
+#: Arrow forms of indexes of ids, by identity (the last few): those made from Arrow arrays, and those converted
+_ARROW_OF: list[tuple[object, pa.Array]] = []
+
+
+def remember_arrow(index: pd.Index, ids: pa.Array) -> pd.Index:
+    """Keep ``ids`` (Arrow strings) as the Arrow form of ``index`` (made from them): :func:`arrow_of` answers it
+    without converting a million Python strings again."""
+    _ARROW_OF.insert(0, (index, ids))
+    del _ARROW_OF[6:]
+    return index
+
+
+def arrow_of(index: pd.Index) -> pa.Array:
+    """The ids of an index (text, no missing) as Arrow strings: the array it was made from when remembered
+    (:func:`remember_arrow`), else converted (and remembered)."""
+    for obj, arr in _ARROW_OF:
+        if obj is index:
+            return arr
+    arr = pa.array(index.to_numpy(dtype=object), type=pa.string())
+    remember_arrow(index, arr)
+    return arr
+
+
+#: answers of :func:`positions_in`, by identity of its arguments (the last few)
+_POSITIONS: list[tuple[object, object, np.ndarray]] = []
+
+
+def positions_in(values: pa.Array, among: pa.Array) -> np.ndarray:
+    """The position of each of ``values`` among ``among`` (-1 when absent or missing), by Arrow's hashing; the
+    last few answers are kept (the contacts' ids are looked up among the customers' by loading and dormancy)."""
+    for a, b, pos in _POSITIONS:
+        if a is values and b is among:
+            return pos
+    pos = pc.index_in(values, value_set=among).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    pos.flags.writeable = False
+    _POSITIONS.insert(0, (values, among, pos))
+    del _POSITIONS[4:]
+    return pos
+
+
+def give_back_memory() -> None:
+    """Return the memory freed so far to the system: the C heap's free pages (glibc keeps those of arrays below
+    its moving mmap threshold) and Arrow's pool; nothing where there is no glibc."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    pa.default_memory_pool().release_unused()
 
 
 def _arrow(con, query: str) -> pa.Table:

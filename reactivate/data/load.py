@@ -21,11 +21,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from reactivate.config.campaign import FIRST_DATE, CampaignSpec
-from reactivate.data.engine import Engine, engine_for_frame, sorted_ids
-from reactivate.data.io import Problem, RawTable, clean_text, fingerprint, open_log, read_table
+from reactivate.data.engine import (
+    Engine,
+    arrow_of,
+    engine_for_frame,
+    give_back_memory,
+    positions_in,
+    sorted_ids,
+)
+from reactivate.data.io import READ_ERRORS, Problem, RawTable, clean_text, fingerprint, open_log, read_table
 from reactivate.data.spark_engine import log_problems, open_spark_log
 from reactivate.data.validate import check_day, check_table, render
 from reactivate.errors import InputDataError
@@ -133,11 +139,9 @@ def load_book(
     with ThreadPoolExecutor(max_workers=2) as pool:
         prints = {name: pool.submit(fingerprint, path) for name, path in given.items() if path.is_file()}
         for name, path in given.items():
-            if name == "transactions":
-                log = _clean_log(path, spec, as_of, raws.get("accounts"))
-                if log is not None:
-                    raws[name] = RawTable(name, path, pd.DataFrame(), [], log[1], "")
-                    continue
+            if name == "transactions" and (log := _clean_log(path, spec, as_of, raws.get("accounts"))) is not None:
+                raws[name] = RawTable(name, path, pd.DataFrame(), [], log[1], "")
+                continue
             raws[name] = read(name)
         for name, fut in prints.items():
             try:
@@ -156,7 +160,7 @@ def load_book(
         raise InputDataError(render(problems))
 
     book = Book(
-        accounts=raws["accounts"].frame if "accounts" in raws else None,
+        accounts=_used(raws["accounts"].frame, "accounts") if "accounts" in raws else None,
         transactions=raws["transactions"].frame if "transactions" in raws else None,
         contacts=raws["contacts"].frame if "contacts" in raws else None,
     )
@@ -176,7 +180,15 @@ def load_book(
             "no accounts file: customers come from the transactions; no balances, RMs, consent or flags"
         )
     book.notes.extend(_unused_notes(book, raws, as_of))
+    give_back_memory()  # what reading took and freed (the parts of the log, Arrow's tables) goes back
     return book
+
+
+def _used(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A checked table without its keys that are only checked (an account's id: unique, present), which nothing
+    reads after the checks (two million account ids hold tens of megabytes)."""
+    only = [c.name for c in TABLES[name].columns if not c.values_used and c.name in frame.columns]
+    return frame.drop(columns=only) if only else frame
 
 
 def _materialise(engine: Engine, raw: RawTable) -> pd.DataFrame:
@@ -194,6 +206,19 @@ def _clean_log(path: Path, spec: CampaignSpec, as_of: dt.date, accounts: RawTabl
     if opened is None:
         return None
     engine, absent = opened
+    try:
+        bound = _bind_clean(engine, spec, as_of, accounts)
+    except READ_ERRORS:  # a part of the file cannot be read: read as a frame, which reports it
+        bound = False
+    if not bound:
+        engine.close()
+        return None
+    return engine, absent
+
+
+def _bind_clean(engine: Engine, spec: CampaignSpec, as_of: dt.date, accounts: RawTable | None) -> bool:
+    """Whether every contract check passes on the log as it lies; if so it is bound to its customers (the
+    accounts', or its own without accounts)."""
     c = engine.check()
     day = 86400
     first_ok, end = (FIRST_DATE - EPOCH).days * day, ((as_of - EPOCH).days + 1) * day
@@ -203,17 +228,14 @@ def _clean_log(path: Path, spec: CampaignSpec, as_of: dt.date, accounts: RawTabl
              and all(set(v) <= allowed[col] for col, v in c.values.items()))
     if clean and accounts is not None:
         if accounts.problems or "customer_id" not in accounts.frame.columns:
-            return None
+            return False
         engine.bind(sorted_ids(_arrow_ids(accounts.frame["customer_id"])))
         clean = _clean_ids(engine.unknown_ids())  # an id that cleaning would change or match: read as a frame
     elif clean:
         ids = engine.distinct_ids()
         clean = _clean_ids(ids)
         engine.bind(sorted_ids(ids))
-    if not clean:
-        engine.close()
-        return None
-    return engine, absent
+    return clean
 
 
 def _spark_log(path: Path, spec: CampaignSpec, as_of: dt.date, accounts: RawTable | None):
@@ -277,13 +299,13 @@ def _unused_notes(book: Book, raws: dict[str, RawTable], as_of: dt.date) -> list
 def _arrow_ids(ids: pd.Series) -> pa.Array:
     """The distinct ids of a column, as Arrow strings (a read id column is categorical: its categories)."""
     cat = ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
-    return pa.array(cat.cat.categories.to_numpy(dtype=object), type=pa.string())
+    return arrow_of(cat.cat.categories)
 
 
 def _unknown_ids(ids: pd.Series, known: pa.Array) -> np.ndarray:
     """Rows whose id is not among ``known`` (missing ids are not counted), hashing the distinct ids only (Arrow)."""
     cat = ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
-    hit = pc.is_in(_arrow_ids(cat), value_set=known).to_numpy(zero_copy_only=False)
+    hit = positions_in(_arrow_ids(cat), known) >= 0
     codes = cat.cat.codes.to_numpy()
     return (codes >= 0) & ~hit[np.maximum(codes, 0)] if len(hit) else np.zeros(len(codes), dtype=bool)
 

@@ -13,6 +13,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from reactivate.config.campaign import FIRST_DATE, LAST_DATE
 from reactivate.data.io import Problem, RawTable
@@ -89,8 +90,7 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
                 )
 
     if table.key and all(k in frame.columns for k in table.key):
-        dup = frame.duplicated(list(table.key), keep="first").to_numpy()
-        dup = dup & frame[list(table.key)].notna().all(axis=1).to_numpy()
+        dup = _duplicated(frame, list(table.key))
         if dup.any():
             problems.append(
                 Problem(label, ", ".join(table.key), "duplicate key (repeats an earlier row)", _rows(dup))
@@ -111,6 +111,24 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
     for p in problems[own_from:]:  # rows found here are frame rows: give the file's row numbers
         p.rows = raw.file_rows(p.rows)
     return problems
+
+
+def _duplicated(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Rows whose key (every part given) repeats an earlier row's. A key of one column read as codes (an account's
+    id: Arrow's dictionary of distinct values, :func:`reactivate.data.io.read_table`) is compared by its codes,
+    without making a Python string of each id."""
+    col = frame[key[0]] if len(key) == 1 else None
+    arr = col.array.__arrow_array__() if col is not None and isinstance(col.dtype, pd.ArrowDtype) else None
+    if arr is None or not pa.types.is_dictionary(arr.type) or arr.num_chunks != 1:
+        dup = frame.duplicated(key, keep="first").to_numpy()
+        return dup & frame[key].notna().all(axis=1).to_numpy()
+    chunk = arr.chunk(0)
+    codes = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.arange(len(codes))
+    given = codes >= 0
+    first = np.full(len(chunk.dictionary), len(codes))
+    np.minimum.at(first, codes[given], rows[given])
+    return given & (first[np.maximum(codes, 0)] != rows)
 
 
 def _outside_dates(problems: list[Problem], label: str, column: str, kind: str, s: pd.Series) -> np.ndarray:

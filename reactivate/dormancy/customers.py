@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reactivate.config.campaign import CampaignSpec
-from reactivate.data.engine import Engine
+from reactivate.data.engine import Engine, give_back_memory
 from reactivate.data.load import Book
 from reactivate.dormancy.ids import codes_for, customer_index, days_to_datetime, index_of
 from reactivate.schema import CHANNELS, DEPOSIT_PRODUCTS, TERM_PRODUCTS
@@ -105,7 +105,10 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
             out[col] = val
 
     _add_dormancy_columns(out, last, first, asof, spec)
-    out = out.join(contact_features(book.contacts, index, asof, spec), how="left")
+    contacts = contact_features(book.contacts, index, asof, spec)  # on the same index: its columns added as they are
+    for col in contacts.columns:
+        out[col] = contacts[col].to_numpy() if contacts[col].dtype.kind in "biufM" else contacts[col].array
+    give_back_memory()  # the fold's temporaries go back before the later stages
     return out
 
 
@@ -153,15 +156,24 @@ def _add_maturity_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, b
 def _add_owner_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, bal: pd.Series) -> None:
     """Add rm_id, branch_id and birth_date, taken from the customer's largest account."""
     n = len(out)
-    order = np.lexsort((np.arange(len(acc)), -bal.to_numpy(), c))
-    firsts = order[np.r_[True, c[order][1:] != c[order][:-1]]] if len(order) else order  # a table of no rows
-    firsts = firsts[c[firsts] >= 0]
+    firsts = _largest(bal.to_numpy(dtype=float), c, n)
     for col in ("rm_id", "branch_id"):
         out[col] = _pick_category(acc[col] if col in acc.columns else None, firsts, c, n)
     bd = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
     if "birth_date" in acc.columns:
         bd[c[firsts]] = acc["birth_date"].to_numpy(dtype="datetime64[s]")[firsts]
     out["birth_date"] = bd
+
+
+def _largest(bal: np.ndarray, c: np.ndarray, n: int) -> np.ndarray:
+    """Per customer with accounts, the row of their largest balance (the first such row on a tie)."""
+    ok = c >= 0
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, c[ok], bal[ok])
+    rows = np.flatnonzero(ok & (bal == top[np.maximum(c, 0)]))
+    first = np.full(n, len(bal), dtype=np.int64)
+    np.minimum.at(first, c[rows], rows)
+    return first[first < len(bal)]
 
 
 def _add_flag_columns(out: pd.DataFrame, acc: pd.DataFrame, c: np.ndarray, spec: CampaignSpec) -> None:
@@ -331,9 +343,9 @@ def transaction_features(log: Engine, index: pd.Index, asof: pd.Timestamp, spec:
         feats["digital_share"] = np.where(count > 0, a["n_digital"] / count, np.nan) if "channel" in log.columns \
             else np.full(n, np.nan)
     cr = log.credits(index)
-    feats["payday"], feats["payday_last"] = paydays(cr["pos"], cr["day"], n)
     if hasattr(log, "release"):  # scoring reads the occasions and aggregates kept: the log as codes is not needed
         log.release()
+    feats["payday"], feats["payday_last"] = paydays(cr["pos"], cr["day"], n)
     return feats
 
 
@@ -363,13 +375,11 @@ def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
             payday[a:a + len(p)], last[a:a + len(q)] = p, q
         return payday, last
     c = c.astype(np.int64)
-    d = day.astype("datetime64[D]")
-    month = d.astype("datetime64[M]")
-    dom = (d - month.astype("datetime64[D]")).astype(np.int64)  # 0..30
-    m = month.astype(np.int64)
+    m, dom = _months(day)
     # the first credit of each customer-month (several credits in a month count once)
     key = (c.astype(np.int64) << 24) | (m << 5) | dom
-    key = np.sort(key)
+    if len(key) > 1 and (key[1:] < key[:-1]).any():  # credits come by customer and day: sorted already
+        key = np.sort(key)
     first = np.ones(len(key), bool)
     first[1:] = (key[1:] >> 5) != (key[:-1] >> 5)
     key = key[first]
@@ -379,8 +389,9 @@ def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
     months = np.bincount(kc, minlength=n)
     lo = np.full(n, np.iinfo(np.int64).max)
     hi = np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(lo, kc, km)
-    np.maximum.at(hi, kc, km)
+    edge = np.flatnonzero(np.r_[True, kc[1:] != kc[:-1], True])  # the keys are sorted: each customer's months
+    lo[kc[edge[:-1]]] = km[edge[:-1]]
+    hi[kc[edge[1:] - 1]] = km[edge[1:] - 1]
     cand = (months >= min_months) & (2 * months >= hi - lo + 1)
     keep = cand[kc]
     if not keep.any():
@@ -398,9 +409,20 @@ def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
     mode = cols[np.arange(len(cust)), np.take_along_axis(grid, cols, axis=1).argmax(axis=1)]
     payday[cust[ok]] = mode[ok] + 1
     lastday = np.full(n, np.iinfo(np.int64).min)
-    np.maximum.at(lastday, c, day)
+    np.maximum.at(lastday, c, day.astype(np.int64))
     last[cust[ok]] = lastday[cust[ok]]
     return payday, last
+
+
+def _months(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The month (since 1970-01) and the day of the month (0..30) of epoch days: the calendar worked out once
+    for each day of their range, then looked up."""
+    day = np.asarray(day, dtype=np.int64)
+    lo = int(day.min())
+    d = np.arange(lo, int(day.max()) + 1).astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    dom = (d - month.astype("datetime64[D]")).astype(np.int64)
+    return month.astype(np.int64)[day - lo], dom[day - lo]
 
 
 def contact_features(contacts: pd.DataFrame | None, index: pd.Index, asof: pd.Timestamp,

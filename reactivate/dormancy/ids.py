@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reactivate.data.engine import arrow_of, increasing, positions_in, remember_arrow, sorted_ids
+
 
 def _categorical(ids: pd.Series) -> pd.Series:
     return ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
@@ -20,55 +22,40 @@ def customer_index(ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
     """The distinct customer ids, sorted, and each row's position among them (-1 for a missing id).
 
     Sorting is done by Arrow (several times faster than numpy on strings) and only
-    on the distinct ids. The index has object dtype: positional selections of it
-    are pointer copies.
+    on the distinct ids; ids read in order (their categories sorted already) are not sorted again.
+    The index has object dtype: positional selections of it are pointer copies.
     """
     cat = _categorical(ids)
     codes = cat.cat.codes.to_numpy()
-    cats = pa.array(cat.cat.categories.to_numpy(dtype=object), type=pa.string())
+    cats = arrow_of(cat.cat.categories)
     used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    if used.all() and increasing(cats):  # the categories are the index
+        index = remember_arrow(cat.cat.categories.rename("customer_id"), cats)
+        return index, codes.astype(np.int64)
     order = pc.array_sort_indices(cats).to_numpy()
     order = order[used[order]]
     rank = np.full(len(cats), -1, dtype=np.int64)
     rank[order] = np.arange(len(order))
-    values = cats.take(pa.array(order)).to_numpy(zero_copy_only=False)
-    index = pd.Index(values.astype(object), dtype=object, name="customer_id")
+    values = cats.take(pa.array(order))
+    index = pd.Index(values.to_numpy(zero_copy_only=False).astype(object), dtype=object, name="customer_id")
+    remember_arrow(index, values)
     return index, np.where(codes >= 0, rank[np.maximum(codes, 0)], -1) if len(cats) else codes.astype(np.int64)
 
 
 def index_of(ids: pa.Array) -> pd.Index:
     """The customer index of distinct ids (Arrow strings, no missing): sorted as :func:`customer_index` sorts."""
-    values = ids.take(pc.array_sort_indices(ids)).to_numpy(zero_copy_only=False)
-    return pd.Index(values.astype(object), dtype=object, name="customer_id")
-
-
-_ARROW_CACHE: list[tuple[object, pa.Array]] = []
+    values = sorted_ids(ids)
+    return remember_arrow(pd.Index(values.to_numpy(zero_copy_only=False).astype(object), dtype=object,
+                                   name="customer_id"), values)
 
 
 def _as_arrow(values: pd.Index) -> pa.Array:
-    """An Index of string ids as an Arrow array; the last few conversions are kept (looked up by identity)."""
-    for obj, arr in _ARROW_CACHE:
-        if obj is values:
-            return arr
-    arr = pa.array(values.to_numpy(dtype=object), type=pa.string())
-    _ARROW_CACHE.insert(0, (values, arr))
-    del _ARROW_CACHE[4:]
-    return arr
-
-
-_POS_CACHE: list[tuple[object, object, np.ndarray]] = []
+    """An Index of string ids as an Arrow array (the last few kept, looked up by identity: :func:`arrow_of`)."""
+    return arrow_of(values)
 
 
 def _categories_positions(cats: pd.Index, index: pd.Index) -> np.ndarray:
-    for a, b, pos in _POS_CACHE:
-        if a is cats and b is index:
-            return pos
-    pos = pc.index_in(_as_arrow(cats), value_set=_as_arrow(index))
-    pos = pos.fill_null(-1).to_numpy().astype(np.int64)
-    pos.flags.writeable = False
-    _POS_CACHE.insert(0, (cats, index, pos))
-    del _POS_CACHE[4:]
-    return pos
+    return positions_in(_as_arrow(cats), _as_arrow(index))
 
 
 def codes_for(ids: pd.Series, index: pd.Index) -> np.ndarray:
