@@ -77,16 +77,21 @@ class Calibrator:
 
 
 def auc(y, score) -> float | None:
-    """Area under the ROC curve (ties count one half); None without both outcomes."""
-    from scipy.stats import rankdata
+    """Area under the ROC curve (ties count one half); None without both outcomes.
 
+    Counted as the pairs (positive, negative) ranked right, ties one half (the Mann-Whitney U of the
+    ranks, exactly: a whole or half number), by a binary search of each positive among the sorted negatives.
+    """
     y = np.asarray(y, dtype=bool)
     n1 = int(y.sum())
     n0 = len(y) - n1
     if n1 == 0 or n0 == 0:
         return None
-    r = rankdata(np.nan_to_num(np.asarray(score, dtype=float)))
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    s = np.nan_to_num(np.asarray(score, dtype=float))
+    neg = np.sort(s[~y])
+    below = np.searchsorted(neg, s[y], side="left")
+    tied = np.searchsorted(neg, s[y], side="right") - below
+    return float((np.float64(below.sum()) + tied.sum() / 2) / (n1 * n0))
 
 
 def top_decile_lift(y, score) -> float | None:

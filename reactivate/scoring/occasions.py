@@ -28,8 +28,6 @@ DAY0 = -25567
 YEAR = 365
 #: the window before the customer's last occasion that measures their recent pace (the trend)
 RECENT = 180
-#: the day of the marker closing each customer's occasions in a sample (after every real day)
-MARKER_DAY = DAY0 + 0xFFFFFFFF
 
 #: the features of :meth:`Occasions.features`, with what each is; amount_* and digital_share only when
 #: the log has amounts and channels
@@ -109,48 +107,6 @@ class Occasions:
             dig = (np.maximum.reduceat(extra["digital"][order], start) if len(start) else np.zeros(0))
             self.cum["digital"] = np.concatenate([zero, np.cumsum(dig)])
 
-    @classmethod
-    def from_store(cls, store: dict[str, np.ndarray], members: np.ndarray, n: int, first_day: int, last_day: int,
-                   has_amount: bool, has_channel: bool) -> Occasions:
-        """The occasions of the customers ``members`` (sorted positions) cut from every customer's
-        (:meth:`reactivate.data.engine.DuckEngine.occasions`), answering exactly as those of the whole log.
-
-        Each member's occasions are followed by a marker on no real day (never counted), whose running
-        totals close the member's range: the totals of amounts are those of the whole log's running total
-        (:data:`cum_amount`), so that a member's sums are the very same differences."""
-        start = store["start"]
-        lo, hi = start[members], start[members + 1]
-        size = hi - lo + 1  # the member's occasions and its marker
-        ends = np.cumsum(size)
-        g = np.repeat(lo - (ends - size), size) + np.arange(int(ends[-1]) if len(ends) else 0)
-        marker = np.zeros(len(g), dtype=bool)
-        marker[ends - 1] = True
-        at = np.minimum(g, max(len(store["day"]) - 1, 0))
-
-        def values(name, dtype=float) -> np.ndarray:
-            v = store[name][at].astype(dtype) if len(store[name]) else np.zeros(len(g), dtype)
-            return np.where(marker, 0, v)
-
-        out = object.__new__(cls)
-        out.n, out.first_day, out.last_day = n, first_day, last_day
-        out.has_amount, out.has_channel = has_amount, has_channel
-        pos = np.repeat(members.astype(np.int64), size)
-        out.day = np.where(marker, MARKER_DAY, values("day", np.int64))
-        out.key = (pos << 32) | (out.day - DAY0)
-        gap = np.where(~marker & np.r_[False, ~marker[:-1]], np.diff(out.day, prepend=out.day[:1]), 0).astype(float)
-        zero = np.zeros(1)
-        out.cum = {"rows": np.concatenate([zero, np.cumsum(values("rows"))]),
-                   "gap": np.concatenate([zero, np.cumsum(gap)]),
-                   "gap2": np.concatenate([zero, np.cumsum(gap * gap)])}
-        if has_amount:
-            out.amount = values("amount")
-            total = store["cum_amount"][g]
-            out.cum["amount"] = np.concatenate([total, total[-1:]])
-        if has_channel:
-            out.cum["digital"] = np.concatenate([zero, np.cumsum(values("digital"))])
-        out._period_cum = {}
-        return out
-
     def until(self, day: int, ids: pd.Index, index: pd.Index) -> Occasions:
         """The occasions on days ``<= day``, re-coded from this log's customer index ``ids`` to ``index``
         (both sorted the same way, as :func:`reactivate.dormancy.ids.customer_index` sorts them; customers
@@ -180,17 +136,35 @@ class Occasions:
         base = np.asarray(pos, dtype=np.int64) << 32
         return np.searchsorted(self.key, base | (np.asarray(day, dtype=np.int64) + 1 - DAY0))
 
+    def _first(self, pos) -> np.ndarray:
+        """Index of the first occasion of customer ``pos`` (where the next customer's start when none)."""
+        return np.searchsorted(self.key, np.asarray(pos, dtype=np.int64) << 32)
+
+    def _sum(self, name: str, lo, hi) -> np.ndarray:
+        """Sum of ``name`` (rows, amount, digital) over the occasions ``lo:hi``."""
+        return self.cum[name][hi] - self.cum[name][lo]
+
+    def _gap_sums(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of the gaps to the previous occasion, and of their squares, over occasions ``lo+1:hi``."""
+        at = np.minimum(lo + 1, hi)
+        return self.cum["gap"][hi] - self.cum["gap"][at], self.cum["gap2"][hi] - self.cum["gap2"][at]
+
+    def _period_count(self, lo, hi, period_days: int) -> np.ndarray:
+        """Distinct periods of ``period_days`` (from the customer's first occasion) among occasions ``lo:hi``."""
+        cum = self._periods(period_days)
+        return cum[hi] - cum[lo]
+
     def span(self, pos, day) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Occasions on days ``<= day`` of customer ``pos[i]``: their count, the first and the last day
         (-1 when none)."""
         pos = np.asarray(pos, dtype=np.int64)
-        lo = np.searchsorted(self.key, pos << 32)
+        lo = self._first(pos)
         hi = self._at(pos, day)
         n = hi - lo
-        if not len(self.key):
+        if not len(self.day):
             return n, np.full(len(n), -1), np.full(len(n), -1)
-        first = np.where(n > 0, self.day[np.minimum(lo, len(self.day) - 1)], -1)
-        last = np.where(n > 0, self.day[np.maximum(hi - 1, 0)], -1)
+        first = np.where(n > 0, self.day[np.minimum(lo, len(self.day) - 1)], -1).astype(np.int64, copy=False)
+        last = np.where(n > 0, self.day[np.maximum(hi - 1, 0)], -1).astype(np.int64, copy=False)
         return n, first, last
 
     def came_back(self, pos, day, horizon_days: int) -> np.ndarray:
@@ -212,9 +186,8 @@ class Occasions:
         n, first, last = self.span(pos, day)
         seen = n > 0
         if period_days > 1:
-            lo = np.searchsorted(self.key, np.asarray(pos, dtype=np.int64) << 32)
-            cum = self._periods(period_days)
-            n = cum[lo + n] - cum[lo]
+            lo = self._first(pos)
+            n = self._period_count(lo, lo + n, period_days)
         x = np.maximum(n - 1, 0).astype(float)
         t_x = np.where(seen & (x > 0), (last - first) / unit_days, 0.0)
         T = np.where(seen, (np.asarray(day, dtype=np.int64) - first) / unit_days, 0.0)
@@ -239,8 +212,7 @@ class Occasions:
         row per pair (NaN where a feature needs more occasions than the customer had)."""
         pos = np.asarray(pos, dtype=np.int64)
         day = np.asarray(day, dtype=np.int64)
-        base = pos << 32
-        lo = np.searchsorted(self.key, base)
+        lo = self._first(pos)
         hi = self._at(pos, day)
         n = (hi - lo).astype(float)
         d = self.day if len(self.day) else np.zeros(1, dtype=np.int64)
@@ -251,16 +223,16 @@ class Occasions:
         with np.errstate(invalid="ignore", divide="ignore"):
             f = self._gap_features(lo, hi, n, day, first, last, prev)
             f["n_last_year"] = (hi - np.maximum(lo, self._at(pos, day - YEAR))).astype(float)
-            recent = hi - np.maximum(lo, np.searchsorted(self.key, base | (last.astype(np.int64) - RECENT + 1 - DAY0)))
+            recent = hi - np.maximum(lo, self._at(pos, last.astype(np.int64) - RECENT))
             span = last - first + 1
             f["trend"] = np.where(n > 1, recent / n - np.minimum(RECENT, span) / span, np.nan)
             f["same_time_last_year"] = np.where(
                 day - YEAR >= self.first_day,
                 (self._at(pos, day - YEAR + horizon_days) > self._at(pos, day - YEAR)).astype(float), np.nan)
             f["history_days"] = (day - self.first_day).astype(float)
-            for name in ("amount", "digital"):
-                if name in self.cum:
-                    total = self.cum[name][hi] - self.cum[name][lo]
+            for name, given in (("amount", self.has_amount), ("digital", self.has_channel)):
+                if given:
+                    total = self._sum(name, lo, hi)
                     f["amount_mean" if name == "amount" else "digital_share"] = np.where(seen, total / n, np.nan)
             if self.has_amount:
                 f["amount_last"] = np.where(seen, self.amount[np.maximum(hi - 1, 0)] if len(self.amount) else 0.0,
@@ -276,8 +248,7 @@ class Occasions:
         gap_mean = np.where(n > 1, (last - first) / (n - 1), np.nan)
         # gaps of occasions lo+1 .. hi-1 (the first occasion of a customer has none)
         k = np.maximum(n - 1, 0)
-        g1 = self.cum["gap"][hi] - self.cum["gap"][np.minimum(lo + 1, hi)]
-        g2 = self.cum["gap2"][hi] - self.cum["gap2"][np.minimum(lo + 1, hi)]
+        g1, g2 = self._gap_sums(lo, hi)
         var = np.maximum(g2 / k - (g1 / k) ** 2, 0.0)
         gap_last = last - prev
         return {
@@ -285,7 +256,7 @@ class Occasions:
             "n_occasions": n,
             "tenure_days": tenure,
             "occasions_per_year": n / np.maximum(tenure, 30.0) * 365.25,
-            "rows_per_occasion": (self.cum["rows"][hi] - self.cum["rows"][lo]) / n,
+            "rows_per_occasion": self._sum("rows", lo, hi) / n,
             "gap_mean": gap_mean,
             "gap_last": gap_last,
             "gap_spread": np.where(n > 2, np.sqrt(var) / gap_mean, np.nan),
@@ -294,15 +265,80 @@ class Occasions:
         }
 
 
+class StoreOccasions(Occasions):
+    """:class:`Occasions` read in place from every customer's occasions as the engine keeps them
+    (:meth:`reactivate.data.engine.DuckEngine.occasions`: sorted by customer and day, customer ``i``'s at
+    ``start[i]:start[i + 1]``): nothing is copied, cut or sorted. A customer's occasions up to a day are
+    found by a binary search within their own range, for every question at once; sums over them are
+    gathered (``rows``, ``digital``, the squared gaps: whole numbers, so any order adds them exactly) or
+    read from the running total of the amounts (``cum_amount``: those of the whole log). The answers are
+    those of :class:`Occasions` of the whole log."""
+
+    def __init__(self, store: dict[str, np.ndarray], n: int, first_day: int, last_day: int, has_amount: bool,
+                 has_channel: bool):
+        self.n, self.first_day, self.last_day = n, first_day, last_day
+        self.has_amount, self.has_channel = has_amount, has_channel
+        self.start, self.day, self.store = store["start"], store["day"], store
+        self.amount = store["amount"]
+
+    def _first(self, pos) -> np.ndarray:
+        return self.start[np.asarray(pos, dtype=np.int64)]
+
+    def _at(self, pos, day) -> np.ndarray:
+        pos = np.asarray(pos, dtype=np.int64)
+        day = np.broadcast_to(np.asarray(day, dtype=np.int64), pos.shape)
+        a, b = self.start[pos], self.start[pos + 1]  # the answer lies in [a, b]
+        todo = np.flatnonzero(a < b)
+        while len(todo):  # a binary search per question, all at once: log2 of the longest history steps
+            aa, bb = a[todo], b[todo]
+            mid = (aa + bb) >> 1
+            after = self.day[mid] > day[todo]
+            aa, bb = np.where(after, aa, mid + 1), np.where(after, mid, bb)
+            a[todo], b[todo] = aa, bb
+            todo = todo[aa < bb]
+        return a
+
+    def _gather(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        """The question (row) and the index of every occasion in ``lo[i]:hi[i]``."""
+        size = np.maximum(np.asarray(hi) - lo, 0)
+        row = np.repeat(np.arange(len(size)), size)
+        ends = np.cumsum(size)
+        return row, np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(lo - (ends - size), size)
+
+    def _sum(self, name: str, lo, hi) -> np.ndarray:
+        if name == "amount":
+            return self.store["cum_amount"][hi] - self.store["cum_amount"][lo]
+        row, at = self._gather(lo, hi)
+        return np.bincount(row, weights=self.store[name][at].astype(float), minlength=len(lo))
+
+    def _gap_sums(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        if not len(self.day):
+            return np.zeros(len(lo)), np.zeros(len(lo))
+        # the gaps of a range add up to its last day minus its first
+        last, first = self.day[np.maximum(hi - 1, 0)].astype(np.int64), self.day[np.minimum(lo, len(self.day) - 1)]
+        g1 = np.where(hi - lo > 1, last - first, 0).astype(float)
+        row, at = self._gather(np.minimum(lo + 1, hi), hi)
+        gap = (self.day[at].astype(np.int64) - self.day[at - 1]).astype(float)
+        return g1, np.bincount(row, weights=gap * gap, minlength=len(lo))
+
+    def _period_count(self, lo, hi, period_days: int) -> np.ndarray:
+        row, at = self._gather(lo, hi)
+        first = lo[row]
+        idx = (self.day[at].astype(np.int64) - self.day[first]) // period_days
+        new = (at == first) | (idx != (self.day[np.maximum(at - 1, 0)].astype(np.int64) - self.day[first])
+                               // period_days)
+        return np.bincount(row[new], minlength=len(lo))
+
+
 class LogOccasions:
-    """:class:`Occasions` of a log that stays with its engine: every customer's as of today, a sample's at any day.
+    """:class:`Occasions` of a log that stays with its engine: today's from the aggregates, any day's from the store.
 
     The models look back at earlier days for samples of customers only (backtest snapshots, the held-out
     slice, BG/NBD's fit); today they score everyone. So today's figures of every customer come from the
     engine's per-customer aggregates (:meth:`reactivate.data.engine.Engine.customers`, computed once with
-    the dormancy features), and the occasions of a customer asked about at an earlier day are fetched from
-    the engine the first time (:meth:`reactivate.data.engine.Engine.occasions`), for all the customers of
-    that question at once. The answers are those of :class:`Occasions` of the whole log.
+    the dormancy features), and those at an earlier day are read in place from every customer's occasions
+    as the engine keeps them (:meth:`reactivate.data.engine.Engine.occasions`; :class:`StoreOccasions`).
+    The answers are those of :class:`Occasions` of the whole log.
     """
 
     def __init__(self, engine, index: pd.Index, today: int, horizon_days: int, period_days: int):
@@ -314,27 +350,15 @@ class LogOccasions:
         self.has_amount = "amount" in engine.columns and check.amount_given > 0
         self.has_channel = "channel" in engine.columns
         self.now = engine.customers(index, today, horizon_days, period_days)
-        self.all = engine.occasions(index)
-        self._member = np.zeros(self.n, dtype=bool)
-        self.sample: Occasions | None = None
-
-    def fetch(self, pos) -> None:
-        """Add the customers ``pos`` to the sample (the occasions of a question's customers are cut at once)."""
-        pos = np.asarray(pos, dtype=np.int64)
-        new = pos[~self._member[pos]]
-        if not len(new):
-            return
-        self._member[new] = True
-        self.sample = Occasions.from_store(self.all, np.flatnonzero(self._member), self.n, self.first_day,
-                                           self.last_day, self.has_amount, self.has_channel)
+        self.all = StoreOccasions(engine.occasions(index), self.n, self.first_day, self.last_day, self.has_amount,
+                                  self.has_channel)
 
     def _of(self, pos, day) -> Occasions | None:
-        """None when every pair is today (read from the aggregates), else the sample with ``pos`` fetched."""
+        """None when every pair is today (read from the aggregates), else every customer's occasions."""
         day = np.asarray(day)
         if day.size and (day == self.today).all():
             return None
-        self.fetch(pos)
-        return self.sample
+        return self.all
 
     def span(self, pos, day):
         occ = self._of(pos, day)
@@ -355,8 +379,7 @@ class LogOccasions:
     def rfm(self, pos, day, unit_days: float = 7.0, period_days: int = 1):
         occ = self._of(pos, day)
         if occ is None and period_days not in (1, self.period):
-            self.fetch(pos)
-            occ = self.sample
+            occ = self.all
         if occ is not None:
             return occ.rfm(pos, day, unit_days, period_days)
         n, first, last = self.span(pos, day)
@@ -371,8 +394,7 @@ class LogOccasions:
     def features(self, pos, day, horizon_days: int) -> pd.DataFrame:
         occ = self._of(pos, day)
         if occ is not None or horizon_days != self.horizon:
-            self.fetch(pos)
-            return self.sample.features(pos, day, horizon_days)
+            return self.all.features(pos, day, horizon_days)
         return self._features_today(np.asarray(pos, dtype=np.int64))
 
     def _features_today(self, pos: np.ndarray) -> pd.DataFrame:

@@ -81,19 +81,19 @@ def prior_from(*, days_dormant, log_balance, lb_mean, lb_sd, n_products, maturin
 
 
 def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, horizon_days: int,
-                 targets_index: pd.Index):
+                 targets_index: pd.Index, targets_pos: np.ndarray | None = None):
     """The prior for any customer at the end of any past day, from what was known that day.
 
     Returns ``at(pos, day, days_dormant)``: ``days_dormant`` is the time dormant as known
     that day (NaN when unknown: counted as ten years); a past response counts only if it came
     before the day; a maturity counts when it falls in the horizon after it. Balances are
     today's (a slowly changing attribute). The balance scale is the targets' so the scores
-    are comparable with today's.
+    are comparable with today's (``targets_pos``: their positions among the customers, when known).
     """
 
     c = customers
     bal = np.log1p(np.clip(np.nan_to_num(c["total_balance"].to_numpy(dtype=float)), 0, None))
-    tpos = c.index.get_indexer(targets_index)
+    tpos = c.index.get_indexer(targets_index) if targets_pos is None else targets_pos
     lb_mean, lb_sd = bal[tpos].mean(), bal[tpos].std()
     mat = c["next_maturity"].to_numpy().astype("datetime64[D]").astype(np.int64)
     mat = np.where(c["next_maturity"].isna().to_numpy(), np.iinfo(np.int64).min, mat)
@@ -122,15 +122,17 @@ def prior_scorer(customers: pd.DataFrame, contacts: pd.DataFrame | None, horizon
     return at
 
 
-def history_outcomes(contacts: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:
-    """Past contacts of the scored customers with a known outcome (customer position, channel, positive)."""
+def history_outcomes(contacts: pd.DataFrame | None, index: pd.Index,
+                     positions: np.ndarray | None = None) -> pd.DataFrame | None:
+    """Past contacts of the scored customers with a known outcome (customer position, channel, positive).
+    ``positions``: each contact's position in ``index`` (-1 when absent), when the caller has them."""
     if contacts is None or "outcome" not in contacts.columns:
         return None
     known = contacts["outcome"].notna().to_numpy()
     if known.sum() == 0:
         return None
 
-    pos_codes = codes_for(contacts["customer_id"], index)
+    pos_codes = codes_for(contacts["customer_id"], index) if positions is None else positions
     keep = known & (pos_codes >= 0)
     out = contacts.loc[keep, ["channel", "outcome"]].copy()
     out["pos"] = pos_codes[keep]

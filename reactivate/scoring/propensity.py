@@ -236,8 +236,6 @@ def choose(ctx: Context, target_pos: np.ndarray, every_source: bool = False) -> 
 
 
 def _choose(ctx: Context, target_pos: np.ndarray, every_source: bool) -> tuple[np.ndarray, dict, dict]:
-    if ctx.occ is not None:
-        ctx.prefetch(ctx.sample(ctx.customers.shape[0], MAX_EVAL * 2, 5))  # with the snapshot slice's pool
     ex = ctx.examples()
     rec, back = (ex.recency, ex.y) if ex is not None else (np.zeros(0), np.zeros(0, dtype=bool))
     info: dict = {"decay": estimate_decay(rec, back, ctx.dormant_days, ctx.long_dormant_days, PRIOR_DECAY_PER_WEEK)}

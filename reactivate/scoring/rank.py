@@ -15,6 +15,7 @@ import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
 from reactivate.data.load import Book
+from reactivate.dormancy.ids import codes_for
 from reactivate.schema import CHANNELS
 from reactivate.scoring.channels import best_channels
 from reactivate.scoring.priors import (
@@ -56,8 +57,10 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     info : dict describing the scoring method.
     fit : DataFrame of channel fit per segment.
     """
-    hist = history_outcomes(book.contacts, targets.index)
-    p, info = propensity(targets, feats, seg, hist, book, spec, as_of, customers, every_source, occasions)
+    customers = targets if customers is None else customers
+    tpos = target_positions(targets, customers, spec)
+    hist = history_outcomes(book.contacts, targets.index, _contacts_in_targets(book.contacts, customers.index, tpos))
+    p, info = propensity(targets, feats, seg, hist, book, spec, as_of, customers, every_source, occasions, tpos)
     fit = channel_fit(seg, hist, spec)
     value = customer_value(targets, spec)
     ev = p * value
@@ -84,9 +87,32 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     return s, segments, info, fit
 
 
+def target_positions(targets: pd.DataFrame, customers: pd.DataFrame, spec: CampaignSpec) -> np.ndarray:
+    """The position of each target among the customers. The targets are usually the customers of the
+    campaign's target stages, in order (as :func:`reactivate.jobs.pipeline.load_targets` selects them):
+    then no id is looked up (a hash of millions of ids is the slow way to the same answer)."""
+    if targets is customers:
+        return np.arange(len(customers))
+    if "stage" in customers.columns:
+        pos = np.flatnonzero(customers["stage"].isin(spec.dormancy.target_stages).to_numpy())
+        if len(pos) == len(targets) and customers.index[pos].equals(targets.index):
+            return pos
+    return customers.index.get_indexer(targets.index)
+
+
+def _contacts_in_targets(contacts: pd.DataFrame | None, index: pd.Index, tpos: np.ndarray) -> np.ndarray | None:
+    """Each contact's position among the targets (-1 when not one), from its position among the customers
+    ``index`` (looked up once for every stage: :func:`reactivate.dormancy.ids.codes_for`)."""
+    if contacts is None or "outcome" not in contacts.columns:
+        return None
+    to_target = np.full(len(index) + 1, -1, dtype=np.int64)  # the last: customers not in the index
+    to_target[tpos[tpos >= 0]] = np.flatnonzero(tpos >= 0)
+    return to_target[codes_for(contacts["customer_id"], index)]
+
+
 def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of: dt.date,
                customers: pd.DataFrame | None = None, every_source: bool = False,
-               occasions=None) -> tuple[np.ndarray, dict]:
+               occasions=None, target_pos: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """p_reactivate per target from the source chosen and calibrated on held-out data
     (:mod:`reactivate.scoring.propensity`).
 
@@ -98,8 +124,8 @@ def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of:
     """
 
     customers = targets if customers is None else customers
-    ctx = Context(customers, book, spec, as_of, targets.index, occasions)
-    pos = customers.index.get_indexer(targets.index)
+    pos = customers.index.get_indexer(targets.index) if target_pos is None else target_pos
+    ctx = Context(customers, book, spec, as_of, targets.index, occasions, pos)
     p, info, each = choose(ctx, pos, every_source)
     if ctx.occ is not occasions and hasattr(book.engine, "forget"):
         book.engine.forget()  # the log's aggregates and occasions have been read: their memory goes to the plan
@@ -214,7 +240,9 @@ def customer_shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[s
     mask = np.zeros(len(s), dtype=np.int64)
     for bit, hit in enumerate(checks.values()):  # one per check
         mask |= hit.astype(np.int64) << bit
-    uniq, codes = np.unique(mask, return_inverse=True)
+    seen = np.bincount(mask, minlength=1 << len(names)) > 0  # the distinct combinations (np.unique, by counting)
+    uniq = np.flatnonzero(seen)
+    codes = (np.cumsum(seen) - 1)[mask]
     text = ["; ".join(n for bit, n in enumerate(names) if m >> bit & 1) for m in uniq.tolist()]  # per combination
     return pd.Categorical.from_codes(codes.reshape(-1), categories=pd.Index(text, dtype=object)) if len(s) \
         else pd.Categorical([], categories=pd.Index([], dtype=object))
@@ -234,16 +262,28 @@ def _shortfalls(s: pd.DataFrame, feats: pd.DataFrame, known: frozenset[str]) -> 
 def _start_weeks(s: pd.DataFrame, segment_ids: pd.Index, weeks: list[dt.date]) -> tuple[list[str], list[str]]:
     """The recommended start week of each segment of ``segment_ids`` and why: a dated event shared by
     many members, else the pilot week."""
+    seg = pd.Categorical(s["segment_id"])
+    k = len(seg.categories)
+    at = pd.Index(seg.categories).get_indexer(segment_ids)
+    code = np.asarray(seg.codes, dtype=np.int64)
+    # deadlines and maturities move a whole segment; birthdays are spread over the year
+    dated = s["event"].isin(["deadline", "maturity"]).to_numpy() & (code >= 0)
+    week = s["best_week"].to_numpy(dtype=np.int64)[dated]
+    first = int(week.min()) if len(week) else 0
+    h = int(week.max()) - first + 1 if len(week) else 1
+    members = np.bincount(code[code >= 0], minlength=k)
+    n_dated = np.bincount(code[dated], minlength=k)
+    # the most frequent week and event of each segment's dated members (ties: the earlier, as Series.mode)
+    by_week = np.bincount(code[dated] * h + week - first, minlength=k * h).reshape(k, h)
+    is_maturity = (s["event"] == "maturity").to_numpy()[dated].astype(np.int64)
+    by_event = np.bincount(code[dated] * 2 + is_maturity, minlength=k * 2).reshape(k, 2)
     starts, why = [], []
-    for sid in segment_ids:  # one iteration per segment
-        members = s[s["segment_id"] == sid]
-        # deadlines and maturities move a whole segment; birthdays are spread over the year
-        dated = members[members["event"].isin(["deadline", "maturity"])]
-        if len(dated) >= 0.2 * len(members) and len(dated):
-            wk = int(dated["best_week"].mode().iloc[0])
-            ev = dated["event"].mode().iloc[0]
+    for j in at:  # one iteration per segment
+        if j >= 0 and n_dated[j] and n_dated[j] >= 0.2 * members[j]:
+            wk = int(by_week[j].argmax()) + first
+            ev = ("deadline", "maturity")[int(by_event[j].argmax())]
             starts.append(weeks[wk].isoformat())
-            why.append(f"{len(dated) / len(members):.0%} have a deadline or maturity; most often {ev} "
+            why.append(f"{n_dated[j] / members[j]:.0%} have a deadline or maturity; most often {ev} "
                        f"in week {wk + 1}")
         else:
             starts.append(weeks[0].isoformat())

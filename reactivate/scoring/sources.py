@@ -75,12 +75,13 @@ class Context:
     """Everything the sources share, built once per run.
 
     ``customers`` is every customer of the book (the sources learn from all of them),
-    ``targets_index`` the ids of those scored today; ``occasions`` the book's transactions already
-    folded for ``customers`` (built here when not given).
+    ``targets_index`` the ids of those scored today (``targets_pos``: their positions among the customers,
+    when known); ``occasions`` the book's transactions already folded for ``customers`` (built here when
+    not given).
     """
 
     def __init__(self, customers: pd.DataFrame, book, spec, as_of: dt.date, targets_index: pd.Index,
-                 occasions: Occasions | None = None):
+                 occasions: Occasions | None = None, targets_pos: np.ndarray | None = None):
         self.customers = customers
         self.spec = spec
         self.as_of = as_of
@@ -99,15 +100,14 @@ class Context:
         self.last_activity = np.where(la.isna().to_numpy(), np.iinfo(np.int64).max,
                                       la.to_numpy().astype("datetime64[D]").astype(np.int64))
         self.static, self.dropped = _static_features(customers)
-        self.prior_fn = prior_scorer(customers, book.contacts, self.horizon, targets_index)
+        self.prior_fn = prior_scorer(customers, book.contacts, self.horizon, targets_index, targets_pos)
         self.contacts = _contact_examples(book.contacts, customers.index)
         self.notes: list[str] = []
         if self.dropped:
             self.notes.append("scoring: " + ", ".join(STATIC[c] for c in self.dropped)
                               + " missing or the same for every customer in this book: no model reads them")
         self._examples: Examples | None = None
-        self._last = None
-        self._last_rec = None
+        self._kept: dict[str, list] = {"recency": [], "features": []}
 
     def sample(self, n: int, most: int, salt: int) -> np.ndarray:
         """Sorted positions of at most ``most`` of ``n`` rows, drawn with the campaign seed."""
@@ -118,25 +118,26 @@ class Context:
 
     def recency(self, pos, day) -> np.ndarray:
         """Days dormant at the end of ``day`` as known then: from the accounts' last activity when it is
-        on or before the day, else from the occasions before it (NaN when neither tells). The last result
-        is kept (several sources read the same rows)."""
-        if self._last_rec is not None and self._last_rec[0] is pos and self._last_rec[1] is day:
-            return self._last_rec[2]
+        on or before the day, else from the occasions before it (NaN when neither tells). The last few
+        results are kept (several sources read the same rows)."""
+        if (kept := self._recall("recency", pos, day)) is not None:
+            return kept
         key = (pos, day)
         pos = np.asarray(pos, dtype=np.int64)
         day = np.asarray(day, dtype=np.int64)
         la = self.last_activity[pos]
         rec = self.occ.recency(pos, day) if self.occ is not None else np.full(len(pos), np.nan)
         out = np.where(la <= day, day - np.minimum(la, day), rec).astype(float)
-        self._last_rec = (*key, out)
-        return out
+        return self._keep("recency", *key, out)
 
     def features(self, pos, day) -> pd.DataFrame:
         """What a learned source reads of customer ``pos[i]`` at the end of ``day[i]``: the log's features,
-        the static attributes and the prior as known that day. The last result is kept (several sources
-        score the same rows)."""
-        if self._last is not None and self._last[0] is pos and self._last[1] is day:
-            return self._last[2]
+        the static attributes and the prior as known that day. The last few results of earlier days are
+        kept (several sources fit on and score the same rows; today's are read once per source, a slice of
+        the targets at a time)."""
+        if (kept := self._recall("features", pos, day)) is not None:
+            return kept
+        key = (pos, day)
         pos = np.asarray(pos, dtype=np.int64)
         day = np.asarray(day, dtype=np.int64)
         f = self.occ.features(pos, day, self.horizon) if self.occ is not None else pd.DataFrame(index=range(len(pos)))
@@ -145,8 +146,15 @@ class Context:
         for k in self.static.columns:
             f[k] = self.static[k].to_numpy()[pos]
         f["prior_logit"] = logit(self.prior_fn(pos, day, rec))
-        self._last = (pos, day, f)
-        return f
+        return f if len(day) and (day == self.today).all() else self._keep("features", *key, f)
+
+    def _recall(self, what: str, pos, day):
+        return next((v for p, d, v in self._kept[what] if p is pos and d is day), None)
+
+    def _keep(self, what: str, pos, day, value, most: int = 3):
+        """Keep ``value`` as the answer for the arrays ``pos`` and ``day`` (these very objects)."""
+        self._kept[what] = [(pos, day, value), *self._kept[what][:most - 1]]
+        return value
 
     def examples(self) -> Examples | None:
         """The backtest examples over the whole history (each fit takes those whose horizon closed before
@@ -165,13 +173,6 @@ class Context:
                              SNAPSHOT_STEP or (self.horizon + 1) // 2)
         most = max(MAX_POOL, 4 * MAX_TRAIN // max(1, len(days)))
         return days, [self.sample(self.occ.n, most, 1000 + k) for k in range(len(days))]
-
-    def prefetch(self, *more: np.ndarray) -> None:
-        """Fetch at once the occasions of every customer the sources will look back at (the backtest pools,
-        BG/NBD's pool, and ``more``), when the log stays with its engine."""
-        if isinstance(self.occ, LogOccasions):
-            _, pools = self._pools()
-            self.occ.fetch(np.concatenate([*pools, self.sample(self.occ.n, 3 * MAX_BGNBD, 3), *more]))
 
 
 def _static_features(customers: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -54,9 +54,16 @@ def week_starts(spec: CampaignSpec, as_of: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(weeks=i) for i in range(spec.campaign.horizon_weeks)]
 
 
-def _week_index(dates: pd.Series, start: dt.date) -> np.ndarray:
-    days = (dates - pd.Timestamp(start)).dt.days.to_numpy(dtype=float)
-    return np.floor(days / 7.0)
+def _days(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 of each date (time of day dropped), NaN where missing."""
+    sec = dates.to_numpy(dtype="datetime64[s]")
+    days = np.floor_divide(sec.astype(np.int64), 86400).astype(float)
+    return np.where(np.isnat(sec), np.nan, days)
+
+
+def _week_of(days: np.ndarray, start_day: int) -> np.ndarray:
+    """The campaign week (0-based, from ``start_day``) of each day (NaN stays NaN)."""
+    return np.floor((days - start_day) / 7.0)
 
 
 def best_weeks(customers: pd.DataFrame, spec: CampaignSpec, as_of: dt.date) -> pd.DataFrame:
@@ -65,30 +72,29 @@ def best_weeks(customers: pd.DataFrame, spec: CampaignSpec, as_of: dt.date) -> p
     ``event`` is one of deadline, maturity, birthday or none.
     """
     start = campaign_start(spec, as_of)
+    s0 = int(np.datetime64(start, "D").astype(np.int64))
     H = spec.campaign.horizon_weeks
     idx = customers.index
-    lead = pd.Timedelta(days=spec.dormancy.deadline_lead_days)
 
-    deadline = customers["deadline"]
-    dl_week = _week_index(deadline - lead, start)
+    deadline = _days(customers["deadline"])
+    dl_week = _week_of(deadline - spec.dormancy.deadline_lead_days, s0)
     # the deadline must still be ahead; if the lead time has begun, contact at once
-    dl_ok = (deadline >= pd.Timestamp(start)).to_numpy() & (dl_week < H)
+    dl_ok = (deadline >= s0) & (dl_week < H)
     dl_week = np.clip(dl_week, 0, H - 1)
 
-    mat = customers["next_maturity"]
-    mat_week = _week_index(mat - pd.Timedelta(days=7), start)
-    mat_ok = (mat >= pd.Timestamp(start)).to_numpy() & (mat_week < H)
+    mat = _days(customers["next_maturity"])
+    mat_week = _week_of(mat - 7, s0)
+    mat_ok = (mat >= s0) & (mat_week < H)
     mat_week = np.clip(np.nan_to_num(mat_week, nan=0.0), 0, H - 1)
 
-    bday = next_birthday(customers["birth_date"], start)
-    bd_week = _week_index(bday, start)
+    bday, _ = _next_anniversary(customers["birth_date"], start)
+    bd_week = _week_of(bday, s0)
     bd_ok = ~np.isnan(bd_week) & (bd_week < H) & (bd_week >= 0)
     bd_week = np.nan_to_num(bd_week, nan=0.0)
 
     first_seen = customers["first_seen"] if "first_seen" in customers.columns else pd.Series(pd.NaT, index=idx)
-    anniv = next_birthday(first_seen, start)
-    years = (anniv.dt.year - first_seen.dt.year).to_numpy(dtype=float)
-    an_week = _week_index(anniv, start)
+    anniv, years = _next_anniversary(first_seen, start)
+    an_week = _week_of(anniv, s0)
     an_ok = ~np.isnan(an_week) & (an_week < H) & (an_week >= 0) & (years >= 1)
     an_week = np.nan_to_num(an_week, nan=0.0)
 
@@ -100,19 +106,53 @@ def best_weeks(customers: pd.DataFrame, spec: CampaignSpec, as_of: dt.date) -> p
 
     conds = [dl_ok, mat_ok, bd_ok, an_ok, pay_ok]
     week = np.select(conds, [dl_week, mat_week, bd_week, an_week, pay_week], default=0.0).astype(int)
-    event = np.select(conds, ["deadline", "maturity", "birthday", "anniversary", "payday"], default="none")
-    day = np.select(
-        [dl_ok, mat_ok, an_ok],
-        [deadline.to_numpy(dtype="datetime64[s]"), mat.to_numpy(dtype="datetime64[s]"),
-         anniv.to_numpy(dtype="datetime64[s]")],
-        default=np.datetime64("NaT"),
-    ).astype("datetime64[D]")
+    event = np.select(conds, np.arange(5), default=5)  # a code of EVENTS
+    day = np.select([dl_ok, mat_ok, an_ok], [deadline, mat, anniv], default=np.nan)
+    day = np.where(np.isnan(day), NO_DAY, np.nan_to_num(day)).astype(np.int64)
     age = customers["age"].to_numpy(dtype=float) if "age" in customers.columns else np.full(len(idx), np.nan)
-    extra = np.where(event == "anniversary", np.nan_to_num(years), np.where(event == "payday", pay, 0.0))
-    kind = np.where((event == "payday") & (age >= 60), "pension", "salary")
-    reason = text_from_keys([event, day, extra, kind], _reason_text)
-    return pd.DataFrame({"best_week": week, "event": pd.Categorical(event, categories=EVENTS),
+    extra = np.where(event == 3, np.nan_to_num(years), np.where(event == 4, pay, 0.0))
+    pension = (event == 4) & (age >= 60)
+    reason = text_from_keys([event * 2 + pension, day, extra], _reason_of_keys)
+    return pd.DataFrame({"best_week": week, "event": pd.Categorical.from_codes(event, categories=EVENTS),
                          "reason": reason}, index=idx)
+
+
+#: the day of no dated event (days since 1970-01-01)
+NO_DAY = np.iinfo(np.int64).min
+
+
+def _reason_of_keys(event_kind: int, day: int, extra: float) -> str:
+    """:func:`_reason_text` of an event's code (times two, plus one for a pension) and day number."""
+    when = np.datetime64("NaT") if day == NO_DAY else np.datetime64(int(day), "D")
+    return _reason_text(EVENTS[event_kind // 2], when, extra, "pension" if event_kind % 2 else "salary")
+
+
+def _next_anniversary(dates: pd.Series, start: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """The day (since 1970-01-01) of the first anniversary of each date on or after ``start`` (29 February
+    falls on 1 March) and the years it completes; NaN for a missing date."""
+    missing = dates.isna().to_numpy()
+    parts = [np.nan_to_num(getattr(dates.dt, k).to_numpy(dtype=float), nan=1.0).astype(np.int64)
+             for k in ("year", "month", "day")]
+    year, month, day = parts
+    leap = (month == 2) & (day == 29)
+    month, day = np.where(leap, 3, month), np.where(leap, 1, day)
+    start_day = int(np.datetime64(start, "D").astype(np.int64))
+    this = _civil_days(start.year, month, day)
+    late = this < start_day
+    nxt = np.where(late, _civil_days(start.year + 1, month, day), this)
+    days = np.where(missing, np.nan, nxt.astype(float))
+    years = np.where(missing, np.nan, (start.year + late - year).astype(float))
+    return days, years
+
+
+def _civil_days(year: int, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of the dates (year, month, day) of the proleptic Gregorian calendar (the
+    days_from_civil algorithm of H. Hinnant: integer arithmetic, no date objects)."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 EVENTS = ("deadline", "maturity", "birthday", "anniversary", "payday", "none")
@@ -150,21 +190,9 @@ def next_payday(payday: np.ndarray, start: dt.date) -> np.ndarray:
 
 def next_birthday(birth: pd.Series, start: dt.date) -> pd.Series:
     """The first birthday on or after ``start`` (29 February falls on 1 March)."""
-    b = birth
-    y = start.year
-    month = b.dt.month.to_numpy(dtype=float)
-    day = b.dt.day.to_numpy(dtype=float)
-    leap = (month == 2) & (day == 29)
-    month = np.where(leap, 3, month)
-    day = np.where(leap, 1, day)
-    ok = ~np.isnan(month)
-    this = pd.to_datetime(
-        pd.DataFrame({"year": np.where(ok, y, 2000), "month": np.where(ok, month, 1), "day": np.where(ok, day, 1)})
-    )
-    nxt = this.where(this >= pd.Timestamp(start), this + pd.DateOffset(years=1))
-    nxt = nxt.where(ok)
-    nxt.index = birth.index
-    return nxt
+    days, _ = _next_anniversary(birth, start)
+    out = np.where(np.isnan(days), np.datetime64("NaT"), np.nan_to_num(days).astype(np.int64).astype("datetime64[D]"))
+    return pd.Series(out.astype("datetime64[s]"), index=birth.index)
 
 
 @lru_cache(maxsize=16)

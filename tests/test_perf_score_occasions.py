@@ -1,0 +1,52 @@
+"""Occasions read in place from the engine's store answer exactly as those of the whole log folded in memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from reactivate.data.engine import engine_for_frame
+from reactivate.scoring.occasions import LogOccasions, Occasions
+
+TODAY = int(np.datetime64("2026-11-30", "D").astype(np.int64))
+
+
+def _log(seed: int, n_customers: int = 80, n_rows: int = 6000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"C{i:03d}" for i in range(n_customers)], dtype=object)
+    weights = rng.pareto(1.2, n_customers) + 0.01  # a few customers with long histories, many with short ones
+    days = TODAY - rng.integers(0, 2000, n_rows)
+    amount = np.round(rng.normal(0, 500, n_rows), 2)
+    amount[rng.random(n_rows) < 0.05] = np.nan
+    channels = ["branch", "online", "mobile", "auto", "wechat", "atm"]
+    return pd.DataFrame({
+        "customer_id": pd.Categorical(rng.choice(ids, n_rows, p=weights / weights.sum())),
+        "timestamp": (days * 86400 + rng.integers(0, 86400, n_rows)).astype("datetime64[s]"),
+        "amount": amount,
+        "channel": pd.Categorical(rng.choice(channels, n_rows), categories=channels),
+        "initiated_by": pd.Categorical(rng.choice(["customer", "bank"], n_rows, p=[0.8, 0.2])),
+    })
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_any_day_reads_as_the_whole_log(seed):
+    txn = _log(seed)
+    ids = sorted(set(txn["customer_id"].astype(str)) | {"Z0", "Z1"})  # two without rows
+    index = pd.Index(np.array(ids, dtype=object), name="customer_id")
+    eng = engine_for_frame(txn)
+    eng.bind(pa.array(index.to_numpy(), type=pa.string()))
+    whole, log = Occasions(txn, index), LogOccasions(eng, index, TODAY, 84, 7)
+    rng = np.random.default_rng(seed + 10)
+    pos = rng.integers(0, len(index), 3000)  # unsorted, repeated
+    day = TODAY - rng.integers(-30, 2600, len(pos))  # before the log, within it, after it
+    pd.testing.assert_frame_equal(log.features(pos, day, 84), whole.features(pos, day, 84), check_exact=True)
+    pd.testing.assert_frame_equal(log.features(pos, day, 30), whole.features(pos, day, 30), check_exact=True)
+    for a, b in zip(log.span(pos, day), whole.span(pos, day), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(log.came_back(pos, day, 84), whole.came_back(pos, day, 84))
+    assert np.array_equal(log.recency(pos, day), whole.recency(pos, day), equal_nan=True)
+    for period in (1, 7, 30):
+        for a, b in zip(log.rfm(pos, day, period_days=period), whole.rfm(pos, day, period_days=period), strict=True):
+            assert np.array_equal(a, b)
