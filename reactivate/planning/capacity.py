@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reactivate.config.campaign import WEEKDAYS, CampaignSpec
+from reactivate.planning.optimizer import counts2d
 
 #: the RM of customers without one: the pool's calls
 POOL = "POOL"
@@ -61,9 +62,9 @@ class CapacityUse:
         """A new use with the touches of customers ``rows`` in ``week`` on ``channel`` added; calls
         (on ``capacity.phone``) also count for the customer's RM."""
         used_c, used_r = self.channel.copy(), self.rm.copy()
-        np.add.at(used_c, (channel, week), 1)
+        used_c += counts2d(channel, week, used_c.shape)
         calls = channel == capacity.phone
-        np.add.at(used_r, (capacity.rm_codes[rows[calls]], week[calls]), 1)
+        used_r += counts2d(capacity.rm_codes[rows[calls]], week[calls], used_r.shape)
         return CapacityUse(used_c, used_r)
 
 

@@ -37,7 +37,10 @@ Two methods:
     integer costs (values scaled to about 1e-7 of the largest).
 
 With ``first`` (care first), those customers are placed exactly on their
-own, and the others by the chosen method in the capacity left.
+own, and the others by the chosen method in the capacity left. In that exact
+stage, the customers who are sure to get their best option (it fits, whatever
+the others do: :func:`_settled`) take it, and only the others go to the
+solver, whose time grows faster than the number of customers.
 
 In all cases, the weeks within one resource (a channel, or one RM's calls)
 are finally handed out so that the most urgent customers go first
@@ -63,6 +66,8 @@ IMPROVE_ROUNDS = 4
 SAMPLE_SIZE = 100_000
 #: price iterations on everyone after the sample
 REFINE_ITERATIONS = 4
+#: the customers' choices are made in slices of this many (a slice's rows stay in the cache)
+CHOOSE_SLICE = 65_536
 
 
 @dataclass
@@ -108,6 +113,7 @@ def allocate(
     iterations: int = 35,
     first: np.ndarray | None = None,
     candidates: np.ndarray | None = None,
+    settle: bool = False,
 ) -> Allocation:
     """Choose at most one (week, channel) per customer under channel and RM weekly capacities.
 
@@ -138,8 +144,10 @@ def allocate(
         own, then everyone else in the capacity left, with the bound of that second stage. (Their
         values are meant to exceed any other's; the exact method solves everyone at once.)
     candidates : (n,) bool, optional
-        Only these customers may be placed (default: everyone): the same as ``util`` at ``-inf`` for
-        the others, without a copy of ``util``.
+        Only these customers may be placed (default: everyone): as ``util`` at ``-inf`` for the others.
+    settle : bool
+        Exact method: who is sure to get their best option takes it, the solver places the others
+        (:func:`_settled`; the same objective, but among tied optima the pick may differ).
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} should be one of {', '.join(METHODS)}")
@@ -149,20 +157,17 @@ def allocate(
     t0 = time.perf_counter()
     util, lo, rm, ch_cap, rm_cap = _as_arrays(util, lo, rm, ch_cap, rm_cap)
     n, H = len(util), ch_cap.shape[1]
-    ok = _options(util, ch_cap, candidates)
-    active = np.flatnonzero((lo < H) & ok.any(axis=1))
+    active, u_a = _candidate_rows(util, lo, _options(util, ch_cap, candidates), H)
     week = np.full(n, -1, dtype=np.int64)
     chan = np.full(n, -1, dtype=np.int64)
     stats: dict = {"customers": int(n), "candidates": len(active)}
     if len(active) == 0:
         return Allocation(week, chan, 0.0, 0.0, method, {**stats, "seconds": 0.0})
-    active = active[stable_argsort(lo[active])]  # by release week: see _choose
-    u_a, loa, rma = np.where(ok[active], util[active], -np.inf), lo[active], rm[active]
-    del ok
+    loa, rma = lo[active], rm[active]
     if len(active) < EXACT_BELOW:
         method = "exact"  # small: solved exactly in less time than the price iterations take
     if method == "exact":
-        ch_a, w_a, bound = _exact(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost)
+        ch_a, w_a, bound = _exact(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost, settle=settle)
     else:
         ch_a, w_a, bound, it = _lagrangian(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost, iterations)
         stats["iterations"] = it
@@ -187,15 +192,15 @@ def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority,
     cand = np.ones(len(util), dtype=bool) if candidates is None else np.asarray(candidates, dtype=bool)
     rows = np.flatnonzero(first & cand)
     a = allocate(util[rows], lo[rows], rm[rows], ch_cap, rm_cap, phone, delay_cost=delay_cost,
-                 priority=None if pr is None else pr[rows], method="exact")
+                 priority=None if pr is None else pr[rows], method="exact", settle=True)
     a = Allocation(_spread(a.week, rows, len(util)), _spread(a.channel, rows, len(util)), a.objective, a.bound,
                    a.method, a.stats)
     on = a.week >= 0
     left_c = ch_cap.copy()
-    np.subtract.at(left_c, (a.channel[on], a.week[on]), 1)
+    left_c -= counts2d(a.channel[on], a.week[on], left_c.shape)
     left_r = rm_cap.copy()
     calls = on & (a.channel == phone)
-    np.subtract.at(left_r, (rm[calls], a.week[calls]), 1)
+    left_r -= counts2d(rm[calls], a.week[calls], left_r.shape)
     b = allocate(util, lo, rm, left_c, left_r, phone, delay_cost=delay_cost, priority=pr, iterations=iterations,
                  candidates=~first & cand)
     week = np.where(on, a.week, b.week)
@@ -220,6 +225,24 @@ def _options(util: np.ndarray, ch_cap: np.ndarray, candidates: np.ndarray | None
     if candidates is not None:
         ok &= np.asarray(candidates, dtype=bool)[:, None]
     return ok
+
+
+def _candidate_rows(util: np.ndarray, lo: np.ndarray, ok: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows with an option and a week left, by release week (see :func:`_choose`), and their values,
+    ``-inf`` where no option (np.take and an in-place mask: on a large book several times faster than
+    np.where over two gathered (n, C) arrays)."""
+    active = np.flatnonzero((lo < H) & ok.any(axis=1))
+    active = active[stable_argsort(lo[active])]
+    u_a = np.take(util, active, axis=0)
+    np.copyto(u_a, -np.inf, where=~np.take(ok, active, axis=0))
+    return active, u_a
+
+
+def counts2d(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(R, H) int64: how many times each (row, col) pair occurs (``np.add.at`` of ones, by a bincount: several
+    times faster)."""
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    return np.bincount(rows * shape[1] + cols, minlength=shape[0] * shape[1]).astype(np.int64).reshape(shape)
 
 
 def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
@@ -274,7 +297,7 @@ def assign_weeks(chan: np.ndarray, week: np.ndarray, lo: np.ndarray, rm: np.ndar
     group = np.where(chan[on] == phone, C + rm[on], chan[on])
     H = int(max(week[on].max(), lo[on].max())) + 1
     slots = np.zeros((int(group.max()) + 1, H), dtype=np.int64)
-    np.add.at(slots, (group, week[on]), 1)
+    slots += counts2d(group, week[on], slots.shape)
     out = week.copy()
     out[on] = _hand_out(group, lo[on], prio[on], on, slots)
     return out
@@ -306,32 +329,76 @@ def _choose(ua, lo, rm, pc, pr, phone, delay_cost):
 
     ``ua`` is (util + delay_cost * lo).T, shape (C, n), and ``lo`` is sorted ascending, so the price
     of a release week is subtracted from a whole block of customers at once. Returns the score
-    (value minus price), channel and week.
+    (value minus price), channel and week. The customers are taken in slices of ``CHOOSE_SLICE`` (each
+    customer on its own: the slices, on two threads, give the same result as one pass).
     """
-    C, n = ua.shape
-    H = pc.shape[1]
+    n = ua.shape[1]
     best_c, arg_c, _ = _suffix_min(pc, delay_cost)
-    cuts = np.searchsorted(lo, np.arange(H + 2))
-    blocks = [(week0, cuts[week0], cuts[week0 + 1]) for week0 in range(H + 1) if cuts[week0 + 1] > cuts[week0]]
+    best_p = arg_p = None
     if phone >= 0:
         best_p, arg_p, _ = _suffix_min(pc[phone][None, :] + pr, delay_cost)
-    s = np.full(n, -np.inf, dtype=ua.dtype)
-    c = np.zeros(n, dtype=np.int64)
+    s = np.empty(n, dtype=ua.dtype)
+    c = np.empty(n, dtype=np.int64)
+    w = np.empty(n, dtype=np.int64)
+
+    # slices of about equal size (two at least, for the two threads, once there are a few thousand)
+    size = -(-n // max(-(-n // CHOOSE_SLICE), 2 if n >= 8192 else 1))
+
+    def part(a):
+        _choose_slice(ua, lo, rm, best_c, arg_c, best_p, arg_p, phone, (s, c, w), a, min(n, a + size))
+
+    starts = range(0, n, max(size, 1))
+    if len(starts) > 1:
+        list(_threads().map(part, starts))
+    else:
+        for a in starts:
+            part(a)
+    return s, c, w
+
+
+def _threads():
+    """Two worker threads (numpy releases the GIL in the element-wise work), made once."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(2, thread_name_prefix="choose")
+    return _POOL
+
+
+_POOL = None
+
+
+def _choose_slice(ua, lo, rm, best_c, arg_c, best_p, arg_p, phone, out, a0, b0):
+    """:func:`_choose` for the customers ``a0:b0``, into ``out`` (score, channel, week)."""
+    C = ua.shape[0]
+    H1 = best_c.shape[1]  # the weeks and "none left"
+    lo = lo[a0:b0]
+    n = len(lo)
+    cuts = np.searchsorted(lo, np.arange(H1 + 1))
+    blocks = [(week0, cuts[week0], cuts[week0 + 1]) for week0 in range(H1) if cuts[week0 + 1] > cuts[week0]]
+    s = out[0][a0:b0]
+    s[:] = -np.inf
+    c = np.zeros(n, dtype=np.int8)  # a few channels: a byte each, widened at the end
     row = np.empty(n, dtype=ua.dtype)
+    better = np.empty(n, dtype=bool)
+    pidx = rm[a0:b0] * H1 + lo if phone >= 0 else None
     for j in range(C):  # a few channels: one pass each over contiguous rows
         if j == phone:
-            np.subtract(ua[j], best_p[rm, lo], out=row)
+            np.subtract(ua[j, a0:b0], best_p.ravel()[pidx], out=row)
         else:
             for week0, a, b in blocks:
-                np.subtract(ua[j, a:b], best_c[j, week0], out=row[a:b])
-        better = row > s
+                np.subtract(ua[j, a0 + a:a0 + b], best_c[j, week0], out=row[a:b])
+        np.greater(row, s, out=better)
         np.copyto(s, row, where=better)
         np.copyto(c, j, where=better)
-    w = arg_c[c, lo]
+    cw = out[1][a0:b0]
+    cw[:] = c
+    w = out[2][a0:b0]
+    np.take(arg_c.ravel(), cw * H1 + lo, out=w)
     if phone >= 0:
-        call = c == phone
-        w[call] = arg_p[rm[call], lo[call]]
-    return s, c, w
+        call = np.flatnonzero(c == phone)
+        w[call] = arg_p.ravel()[pidx[call]]
 
 
 def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan, week, rounds=200):
@@ -342,9 +409,9 @@ def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan,
     rm_left = rm_cap.copy()
     on = chan >= 0
     if on.any():
-        np.subtract.at(ch_left, (chan[on], week[on]), 1)
+        ch_left -= counts2d(chan[on], week[on], ch_left.shape)
         ph = on & (chan == phone)
-        np.subtract.at(rm_left, (rm[ph], week[ph]), 1)
+        rm_left -= counts2d(rm[ph], week[ph], rm_left.shape)
     todo = np.flatnonzero(~on)
     for _ in range(rounds):
         if len(todo) == 0:
@@ -361,10 +428,8 @@ def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan,
             break
         # prices only rise within a fill (full resources close), so who wants nothing now never will
         todo, s, c, w, raw = todo[want], s[want], c[want], w[want], raw[want]
-        want = np.ones(len(todo), dtype=bool)
-        idx = np.flatnonzero(want)
-        # most valuable proposals first
-        idx = idx[np.lexsort((todo[idx], -s[idx]))]
+        # most valuable proposals first (ties in the customers' order: ``todo`` is ascending)
+        idx = np.argsort(-s, kind="stable")
         ci, wi = c[idx], w[idx]
         ok = np.ones(len(idx), dtype=bool)
         is_call = ci == phone
@@ -379,9 +444,9 @@ def _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, chan,
             break
         took = todo[idx[ok]]
         chan[took], week[took] = ci[ok], wi[ok]
-        np.subtract.at(ch_left, (ci[ok], wi[ok]), 1)
+        ch_left -= counts2d(ci[ok], wi[ok], ch_left.shape)
         cl = ok & is_call
-        np.subtract.at(rm_left, (rm[todo[idx[cl]]], wi[cl]), 1)
+        rm_left -= counts2d(rm[todo[idx[cl]]], wi[cl], rm_left.shape)
         done = np.zeros(len(todo), dtype=bool)
         done[idx[ok]] = True
         todo = todo[~done]
@@ -500,12 +565,14 @@ def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
 
 
 def _shifted_t(u: np.ndarray, lo: np.ndarray, delay_cost: float, dtype) -> np.ndarray:
-    """``(u + delay_cost * lo[:, None]).T`` as a C-contiguous (C, n) array of ``dtype``, a channel at a
-    time (the sums in double precision, then converted: the same values, without an (n, C) temporary)."""
+    """``(u + delay_cost * lo[:, None]).T`` as a C-contiguous (C, n) array of ``dtype``, a slice of
+    customers at a time (the sums in double precision, then converted: the same values, without an
+    (n, C) temporary; each slice of ``u`` read once, where a channel at a time read all of it per channel)."""
     shift = delay_cost * lo
     out = np.empty((u.shape[1], len(u)), dtype=dtype)
-    for j in range(u.shape[1]):  # a few channels
-        out[j] = u[:, j] + shift
+    for a in range(0, len(u), CHOOSE_SLICE):  # slices of rows that stay in the cache
+        b = a + CHOOSE_SLICE
+        out[:, a:b] = (u[a:b] + shift[a:b, None]).T
     return out
 
 
@@ -660,10 +727,12 @@ def cumcount_sorted(k: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- exact
 
 
-def _exact(u, lo, rm, ch_cap, rm_cap, phone, delay_cost):
-    """Min-cost flow (OR-Tools) on the week-chain network; returns channel, week and the optimum."""
-    from ortools.graph.python import min_cost_flow
+def _exact(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, *, settle=False):
+    """Min-cost flow (OR-Tools) on the week-chain network; returns channel, week and the optimum.
 
+    With ``settle``, the customers whose best option is theirs in every optimum (:func:`_settled`) take
+    it; the solver places the others, in the capacity left.
+    """
     n, C = u.shape
     H = ch_cap.shape[1]
     R = rm_cap.shape[0]
@@ -671,6 +740,97 @@ def _exact(u, lo, rm, ch_cap, rm_cap, phone, delay_cost):
     big = float(np.abs(u[fin]).max()) if fin.any() else 1.0
     unit = big / 1e7  # integer costs: value units of about 1e-7 of the largest value
     kappa = round(delay_cost / unit)
+    chan = np.full(n, -1, dtype=np.int64)
+    ch_counts, rm_counts, cost = np.zeros((C, H), dtype=np.int64), np.zeros((R, H), dtype=np.int64), 0
+    settled = _settled(u, lo, rm, ch_cap, rm_cap, phone, unit, kappa) if settle else None
+    rest = np.arange(n)
+    if settled is not None:
+        rest, chan[settled[0]], ch_counts, rm_counts, cost = settled[1], settled[2], settled[3], settled[4], settled[5]
+    if len(rest):
+        # only the RMs of the customers left are in their network (with settle; else all, as they are)
+        rms, rm_r = np.unique(rm[rest], return_inverse=True) if settle else (np.arange(R), rm[rest])
+        c_r, cc, rc, cost_r = _min_cost_flow(u[rest], lo[rest], rm_r.ravel(), ch_cap - ch_counts,
+                                             (rm_cap - rm_counts)[rms], phone, unit, kappa)
+        chan[rest] = c_r
+        rm_counts = rm_counts.copy()
+        rm_counts[rms] += rc
+        ch_counts, cost = ch_counts + cc, cost + cost_r
+    week = _weeks_from_counts(chan, lo, rm, ch_counts, rm_counts, phone)
+    return chan, week, -float(cost) * unit
+
+
+def _int_values(u, unit):
+    """(n, C) the solver's integer values (``-inf`` where no option)."""
+    val = np.full(u.shape, -np.inf)
+    np.rint(u / unit, out=val, where=np.isfinite(u))
+    return val
+
+
+def _settled(u, lo, rm, ch_cap, rm_cap, phone, unit, kappa):
+    """The customers whose best option is theirs in every optimum, and that option; or None.
+
+    A customer is settled when their best option (strictly, in the solver's integer values) is on a
+    resource (a channel, or for calls the RM and the phone channel) that all the customers whose best it
+    is fit in, each in their first week; the others are contested. When, in every week a settled customer
+    takes, the settled ones plus every contested customer who could take that week still fit, the settled
+    customers cannot be in the way of anyone, so every optimum gives them their best (anything else earns
+    them less and nobody more; ``kappa > 0`` makes waiting cost). Then the flow is needed for the
+    contested customers only (e.g. the care customers, who rarely fill a resource): the solver's time grows
+    faster than the number of customers.
+
+    Returns
+    -------
+    None when the split does not hold; else (settled rows, contested rows, their channels, channel and RM
+    weekly counts (C, H) and (R, H) of the settled, their integer cost)
+    """
+    n, C = u.shape
+    H = ch_cap.shape[1]
+    if kappa <= 0 or n == 0:
+        return None
+    val = _int_values(u, unit)
+    best_c = val.argmax(axis=1)
+    best = val[np.arange(n), best_c]
+    ok = (best >= 1) & ((val == best[:, None]).sum(axis=1) == 1)
+    # load of everyone's best option: a resource over its capacity in some week is contested
+    call = best_c == phone
+    res = np.where(call, C + rm, best_c)  # resource chains: the channels, then the RMs
+    load = np.zeros((C + rm_cap.shape[0], H), dtype=np.int64)
+    load += counts2d(res[ok], lo[ok], load.shape)
+    cap = np.vstack([ch_cap, rm_cap])
+    if phone >= 0:
+        load[phone] = np.bincount(lo[ok & call], minlength=H)
+    over = (load > cap).any(axis=1)
+    ok &= ~over[res] & ~(call & (over[phone] if phone >= 0 else False))
+    rows, rest = np.flatnonzero(ok), np.flatnonzero(~ok)
+    used = np.zeros_like(cap)
+    used += counts2d(res[rows], lo[rows], used.shape)
+    if phone >= 0:
+        used[phone] = np.bincount(lo[rows][call[rows]], minlength=H)
+    # what the contested could take, week by week: every option from their first week on
+    can = np.zeros_like(cap)
+    fin = np.isfinite(val[rest])
+    for j in range(C):  # a few channels
+        who = rest[fin[:, j]]
+        first = np.bincount(lo[who], minlength=H)
+        if j == phone:
+            can += counts2d(C + rm[who], lo[who], can.shape)
+        can[j] += first
+    can = np.cumsum(can, axis=1)
+    if np.any((used > 0) & (used + can > cap)):
+        return None
+    cost = -int(best[rows].astype(np.int64).sum())
+    return rows, rest, best_c[rows], used[:C], used[C:], cost
+
+
+def _min_cost_flow(u, lo, rm, ch_cap, rm_cap, phone, unit, kappa):
+    """The week-chain network's min-cost flow: each customer's channel (-1: none), the channel and RM
+    weekly counts (C, H) and (R, H), and the integer optimal cost."""
+    from ortools.graph.python import min_cost_flow
+
+    n, C = u.shape
+    H = ch_cap.shape[1]
+    R = rm_cap.shape[0]
+    fin = np.isfinite(u)
     # nodes: customers, T[c, w] (non-phone chains), TR[r, w] (RM call chains), P[w] (phone weeks), sink
     t0 = n
     tr0 = t0 + C * H
@@ -720,9 +880,7 @@ def _exact(u, lo, rm, ch_cap, rm_cap, phone, delay_cost):
     ch_counts[cw[not_phone]] = seg["channel"]
     if phone >= 0:
         ch_counts.reshape(C, H)[phone] = seg["phone"]
-    week = _weeks_from_counts(chan, lo, rm, ch_counts.reshape(C, H), seg["rm"].reshape(R, H), phone)
-    opt = -float(flow.optimal_cost()) * unit
-    return chan, week, opt
+    return chan, ch_counts.reshape(C, H), seg["rm"].reshape(R, H).astype(np.int64), int(flow.optimal_cost())
 
 
 def _weeks_from_counts(chan, lo, rm, ch_counts, rm_counts, phone):

@@ -10,12 +10,19 @@ numbering does not depend on k-means' internal order.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError as SkNotFittedError
-from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    davies_bouldin_score,
+    pairwise_distances_chunked,
+    silhouette_score,
+)
 from threadpoolctl import threadpool_limits
 
 from reactivate.dormancy.features import CATALOGUE
@@ -232,26 +239,18 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         sub = Z
         sil_idx = np.sort(rng.choice(len(sub), size=min(len(sub), SILHOUETTE_SAMPLE), replace=False))
         probe = sub[sil_idx]
-        scores, fits = {}, {}
-        for k in range(k_lo, k_hi + 1):
-            km = fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(sub)
-            lab = km.labels_[sil_idx]
-            sil = float(silhouette_score(probe, lab)) if 1 < len(set(lab)) < len(probe) else -1.0
-            # refits on bootstrap resamples, started from this fit's centroids: what moves is
-            # due to the data, not to k-means landing in another local optimum
-            aris = []
-            for _ in range(BOOTSTRAPS):
-                boot = sub[rng.integers(0, len(sub), len(sub))]
-                refit = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(boot)
-                aris.append(adjusted_rand_score(lab, refit.predict(probe)))
-            scores[k] = {
-                "silhouette": round(sil, 4),
-                "stability": round(float(np.mean(aris)), 4),
-                "davies_bouldin": round(float(davies_bouldin_score(sub, km.labels_)), 4)
-                if len(set(km.labels_)) > 1 else float("nan"),
-                "inertia_per_customer": round(float(km.inertia_) / len(sub), 4),
-                "smallest_share": round(float(np.bincount(km.labels_, minlength=k).min()) / len(sub), 4),
-            }
+        # the probe's distances once, for every k (silhouette_score would compute them again per k); the
+        # same chunks as silhouette_score's own, so the scores are the same to the last bit
+        chunks = list(pairwise_distances_chunked(probe))
+        dist = chunks[0] if len(chunks) == 1 else np.vstack(chunks)
+        ks = range(k_lo, k_hi + 1)
+        # the bootstrap resamples drawn first, in the order the k's use them, so that the k's can be
+        # scored on two threads with the same draws as one after the other
+        boots = {k: [rng.integers(0, len(sub), len(sub)) for _ in range(BOOTSTRAPS)] for k in ks}
+        with ThreadPoolExecutor(2, thread_name_prefix="choose_k") as pool:
+            done = list(pool.map(lambda k: self._score_k(k, sub, sil_idx, dist, boots[k]), ks))
+        scores = {k: sc for k, (sc, _) in zip(ks, done, strict=True)}
+        fits = {k: km for k, (_, km) in zip(ks, done, strict=True)}
         best_sil = max(v["silhouette"] for v in scores.values())
         good = [k for k, v in scores.items()
                 if v["stability"] >= STABLE_ARI and v["silhouette"] >= best_sil - SILHOUETTE_TOLERANCE]
@@ -264,6 +263,28 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             k = max(scores, key=lambda kk: (scores[kk]["silhouette"], -kk))
             self.k_reason_ = f"k={k}: no k was stable; the best silhouette ({best_sil:.2f})"
         return k, scores, fits[k]
+
+    def _score_k(self, k, sub, sil_idx, dist, boots):
+        """The scores of one k (see :meth:`_choose_k`) and its fit; ``dist`` holds the distances between
+        the silhouette probe's rows, ``boots`` the bootstrap resamples (rows of ``sub``)."""
+        with threadpool_limits(limits=1):  # per thread: OpenMP's limit is the calling thread's
+            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(sub)
+            lab = km.labels_[sil_idx]
+            sil = float(silhouette_score(dist, lab, metric="precomputed")) if 1 < len(set(lab)) < len(dist) else -1.0
+            # refits on bootstrap resamples, started from this fit's centroids: what moves is
+            # due to the data, not to k-means landing in another local optimum
+            aris = []
+            for rows in boots:
+                refit = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(sub[rows])
+                aris.append(adjusted_rand_score(lab, refit.predict(sub[sil_idx])))
+            return {
+                "silhouette": round(sil, 4),
+                "stability": round(float(np.mean(aris)), 4),
+                "davies_bouldin": round(float(davies_bouldin_score(sub, km.labels_)), 4)
+                if len(set(km.labels_)) > 1 else float("nan"),
+                "inertia_per_customer": round(float(km.inertia_) / len(sub), 4),
+                "smallest_share": round(float(np.bincount(km.labels_, minlength=k).min()) / len(sub), 4),
+            }, km
 
     def transform(self, X) -> np.ndarray:
         """Scaled, weighted feature matrix (the space the centroids live in)."""
