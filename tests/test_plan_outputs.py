@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reactivate.errors import OutputError
 from reactivate.outputs.files import neutralise
 from reactivate.outputs.workbooks import excel_header
 from reactivate.outputs.writer import write_run
@@ -144,20 +145,74 @@ def test_plan_exact_from_the_command_line(demo_book, tmp_path):
     assert run["campaign"]["optimizer"]["method"] == "exact"  # the resolved config says how it was planned
 
 
-def test_workbooks_written_by_a_pool_are_the_same_bytes():
+def _pool_books(n):
     import datetime as dt
 
     from reactivate.outputs import workbooks
+    from reactivate.outputs.lists import META_SHEET, NOTE_CHARS, result_labels
 
     books = [(f"targets/2026-12-07/RM{i:04d}.xlsx", "2026-12-07",
               [(f"C{i}-{k}", "why", "theme", "=opener", "phone", "none", "Mon-Fri") for k in range(3)], [1, 1, 2],
               [("title", None, True), ("calls", 3, False)], [("format", "x"), ("rm_id", f"RM{i:04d}")])
-             for i in range(workbooks.POOL_WORKBOOKS + 10)]
-    layout = workbooks.Layout(("Customer",) * 11, (10,) * 11, 7, "en", dt.datetime(2026, 12, 7))
-    pooled = list(workbooks.workbook_files(books, layout))
+             for i in range(n)]
+    layout = workbooks.Layout(("Customer",) * 11, (10,) * 11, 7, "en", dt.datetime(2026, 12, 7),
+                              tuple(result_labels("en")), NOTE_CHARS, META_SHEET)
+    return books, layout
+
+
+def test_workbooks_written_by_a_pool_are_the_same_bytes(tmp_path):
+    import contextlib
+
+    from reactivate.outputs import workbooks
+    from reactivate.outputs.files import staged
+    from reactivate.outputs.workers import worker_pool
+
+    books, layout = _pool_books(workbooks.POOL_WORKBOOKS + 10)
+    with staged(tmp_path / "out") as stage, contextlib.ExitStack() as stack:
+        workbooks.stage_workbooks(books, layout, stage, worker_pool(stack))()
     serial = list(workbooks.workbook_batch(books, layout))
-    assert [p for p, _ in pooled] == [b[0] for b in books]
-    assert pooled == serial
+    assert sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.xlsx")) == \
+        [b[0] for b in books]
+    assert all((tmp_path / "out" / path).read_bytes() == data for path, data in serial)
+
+
+def test_a_worker_that_cannot_write_fails_the_run_and_keeps_the_outputs(tmp_path):
+    import contextlib
+
+    from reactivate.outputs import workbooks
+    from reactivate.outputs.files import staged
+    from reactivate.outputs.workers import worker_pool
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text("{}")  # earlier outputs
+    books, layout = _pool_books(120)
+    books[-1] = ("targets/2026-12-07/RM0000.xlsx/x.xlsx", *books[-1][1:])  # a file where a folder must be
+    with pytest.raises(OutputError, match="cannot write"), staged(out) as stage, \
+            contextlib.ExitStack() as stack:
+        workbooks.stage_workbooks(books, layout, stage, worker_pool(stack))()
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+    assert not list(tmp_path.glob(".out.tmp-*"))  # the staging folder is gone
+
+
+def test_a_run_written_by_the_pool_is_the_same_bytes(demo_run, tmp_path, monkeypatch):
+    """Workbooks and report made by the pool's workers (each writing into the staging folder) equal a
+    run written in one process."""
+    from reactivate.outputs import writer
+
+    run, _ = demo_run
+    steps = []
+    monkeypatch.setattr(writer, "POOL_WORKBOOKS", 1)
+    writer.write_run(run, tmp_path / "pooled", report_lang="en", progress=steps.append)
+    writer.write_run(run, tmp_path / "here", report_lang="en")
+    pooled = {str(p.relative_to(tmp_path / "pooled")): p.read_bytes() for p in (tmp_path / "pooled").rglob("*")
+              if p.is_file()}
+    here = {str(p.relative_to(tmp_path / "here")): p.read_bytes() for p in (tmp_path / "here").rglob("*")
+            if p.is_file()}
+    assert any(k.endswith(".xlsx") for k in pooled) and "report.html" in pooled
+    assert pooled.keys() == here.keys()
+    assert [k for k in pooled if pooled[k] != here[k]] == []
+    assert steps[:3] == ["write", "read outputs", "chart dormancy"] and steps[-1] == "write html"
 
 
 # --------------------------------------------------------------------------- hostile ids in the outputs
@@ -361,3 +416,14 @@ def test_followup_lists_are_neutralised_and_named_apart():
     assert "'=1+1" in text and "'@x" in text and "'+why" in text and "'-x" in text
     assert "\n=1+1,a/b," in files["followups.csv"].decode()  # the full table (for programs) stays raw
     assert followup_files(fu.iloc[:0]) == {"followups.csv": files["followups.csv"].split(b"\n")[0] + b"\n"}
+
+
+def test_packed_workbook_zip_is_what_zipfile_writes():
+    """The workbooks' zip (parts deflated once per template) is byte for byte zipfile's."""
+    from reactivate.outputs import xlsx
+
+    parts = [("[Content_Types].xml", b"<types/>" * 50), ("xl/worksheets/sheet1.xml", b""),
+             ("docProps/app.xml", bytes(range(256)) * 40)]
+    tpl = xlsx._Template(tuple(parts), {}, (), "", 0, 0, 0)
+    expected = xlsx._zipfile(tpl, {})
+    assert xlsx._packed_zip([(name, xlsx._deflate(data)) for name, data in parts]) == expected

@@ -400,11 +400,13 @@ def test_workbooks_and_lists_are_the_same_bytes_on_a_rerun(shown, tmp_path):
 
 
 def test_hostile_text_reads_back_as_written(tmp_path):
+    from reactivate.outputs import lists
     from reactivate.outputs import workbooks as wbk
 
     texts = [" lead", "trail ", "a&b<c>d", "_x0041_", "bell\x07", "cr\rlf\n", "tab\tx", "中文", "x" * 40_000]
     layout = wbk.Layout((*(f"h{i}" for i in range(len(texts))), "c", "r", "n", "s"),
-                        (10.0,) * (len(texts) + 4), len(texts), "en", dt.datetime(2026, 12, 7))
+                        (10.0,) * (len(texts) + 4), len(texts), "en", dt.datetime(2026, 12, 7),
+                        tuple(lists.result_labels("en")), lists.NOTE_CHARS, lists.META_SHEET)
     books = [("b.xlsx", "2026-12-07", [tuple(texts)], [3], [("title", 1, True)], [("format", "f")])]
     (_, data), = wbk.workbook_batch(books, layout)
     (tmp_path / "b.xlsx").write_bytes(data)

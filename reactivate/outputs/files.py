@@ -86,16 +86,22 @@ def csv_bytes(columns: pd.DataFrame | dict) -> bytes:
     Takes a DataFrame or a dict of column arrays (no pandas round trip). Round
     floats before calling: they are written in their shortest exact form.
     """
+    buf = io.BytesIO()
+    write_csv(columns, buf)
+    return buf.getvalue()
+
+
+def write_csv(columns: pd.DataFrame | dict, sink) -> None:
+    """:func:`csv_bytes` written to ``sink`` (a writable binary file, Python's or Arrow's), chunk by chunk:
+    a large file is never held whole."""
     items = columns.items() if isinstance(columns, dict) else ((c, columns[c]) for c in columns.columns)
     cols = {str(name): _arrow(values) for name, values in items}
-    buf = io.BytesIO()
-    buf.write((",".join(_header_cell(c) for c in cols) + "\n").encode())
+    sink.write((",".join(_header_cell(c) for c in cols) + "\n").encode())
     table = pa.table(cols) if cols else None
     if table is not None and table.num_rows:
         # Arrow's "needed" style quotes every text value; quote nothing unless some value must be
         style = "needed" if any(_needs_quotes(a) for a in cols.values()) else "none"
-        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style=style))
-    return buf.getvalue()
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style=style))
 
 
 def _needs_quotes(arr: pa.Array) -> bool:
@@ -211,15 +217,30 @@ class Staging:
             raise OutputError(f"{self.tmp}: cannot write here ({exc.strerror})") from None
 
     def write(self, rel: str, data: bytes) -> None:
+        try:
+            with open(self._path(rel), "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise OutputError(f"{self.out / rel}: cannot write ({exc.strerror or exc})") from None
+
+    def write_csv(self, rel: str, columns: pd.DataFrame | dict) -> None:
+        """Stage :func:`csv_bytes` of ``columns`` as ``rel``, written to the file as Arrow renders it."""
+        try:
+            with pa.OSFile(self._path(rel), "wb") as fh:
+                write_csv(columns, fh)
+        except OSError as exc:
+            raise OutputError(f"{self.out / rel}: cannot write ({exc.strerror or exc})") from None
+
+    def _path(self, rel: str) -> str:
+        """Where ``rel`` is staged, its folder made."""
         folder, _, _ = rel.rpartition("/")
         try:
             if folder and folder not in self._dirs:
                 os.makedirs(os.path.join(self._root, folder), exist_ok=True)
                 self._dirs.add(folder)
-            with open(os.path.join(self._root, rel), "wb") as fh:
-                fh.write(data)
         except OSError as exc:
             raise OutputError(f"{self.out / rel}: cannot write ({exc.strerror or exc})") from None
+        return os.path.join(self._root, rel)
 
     def commit(self) -> None:
         old = None

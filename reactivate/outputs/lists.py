@@ -162,19 +162,20 @@ def products_held(accounts: pd.DataFrame | None, customers: np.ndarray, lang: st
     acc_ids = accounts["customer_id"]
     acc_ids = acc_ids if isinstance(acc_ids.dtype, pd.CategoricalDtype) else acc_ids.astype("category")
     cats = pa.array(np.asarray(acc_ids.cat.categories, dtype=object), type=pa.string())
-    where = pc.index_in(pa.array(np.asarray(customers, dtype=object), type=pa.string()), value_set=cats)
-    where = where.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    row_of = np.full(len(cats), -1, dtype=np.int64)  # category code -> position among ``customers``
-    row_of[where[where >= 0]] = np.flatnonzero(where >= 0)
-    codes = acc_ids.cat.codes.to_numpy()
-    owner = np.where(codes >= 0, row_of[np.maximum(codes, 0)], -1)
+    # each account's customer looked up among ``customers`` (a hash of the few customers asked about, not
+    # of every customer of the book); a category with no such customer, and a missing id, give -1
+    row_of = pc.index_in(cats, value_set=pa.array(np.asarray(customers, dtype=object), type=pa.string()))
+    row_of = np.append(row_of.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), -1)
+    owner = row_of[acc_ids.cat.codes.to_numpy()]
     product = accounts["product"].astype("category")
     names = [str(c) for c in product.cat.categories]
     rank = np.array([PRODUCTS.index(c) if c in PRODUCTS else len(PRODUCTS) for c in names], dtype=np.int64)
     pcodes = product.cat.codes.to_numpy()
     ok = (owner >= 0) & (pcodes >= 0)
+    owner, pcodes = owner[ok], pcodes[ok]
     mask = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(mask, owner[ok], np.left_shift(1, pcodes[ok].astype(np.int64)))
+    for k in np.unique(pcodes).tolist():  # one per product held (a bit each)
+        mask[owner[pcodes == k]] |= 1 << k
     uniq, inverse = np.unique(mask, return_inverse=True)
     order = np.argsort(rank, kind="stable")
     text = [", ".join(names[k] for k in order if m >> int(k) & 1) for m in uniq.tolist()]  # per combination

@@ -7,6 +7,7 @@ the RM workbooks are rendered by :mod:`reactivate.outputs.workbooks`, the report
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from pathlib import Path
@@ -33,8 +34,10 @@ from reactivate.outputs.lists import (
     translated,
 )
 from reactivate.outputs.lists import TARGET_COLUMNS as LIST_COLUMNS
-from reactivate.outputs.report import render_report
-from reactivate.outputs.workbooks import ListRows, due_rows, write_workbooks
+from reactivate.outputs.report import render_report, stage_report
+from reactivate.outputs.report.data import givable
+from reactivate.outputs.workbooks import POOL_WORKBOOKS, ListRows, due_rows, start_workbooks, workbook_count
+from reactivate.outputs.workers import results, worker_pool
 from reactivate.scoring.timing import week_starts
 from reactivate.themes import LANGS, theme_name, theme_text
 
@@ -74,7 +77,7 @@ def scores_columns(run):
 
     sc = run.scores
     weeks = [w.isoformat() for w in week_starts(run.spec, run.as_of)]
-    order = np.argsort(sc["priority_rank"].to_numpy(), kind="stable")
+    order = rank_order(sc["priority_rank"].to_numpy())
     # per-customer text is converted to Arrow once and then taken by position
     ids = pa.array(sc.index.to_numpy(dtype=object), type=pa.string())
     seg = sc["segment_id"].array
@@ -91,9 +94,28 @@ def scores_columns(run):
         "priority_rank": sc["priority_rank"].to_numpy()[order],
         "best_week": pd.Categorical.from_codes(sc["best_week"].to_numpy()[order], categories=weeks),
         "reason": sc["reason"].array.take(order),
-        "best_channel": sc["best_channel"].to_numpy()[order],
+        "best_channel": _taken(sc["best_channel"], order),
     }
     return columns, ids, seg_name
+
+
+def rank_order(rank: np.ndarray) -> np.ndarray:
+    """``np.argsort(rank, kind="stable")``; when ``rank`` is 1..n in some order (the scores' priority rank)
+    its inverse permutation, without sorting."""
+    n = len(rank)
+    if n and rank.dtype.kind in "iu" and rank.min() == 1 and rank.max() == n:
+        order = np.full(n, -1, dtype=np.int64)
+        order[rank - 1] = np.arange(n)
+        if order.min() >= 0:  # no rank twice
+            return order
+    return np.argsort(rank, kind="stable")
+
+
+def _taken(column: pd.Series, order: np.ndarray):
+    """``column.to_numpy()[order]``, but an Arrow-backed column stays Arrow (no Python objects)."""
+    if isinstance(column.array, pd.arrays.ArrowExtensionArray):
+        return pa.array(column.array).take(pa.array(order))
+    return column.to_numpy()[order]
 
 
 def write_ranking(run, out: str | Path, inputs: dict | None = None) -> list[str]:
@@ -127,7 +149,9 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     ``before_commit()`` is called when everything is staged, just before the swap.
     With ``report_lang`` ("en" or "zh") the HTML report (``report.html`` and
     ``charts/*.png``, see :mod:`reactivate.outputs.report`) is built from the staged
-    outputs and swapped in with them. ``progress`` is called as steps end. ``inputs`` (how each was
+    outputs and swapped in with them. A large run's workbooks and report are made by a pool of processes
+    (:mod:`reactivate.outputs.workers`) while this one writes the rest, each writing its files into the
+    staging folder; the bytes are the same. ``progress`` is called as steps end. ``inputs`` (how each was
     given → path) may not lie inside ``out`` (:func:`~reactivate.outputs.files.check_out`).
 
     The CSV files made for a spreadsheet (RM lists, openers) have every text cell neutralised (a leading
@@ -146,40 +170,74 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     context = context or ListContext()
     n_list = spec.targets.list_weeks if list_weeks is None else list_weeks
     n_excel = min(spec.targets.excel_weeks if excel_weeks is None else excel_weeks, n_list)
-    with staged(out, inputs) as stage:
+    with staged(out, inputs) as stage, contextlib.ExitStack() as stack:
         for rel, data in sorted((extra or {}).items()):
             stage.write(rel, data)
-        sc = run.scores
+        sc, plan = run.scores, run.result.plan
         scores, ids, seg_name = scores_columns(run)
-        stage.write("scores.csv", csv_bytes(scores))
-        stage.write("segments.csv", csv_bytes(run.segments))
-        plan = run.result.plan
-        stage.write("plan.csv", csv_bytes({"customer_id": ids.take(plan["pos"].to_numpy()),
-                                           **{c: plan[c] for c in PLAN_COLUMNS[1:]}}))
-        stage.write("suppressed.csv", csv_bytes(run.result.suppressed))
-        stage.write("holdout.csv", csv_bytes(run.result.holdout))
-        stage.write("unscheduled.csv", csv_bytes(run.result.unscheduled))
-        stage.write("capacity.csv", csv_bytes(run.result.capacity))
         rows = due_rows(plan, n_list)
-        extra_cols = customer_columns(run, plan["pos"].to_numpy()[rows.order], seg_name, lang)
-        n_lists = _write_target_lists(stage, plan, sc, ids, seg_name, lang, rows, extra_cols, context)
-        n_books = write_workbooks(stage, plan, sc, ids, spec, lang, n_excel, rows, extra_cols, context)
-        # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
-        stage.write("targets/openers.csv", sheet_csv_bytes(pd.DataFrame(
-            [(k, v["en"], v["zh"]) for k, v in theme_text(spec.themes.text).items()],
-            columns=["theme", "opener_en", "opener_zh"])))
+        n_books = workbook_count(rows, n_excel)
         run = dataclasses.replace(run, summary={**run.summary, "outputs": {
-            "target_lists": n_lists, "list_weeks": n_list, "workbooks": n_books, "workbook_weeks": n_excel}})
-        stage.write("summary.json", json_bytes(run.summary))
-        stage.write("run.json", json_bytes(run.run))
-        if progress is not None:
+            "target_lists": _runs(rows.group), "list_weeks": n_list, "workbooks": n_books, "workbook_weeks": n_excel}})
+        _write_small(stage, run)
+        # a large run's workbooks and report are made by a pool of processes while this one writes the rest
+        pool = worker_pool(stack) if n_books >= POOL_WORKBOOKS else None
+        given = {"plan.csv": {c: plan[c] for c in ("week_start", "channel", "wave")},
+                 "scores.csv": {c: scores[c] for c in ("priority_rank", "reason")}}  # not read back
+        report = _start_report(stage, report_lang, given, pool)
+        extra_cols = customer_columns(run, plan["pos"].to_numpy()[rows.order], seg_name, lang)
+        _, books = start_workbooks(plan, sc, ids, spec, lang, n_excel, rows, extra_cols, context, stage, pool)
+        stage.write_csv("scores.csv", scores)
+        stage.write_csv("plan.csv", {"customer_id": ids.take(plan["pos"].to_numpy()),
+                                     **{c: plan[c] for c in PLAN_COLUMNS[1:]}})
+        _write_target_lists(stage, plan, sc, ids, seg_name, lang, rows, extra_cols, context)
+        if progress is not None:  # the workbooks and the report may still be in the making
             progress("write")
-        if report_lang is not None:
-            for rel, data in render_report(stage.tmp, report_lang, progress).items():
-                stage.write(rel, data)
+        for step in report():  # the report's steps, as each ends (or ended in a worker)
+            if progress is not None:
+                progress(step)
+        books()
         if before_commit is not None:
             before_commit()
     return run
+
+
+def _runs(group: np.ndarray) -> int:
+    """How many runs of equal values ``group`` holds (one RM list per run)."""
+    return int(np.count_nonzero(group[1:] != group[:-1]) + 1) if len(group) else 0
+
+
+def _write_small(stage: Staging, run) -> None:
+    """The small outputs, written first (the report reads them): segments, the plan's other tables, the
+    opener lines, summary.json and run.json."""
+    stage.write_csv("segments.csv", run.segments)
+    for name in ("suppressed", "holdout", "unscheduled", "capacity"):
+        stage.write_csv(f"{name}.csv", getattr(run.result, name))
+    # the opener lines, once per theme (repeating them on every row made the lists 5x larger)
+    stage.write("targets/openers.csv", sheet_csv_bytes(pd.DataFrame(
+        [(k, v["en"], v["zh"]) for k, v in theme_text(run.spec.themes.text).items()],
+        columns=["theme", "opener_en", "opener_zh"])))
+    stage.write("summary.json", json_bytes(run.summary))
+    stage.write("run.json", json_bytes(run.run))
+
+
+def _start_report(stage: Staging, lang: str | None, given: dict, pool):
+    """The report (:func:`~reactivate.outputs.report.render_report`) of what is staged: with a ``pool``, made
+    by a worker as this returns; the function returned finishes it (makes it here without a pool) and
+    yields the report's steps as they end."""
+    if lang is None:
+        return lambda: iter(())
+    if pool is not None and all(givable(given[f], list(given[f])) for f in given):  # else plan.csv must be written
+        future = pool.submit(stage_report, str(stage.tmp), lang, given, str(stage.out))
+        return lambda: iter(results([future])[0])
+
+    def here():
+        steps = []
+        files = render_report(stage.tmp, lang, steps.append, given=given)
+        for rel, data in files.items():  # the page and its charts
+            stage.write(rel, data)
+        return iter(steps)
+    return here
 
 
 def customer_columns(run, pos: np.ndarray, seg_name: pa.Array, lang: str = "en") -> dict:

@@ -82,6 +82,47 @@ def _read_csv(path: Path, columns: list[str], optional: bool = False) -> pa.Tabl
         raise InputDataError(f"{path}: cannot read it ({exc})") from None
 
 
+def as_text(columns: dict | None, names: list[str]) -> pa.Table | None:
+    """The columns ``names`` of ``columns`` as :func:`_read_csv` reads them back from the CSV they were written
+    to: text, a missing value as "". Only for text, whole numbers and categoricals (whose CSV text is their
+    Arrow text); None for anything else (or no ``columns``): the file is read then."""
+    if columns is None:
+        return None
+    out = {}
+    for name in names:  # a few columns
+        values = columns[name]
+        values = values.array if isinstance(values, pd.Series) else values
+        if isinstance(values, pd.Categorical):
+            cats = pa.array(np.asarray(values.categories, dtype=object).astype(str), type=pa.string())
+            codes = np.asarray(values.codes)
+            arr = cats.take(pa.array(codes, mask=codes < 0))
+        elif isinstance(values, pa.Array | pa.ChunkedArray):
+            arr = values.cast(values.type.value_type) if pa.types.is_dictionary(values.type) else values
+        else:
+            arr = pa.array(np.asarray(values))
+        if not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
+            return None
+        out[name] = pc.cast(arr, pa.string()).fill_null("")
+    return pa.table(out)
+
+
+def givable(columns: dict, names: list[str]) -> bool:
+    """Whether :func:`as_text` takes the columns ``names`` of ``columns`` (checked by type, nothing converted):
+    if so, the file they are written to need not be written before the report reads them."""
+    for name in names:  # a few columns
+        values = columns[name]
+        values = values.array if isinstance(values, pd.Series) else values
+        if isinstance(values, pd.Categorical):
+            continue
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            kind = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
+            if not (pa.types.is_string(kind) or pa.types.is_integer(kind)):
+                return False
+        elif np.asarray(values).dtype.kind not in "iuU":
+            return False
+    return True
+
+
 def _counts(table: pa.Table | None, column: str) -> pd.Series:
     """Rows per value of ``column``, largest first (ties by value)."""
     if table is None or table.num_rows == 0:
@@ -91,11 +132,14 @@ def _counts(table: pa.Table | None, column: str) -> pd.Series:
     return s.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
 
 
-def load_run_outputs(run_dir: str | Path, uplift: str | Path | None = None) -> RunOutputs:
+def load_run_outputs(run_dir: str | Path, uplift: str | Path | None = None,
+                     given: dict[str, dict] | None = None) -> RunOutputs:
     """Summarise the outputs of ``reactivate plan`` in ``run_dir`` for a report.
 
     ``uplift`` is an uplift table (e.g. the ``uplift.csv`` of ``reactivate evaluate``);
-    by default ``run_dir/uplift.csv`` when it exists.
+    by default ``run_dir/uplift.csv`` when it exists. ``given`` maps a file (``plan.csv``, ``scores.csv``) to
+    the columns just written to it (text, whole numbers or categoricals: :func:`as_text`), so that the
+    writer's report does not read back what it holds (nor needs it written yet).
 
     Raises
     ------
@@ -105,7 +149,8 @@ def load_run_outputs(run_dir: str | Path, uplift: str | Path | None = None) -> R
     d = Path(run_dir)
     if not d.is_dir():
         raise InputDataError(f"{d}: no such directory (give the --out directory of reactivate plan)")
-    missing = [f for f in REQUIRED if not (d / f).is_file()]
+    given = given or {}
+    missing = [f for f in REQUIRED if f not in given and not (d / f).is_file()]  # a file given may be unwritten
     if missing:
         raise InputDataError(f"{d}: not the output of reactivate plan (missing {', '.join(missing)})")
     summary = _read_json(d / "summary.json")
@@ -119,7 +164,8 @@ def load_run_outputs(run_dir: str | Path, uplift: str | Path | None = None) -> R
     if "rank" not in seg.columns:
         raise InputDataError(f"{d / 'segments.csv'}: missing column rank")
 
-    plan = _read_csv(d / "plan.csv", ["week_start", "channel", "wave"])
+    plan = as_text(given.get("plan.csv"), ["week_start", "channel", "wave"])
+    plan = plan if plan is not None else _read_csv(d / "plan.csv", ["week_start", "channel", "wave"])
     weeks = summary.get("plan", {}).get("weeks") or sorted(set(summary["plan"].get("by_week", {})))
     channels = [c for c in summary.get("channels", []) if c in summary["plan"].get("by_channel", {})]
     if plan.num_rows:
@@ -159,8 +205,8 @@ def load_run_outputs(run_dir: str | Path, uplift: str | Path | None = None) -> R
         by_week_channel=by_wc, by_wave=by_wave, channel_use=channel_use, channel_totals=channel_totals,
         rm_use=rm_use, rm_bands=rm_bands, n_rms=int(rm["name"].nunique()), suppressed_by_reason=suppressed,
         unscheduled_by_reason=unscheduled, holdout_by_segment=_counts(hold, "segment_id"),
-        reasons=reason_events(d / "scores.csv"), uplift=read_uplift(Path(uplift) if uplift else d / "uplift.csv",
-                                                               required=uplift is not None),
+        reasons=reason_events(d / "scores.csv", given.get("scores.csv")),
+        uplift=read_uplift(Path(uplift) if uplift else d / "uplift.csv", required=uplift is not None),
     )
 
 
@@ -195,9 +241,11 @@ _EVENTS = (("^becomes inoperative", "deadline"), ("^deposit matures", "maturity"
            (r"\d+ years? with the bank on", "anniversary"), ("credited around day", "payday"))
 
 
-def reason_events(path: Path) -> pd.DataFrame:
-    """Why customers rank where they do: the dated event behind each score reason, in the top 10% and overall."""
-    t = _read_csv(path, ["priority_rank", "reason"], optional=True)
+def reason_events(path: Path, given: dict | None = None) -> pd.DataFrame:
+    """Why customers rank where they do: the dated event behind each score reason, in the top 10% and overall
+    (from ``given``, the columns written to ``path``, when given)."""
+    t = as_text(given, ["priority_rank", "reason"])
+    t = t if t is not None else _read_csv(path, ["priority_rank", "reason"], optional=True)
     if t is None or t.num_rows == 0:
         return pd.DataFrame(columns=["event", "top_decile", "all"])
     # the patterns are matched once per distinct reason (a few hundred texts), not once per customer

@@ -22,6 +22,7 @@ from reactivate.errors import ConfigError, OutputError
 from reactivate.outputs import charts
 from reactivate.outputs.i18n import check_lang, feature, phrase, t, wave_name
 from reactivate.outputs.report.data import RunOutputs, load_run_outputs, start_reason, traits
+from reactivate.outputs.workers import put
 
 Progress = Callable[[str], None] | None
 
@@ -437,10 +438,11 @@ def check_fonts(lang: str) -> None:
 
 
 def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = None,
-                  uplift: str | Path | None = None) -> dict[str, bytes]:
+                  uplift: str | Path | None = None, given: dict[str, dict] | None = None) -> dict[str, bytes]:
     """The files of the report of ``run_dir``: ``report.html`` and ``charts/<name>.png``.
 
-    ``uplift``: an uplift table to show (default ``run_dir/uplift.csv`` if present).
+    ``uplift``: an uplift table to show (default ``run_dir/uplift.csv`` if present). ``given``: columns of
+    the large outputs as they were just written (see :func:`~reactivate.outputs.report.data.load_run_outputs`).
 
     Raises
     ------
@@ -452,7 +454,7 @@ def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = No
         ``lang="zh"`` and no installed font has Chinese glyphs.
     """
     check_lang(lang)
-    o = load_run_outputs(run_dir, uplift)
+    o = load_run_outputs(run_dir, uplift, given)
     if progress:  # each step is reported as it ends
         progress("read outputs")
     pngs = _charts(o, lang, progress)
@@ -461,6 +463,17 @@ def render_report(run_dir: str | Path, lang: str = "en", progress: Progress = No
         progress("write html")
     files.update({f"charts/{k}.png": v for k, v in sorted(pngs.items())})
     return files
+
+
+def stage_report(root: str, lang: str, given: dict[str, dict] | None, out: str) -> list[str]:
+    """:func:`render_report` of the staging folder ``root`` (with ``given``), its files written into it
+    (what a pool's worker does: the bytes never travel back; ``out``, the outputs folder, names a file in an
+    error). Returns the steps :func:`render_report` reported, in order, for the caller's progress."""
+    steps: list[str] = []
+    files = render_report(root, lang, steps.append, given=given)
+    for rel, data in files.items():  # the page and its charts
+        put(root, rel, data, out)
+    return steps
 
 
 def build_report(run_dir: str | Path, lang: str = "en", out: str | Path | None = None,
@@ -515,4 +528,4 @@ def check_report_target(targets: list[Path], run_dir: str | Path, uplift: str | 
                               "choose another --out")
 
 
-__all__ = ["build_report", "check_fonts", "check_report_target", "render_html", "render_report"]
+__all__ = ["build_report", "check_fonts", "check_report_target", "render_html", "render_report", "stage_report"]
