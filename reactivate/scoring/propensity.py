@@ -58,7 +58,7 @@ from reactivate.scoring.sources import (
 )
 
 MAX_EVAL = 100_000  # customers of a snapshot slice (sampled with the campaign's seed)
-TODAY_ROWS = 200_000  # targets scored at once today
+TODAY_ROWS = 50_000  # targets scored at once today
 BLEND_MARGIN = 0.005
 TIE = 0.001
 #: the prior's weekly decay: its logit falls 0.9 a year, about this share of the chance a week for small p

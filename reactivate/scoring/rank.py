@@ -66,7 +66,7 @@ def score_targets(targets: pd.DataFrame, feats: pd.DataFrame, seg: pd.Categorica
     ev = p * value
     timing = best_weeks(targets, spec, as_of)
 
-    s = targets.copy()
+    s = targets.copy(deep=False)  # the new columns are the scores' own; the targets' stay shared, not copied
     s["segment_id"] = seg
     s["p_reactivate"] = p
     s["value"] = value
