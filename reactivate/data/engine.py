@@ -398,6 +398,7 @@ class DuckEngine:
     def forget(self) -> None:
         """Drop the aggregates and occasions kept for the later stages (once scoring is done with them)."""
         self._cache, self._store = [], []
+        give_back_memory()
 
     def close(self) -> None:
         if self._con is not None:

@@ -129,25 +129,12 @@ def load_book(
     paths = {"accounts": accounts, "transactions": transactions, "contacts": contacts}
     raws: dict[str, RawTable] = {}
     given = {name: Path(path) for name, path in paths.items() if path is not None}
-    log = None
 
     def read(name: str) -> RawTable:
         return read_table(given[name], TABLES[name], getattr(spec.data, name), spec.data.encoding,
                           spec.data.timezone)
 
-    # the input fingerprints (sha256) are computed beside the parsing: hashlib releases the GIL
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        prints = {name: pool.submit(fingerprint, path) for name, path in given.items() if path.is_file()}
-        for name, path in given.items():
-            if name == "transactions" and (log := _clean_log(path, spec, as_of, raws.get("accounts"))) is not None:
-                raws[name] = RawTable(name, path, pd.DataFrame(), [], log[1], "")
-                continue
-            raws[name] = read(name)
-        for name, fut in prints.items():
-            try:
-                raws[name].fingerprint = fut.result()
-            except OSError as exc:
-                raise InputDataError(f"{given[name]}: cannot be read ({exc.strerror or exc})") from None
+    log = _read_all(given, spec, as_of, read, raws)
     problems = []
     for name, raw in raws.items():
         if name == "transactions" and log is not None:
@@ -184,6 +171,30 @@ def load_book(
     return book
 
 
+def _read_all(given: dict[str, Path], spec: CampaignSpec, as_of: dt.date, read, raws: dict[str, RawTable]):
+    """Read every given table into ``raws`` (the log, when clean, as an engine: returned, else None), with each
+    file's fingerprint (sha256) computed beside the parsing (hashlib releases the GIL) and the log's columns
+    read beside the accounts (the engine reads them once)."""
+    log = None
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        opened = _open_log(given.get("transactions"), spec)
+        if opened is not None:
+            pool.submit(opened[0].raw)
+        prints = {name: pool.submit(fingerprint, path) for name, path in given.items() if path.is_file()}
+        for name, path in given.items():
+            if name == "transactions" and (log := _clean_log(path, spec, as_of, raws.get("accounts"),
+                                                             opened)) is not None:
+                raws[name] = RawTable(name, path, pd.DataFrame(), [], log[1], "")
+                continue
+            raws[name] = read(name)
+        for name, fut in prints.items():
+            try:
+                raws[name].fingerprint = fut.result()
+            except OSError as exc:
+                raise InputDataError(f"{given[name]}: cannot be read ({exc.strerror or exc})") from None
+    return log
+
+
 def _used(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """A checked table without its keys that are only checked (an account's id: unique, present), which nothing
     reads after the checks (two million account ids hold tens of megabytes)."""
@@ -196,13 +207,21 @@ def _materialise(engine: Engine, raw: RawTable) -> pd.DataFrame:
     return raw.frame
 
 
-def _clean_log(path: Path, spec: CampaignSpec, as_of: dt.date, accounts: RawTable | None):
+def _open_log(path: Path | None, spec: CampaignSpec):
+    """The log opened where it lies (:func:`open_log`) on this machine's engine, or None (no log, Spark, or a
+    file that is read as a frame)."""
+    if path is None or spec.engine.name == "spark":
+        return None
+    return open_log(path, TABLES["transactions"], spec.data.transactions, spec.data.encoding, spec.data.timezone)
+
+
+def _clean_log(path: Path, spec: CampaignSpec, as_of: dt.date, accounts: RawTable | None, opened=None):
     """The transaction log as an engine with its absent optional columns, when every contract check passes on
     it as it lies; else None (the log is then read as a frame, whose checks report the problems).
-    On Spark (``[engine] name = "spark"``) the log is never read as a frame: :func:`_spark_log`."""
+    On Spark (``[engine] name = "spark"``) the log is never read as a frame: :func:`_spark_log`. ``opened`` is
+    the log as :func:`_open_log` opened it (its columns may be being read already)."""
     if spec.engine.name == "spark":
         return _spark_log(path, spec, as_of, accounts)
-    opened = open_log(path, TABLES["transactions"], spec.data.transactions, spec.data.encoding, spec.data.timezone)
     if opened is None:
         return None
     engine, absent = opened

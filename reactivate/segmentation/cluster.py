@@ -25,6 +25,7 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
+from reactivate.data.engine import give_back_memory
 from reactivate.dormancy.features import CATALOGUE
 from reactivate.errors import ConfigError, NotFittedError
 from reactivate.segmentation.spec import MIN_SEGMENT_SIZE, FeatureSpec, SegmentSpec, parse_condition
@@ -262,6 +263,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             k = max(scores, key=lambda kk: (scores[kk]["silhouette"], -kk))
             self.k_reason_ = f"k={k}: no k was stable; the best silhouette ({best_sil:.2f})"
+        give_back_memory()  # the k-scoring threads' heaps (the distances): the final fit needs the room
         return k, scores, fits[k]
 
     def _score_k(self, k, sub, sil_idx, dist, boots):
