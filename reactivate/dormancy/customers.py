@@ -100,6 +100,8 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
         first = _fmin(first, feats.pop("_txn_first"))
         for col, values in feats.items():
             out[col] = values
+        del feats
+        give_back_memory()  # the log's fold freed more than the customers' frame holds: back before the rest
     else:
         for col, val in TXN_FEATURE_DEFAULTS.items():
             out[col] = val

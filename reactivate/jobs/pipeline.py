@@ -137,8 +137,12 @@ def load_targets(
     spec: CampaignSpec,
     clock: _Clock | None = None,
     history: pd.DataFrame | None = None,
+    slim: bool = False,
 ) -> Targets:
     """Load and check the book, find the dormant, and compute the target customers' features.
+
+    ``slim``: once the customers are built, the book's accounts keep only the columns a plan reads later
+    (:func:`accounts_after_dormancy`); a job that reads the accounts again (a backtest) leaves it False.
 
     Raises
     ------
@@ -151,6 +155,8 @@ def load_targets(
         book = merge_history(book, history)
     clock.lap("load")
     customers = build_customers(book, spec, as_of)
+    if slim:
+        book.accounts = accounts_after_dormancy(book.accounts)
     clock.lap("dormancy")
     targets = customers[customers["stage"].isin(spec.dormancy.target_stages).to_numpy()]
     if len(targets) == 0:
@@ -226,9 +232,8 @@ def run_plan(
     check_show(spec)
     check_show_input(spec, accounts)
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
-                     clock=clock, history=history)
+                     clock=clock, history=history, slim=True)
     book, customers, targets, feats = t.book, t.customers, t.targets, t.features
-    book.accounts = accounts_after_dormancy(book.accounts)
     shown = read_shown(accounts, spec, targets.index) if spec.targets.show else None
 
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
@@ -266,7 +271,8 @@ def accounts_after_dormancy(accounts: pd.DataFrame | None) -> pd.DataFrame | Non
     if accounts is None:
         return None
     keep = [c for c in accounts.columns if c in ACCOUNT_COLUMNS_KEPT or c.startswith(ACCOUNT_PREFIXES_KEPT)]
-    return accounts[keep] if len(keep) < accounts.shape[1] else accounts
+    # a copy: a view of the kept columns would keep their blocks (and the dropped columns in them) alive
+    return accounts[keep].copy() if len(keep) < accounts.shape[1] else accounts
 
 
 def run_metadata(as_of: dt.date, spec: CampaignSpec, seg_spec: SegmentSpec, inputs: dict, saved=None, *,
