@@ -178,7 +178,7 @@ def _read_all(given: dict[str, Path], spec: CampaignSpec, as_of: dt.date, read, 
     log = None
     with ThreadPoolExecutor(max_workers=3) as pool:
         opened = _open_log(given.get("transactions"), spec)
-        if opened is not None:
+        if opened is not None and hasattr(opened[0], "raw"):  # an engine that reads the log's columns itself
             pool.submit(opened[0].raw)
         prints = {name: pool.submit(fingerprint, path) for name, path in given.items() if path.is_file()}
         for name, path in given.items():
