@@ -105,23 +105,23 @@ def chunked_book(n: int, out: Path, seed: int) -> None:
 
 
 def run_one(book: Path, fmt: str, out: Path, report: bool = True) -> None:
-    """Child process: run the plan, print timings as JSON."""
-    from reactivate.jobs.pipeline import run_plan
-    from reactivate.outputs.writer import write_run
+    """Child process: run the plan as `reactivate plan` does (:func:`~reactivate.jobs.commands.plan_to`), print
+    timings as JSON."""
+    from reactivate.jobs.commands import plan_to
 
     ext = {"csv": "csv", "csv.gz": "csv.gz", "parquet": "parquet"}[fmt]
-    t0 = time.perf_counter()
-    run = run_plan(as_of=AS_OF, accounts=book / f"accounts.{ext}", transactions=book / f"transactions.{ext}",
-                   contacts=book / f"contacts.{ext}", campaign=HERE.parent / "campaigns" / "default.toml")
-    t = time.perf_counter()
     marks = {}
 
-    def progress(step: str) -> None:  # write_run reports "write" once the outputs are staged, before the report
+    def progress(step: str) -> None:  # "write" comes once the outputs are staged, before the report ends
         marks.setdefault(step, time.perf_counter())
 
-    write_run(run, out, report_lang="en" if report else None, progress=progress)
+    t0 = time.perf_counter()
+    run = plan_to(out, as_of=AS_OF, accounts=book / f"accounts.{ext}", transactions=book / f"transactions.{ext}",
+                  contacts=book / f"contacts.{ext}", campaign=HERE.parent / "campaigns" / "default.toml",
+                  report_lang="en" if report else None, progress=progress)
     end = time.perf_counter()
     timings = dict(run.timings)
+    t = marks[list(run.timings)[-1]]  # the plan's last stage ended: the outputs begin
     timings["write"] = round(marks.get("write", end) - t, 3)
     timings["report"] = round(end - marks.get("write", end), 3)
     timings["total"] = round(end - t0, 3)

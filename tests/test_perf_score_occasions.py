@@ -50,3 +50,32 @@ def test_any_day_reads_as_the_whole_log(seed):
     for period in (1, 7, 30):
         for a, b in zip(log.rfm(pos, day, period_days=period), whole.rfm(pos, day, period_days=period), strict=True):
             assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_customers_figures_are_the_same_bits_whatever_the_chunk(seed, monkeypatch):
+    """The per-customer figures of the occasions (and the occasions themselves) are computed a chunk of customers
+    at a time; any chunk size gives the same bits as one chunk of every customer."""
+    from reactivate.data import engine as eng
+
+    log = _log(seed)
+    index = pd.Index([*sorted(set(log["customer_id"].astype(str))), "C999"], name="customer_id")  # one with none
+
+    def figures():
+        e = engine_for_frame(log)
+        e.bind(pa.array(index.to_numpy(dtype=object), type=pa.string()))
+        return e.customers(index, TODAY, 84, 30), e.occasions(index)
+
+    monkeypatch.setattr(eng, "CHUNK_CUSTOMERS", 10 ** 9)
+    want, want_occ = figures()
+    for size in (1, 7, 50):
+        monkeypatch.setattr(eng, "CHUNK_CUSTOMERS", size)
+        got, got_occ = figures()
+        assert set(got) == set(want) and set(got_occ) == set(want_occ)
+        for k in want:
+            assert got[k].dtype == want[k].dtype and got[k].tobytes() == want[k].tobytes(), (size, k)
+        for k in want_occ:
+            assert got_occ[k].tobytes() == want_occ[k].tobytes(), (size, k)
+    assert "pos" not in want_occ  # whose each occasion is: the offsets say
+    pos = eng.occasion_positions(want_occ["start"])
+    assert len(pos) == len(want_occ["day"]) and (np.diff(pos) >= 0).all()

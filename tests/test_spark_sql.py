@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from reactivate.cli import app
 from reactivate.config.campaign import TableInput, load_campaign
 from reactivate.data import spark_engine
-from reactivate.data.engine import scatter
+from reactivate.data.engine import occasion_positions, scatter
 from reactivate.data.io import open_log
 from reactivate.data.log_sql import (
     DUCKDB,
@@ -70,7 +70,7 @@ def test_the_shared_sql_in_duckdb_gives_what_the_duck_engine_gives(parquet_book)
     r = con.execute(day_rows_sql("codes", DUCKDB) + " ORDER BY pos, day").fetchnumpy()
     pos = rm[np.asarray(r["pos"], dtype=np.int64)]
     keep = pos >= 0
-    np.testing.assert_array_equal(pos[keep], occ["pos"])
+    np.testing.assert_array_equal(pos[keep], occasion_positions(occ["start"]))
     for key in ("day", "rows", "amount", "digital"):
         np.testing.assert_allclose(np.asarray(r[key], dtype=float)[keep], occ[key], rtol=1e-12, err_msg=key)
     cr = con.execute(credits_sql("codes")).fetchnumpy()

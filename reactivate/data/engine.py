@@ -164,6 +164,8 @@ class DuckEngine:
     def check(self) -> LogCheck:
         if self._check is None and self._parquet is not None:
             self._check = self._check_from_statistics()
+        if self._check is None and self._table is not None:
+            self._check = self._check_from_arrow()
         if self._check is None:
             amount = "amount" in self.columns
             q = ("SELECT count(*), count(*) FILTER (customer_id IS NULL), count(*) FILTER (sec IS NULL), "
@@ -214,6 +216,26 @@ class DuckEngine:
         values = self.raw().values  # read once, for the codes too
         given = meta.num_rows - missing["amount"] if "amount" in names else 0
         return LogCheck(meta.num_rows, missing["customer_id"], missing["timestamp"], lo, hi, 0, given, values)
+
+    def _check_from_arrow(self) -> LogCheck | None:
+        """:meth:`check` of a log in memory (a CSV file's columns) counted by Arrow, as the SQL counts it; None for
+        timestamps not in whole seconds (counted by the SQL)."""
+        t = self._table
+        if t.column("timestamp").type != pa.timestamp("s"):
+            return None
+
+        def count(mask) -> int:
+            return int(pc.sum(mask).as_py() or 0)
+
+        sec = pc.min_max(t.column("timestamp").cast(pa.int64())).as_py()
+        infinite = given = 0
+        if "amount" in self.columns:
+            amount = t.column("amount").cast(pa.float64())
+            infinite, given = count(pc.is_inf(amount)), len(amount) - amount.null_count - count(pc.is_nan(amount))
+        return LogCheck(t.num_rows, count(pc.is_null(t.column("customer_id"))), t.column("timestamp").null_count,
+                        sec["min"], sec["max"], infinite, given,
+                        {c: pc.unique(t.column(c)).cast(pa.string()).to_pylist()
+                         for c in ("channel", "initiated_by") if c in self.columns})
 
     def distinct_ids(self) -> pa.Array:
         """The distinct customer ids of the log (missing left out), in no particular order."""
@@ -325,6 +347,7 @@ class DuckEngine:
         out = scatter(act, remap[act["pos"]], len(index))
         occ = self.occasions(index)
         out.update(occasion_totals(occ, len(index), today, horizon_days, period_days))
+        give_back_memory()  # the chunks' temporaries
         # sums of amounts row after row (per customer by day, then as the log lists them): the same
         # additions, in the same order, whatever the source
         out["abs_amount"] = occ["abs_amount"]
@@ -335,11 +358,11 @@ class DuckEngine:
         return out
 
     def occasions(self, index: pd.Index) -> dict[str, np.ndarray]:
-        """The purchase occasions (customer-initiated days) of every customer of ``index``: arrays ``pos``
-        (in ``index``), ``day``, ``rows``, ``amount`` (their absolute amounts), ``digital`` (1.0 when one of
-        them was made online), sorted by (pos, day); and ``start`` (n + 1 offsets: customer ``i``'s occasions
-        are ``start[i]:start[i + 1]``). Folded once and kept: samples of customers are cut from it
-        (:meth:`reactivate.scoring.occasions.LogOccasions.fetch`)."""
+        """The purchase occasions (customer-initiated days) of every customer of ``index``: arrays ``day``,
+        ``rows``, ``amount`` (their absolute amounts), ``digital`` (1.0 when one of them was made online), sorted
+        by customer and day, with ``start`` (n + 1 offsets: customer ``i``'s occasions are ``start[i]:start[i + 1]``;
+        :func:`occasion_positions` gives each occasion's customer) and ``cum_amount``. Folded once and kept:
+        samples of customers are read from it in place (:class:`reactivate.scoring.occasions.StoreOccasions`)."""
         for obj, value in self._store:
             if obj is index or (len(obj) == len(index) and obj.equals(index)):
                 return value
@@ -351,6 +374,7 @@ class DuckEngine:
         out = fold_finish(parts, len(index))
         out["abs_amount"] = abs_amount
         self._store = [(index, out)]
+        give_back_memory()  # the folded parts (heap-sized chunks, a gigabyte at 10M) before the next temporaries
         return out
 
     def _ordered(self, index: pd.Index, where):
@@ -377,13 +401,18 @@ class DuckEngine:
         """Standing credits (channel ``auto``, a positive amount; every row without a channel column):
         ``pos`` (in ``index``) and ``day`` of each."""
         codes = self._days()
-        keep = np.flatnonzero(((codes.flags & STANDING) != 0) & (codes.amount > 0))
+        pos, day = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]
+        for r in codes.chunks(CHUNK_CUSTOMERS):  # a chunk at a time: no temporaries the length of the log
+            keep = ((r["flags"] & STANDING) != 0) & (r["amount"] > 0)
+            pos.append(r["pos"][keep])
+            day.append(r["day"][keep])
+        credit = {"pos": np.concatenate(pos), "day": np.concatenate(day)}
         remap = self._remap(index)
         if len(remap) == codes.n and any(obj is index for obj in self._identity):
-            return {"pos": codes.pos[keep], "day": codes.day[keep]}
-        p = remap[codes.pos[keep]]
+            return credit
+        p = remap[credit["pos"]]
         mine = p >= 0
-        return {"pos": p[mine].astype(np.int32), "day": codes.day[keep][mine].astype(np.int32)}
+        return {"pos": p[mine].astype(np.int32), "day": credit["day"][mine].astype(np.int32)}
 
     def release(self) -> None:
         """Drop the log as codes and the activity aggregates (the occasions and their aggregates are kept for
@@ -635,18 +664,28 @@ def fold_finish(parts: list[dict], n: int) -> dict:
     """Folded parts (:func:`fold_part`, of customers in order) as one table of ``n`` customers' occasions, with
     ``start`` (n + 1 offsets: customer ``i``'s occasions are ``start[i]:start[i + 1]``) and ``cum_amount``."""
     parts = parts or [fold_part(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool))]
-    # a key at a time, each part's array dropped once copied: the parts and the whole are never all held
-    out = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])} if len(parts) > 1 \
-        else dict(parts[0])
+    # a key at a time, each part's array dropped once copied (and the heap they were in returned to the system):
+    # the parts and the whole are never all held
+    out = dict(parts[0])
+    if len(parts) > 1:
+        for k in list(parts[0]):
+            out[k] = np.concatenate([p.pop(k) for p in parts])
+            give_back_memory()
     if len(parts) > 1 and len(out["pos"]) and (np.diff(out["pos"]) < 0).any():
         order = np.argsort(out["pos"], kind="stable")
         out = {k: v[order] for k, v in out.items()}
     out["start"] = np.zeros(n + 1, dtype=np.int64)  # the occasions before each customer's
-    np.cumsum(np.bincount(out["pos"], minlength=n), out=out["start"][1:])
+    np.cumsum(np.bincount(out.pop("pos"), minlength=n), out=out["start"][1:])  # the offsets say whose each is
     # the running total of the amounts over every occasion: a customer's total is a difference of two of its
     # entries (so a sample's totals are exactly those of the whole log)
-    out["cum_amount"] = np.concatenate([[0.0], np.cumsum(out["amount"])])
+    out["cum_amount"] = np.zeros(len(out["amount"]) + 1)
+    np.cumsum(out["amount"], out=out["cum_amount"][1:])
     return out
+
+
+def occasion_positions(start: np.ndarray) -> np.ndarray:
+    """Each occasion's customer (int32), from the offsets ``start`` of :func:`fold_finish`."""
+    return np.repeat(np.arange(len(start) - 1, dtype=np.int32), np.diff(start))
 
 
 def fold_rows(pos: np.ndarray, day: np.ndarray, amount: np.ndarray, digital: np.ndarray, n: int) -> dict:
@@ -657,12 +696,27 @@ def fold_rows(pos: np.ndarray, day: np.ndarray, amount: np.ndarray, digital: np.
 
 def occasion_totals(occ: dict, n: int, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
     """Per customer (arrays of length ``n``), the figures of their occasions ``occ`` (:func:`fold_rows`) up to
-    ``today`` that :meth:`DuckEngine.customers` lists (``n_occ`` ... ``periods``)."""
+    ``today`` that :meth:`DuckEngine.customers` lists (``n_occ`` ... ``periods``): :data:`CHUNK_CUSTOMERS` at a
+    time, so that the temporaries (eight bytes an occasion each) are never those of the whole log. A customer's
+    figures are added up over their own occasions in order, so the chunks change no bit."""
+    parts = []
+    for a in range(0, max(n, 1), CHUNK_CUSTOMERS):
+        b = min(a + CHUNK_CUSTOMERS, n)
+        lo, hi = occ["start"][a], occ["start"][b]
+        part = {k: occ[k][lo:hi] for k in ("day", "rows", "amount", "digital")}
+        part["start"] = occ["start"][a:b + 1] - lo
+        part["cum_amount"] = occ["cum_amount"][lo:hi + 1]  # the whole log's running total: the same differences
+        parts.append(_occasion_totals(part, b - a, today, horizon_days, period_days))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 else parts[0]
+
+
+def _occasion_totals(occ: dict, n: int, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
+    """:func:`occasion_totals` of ``n`` customers (``occ``: theirs only, offsets from 0)."""
     start, day = occ["start"], occ["day"].astype(np.int64)
     count = np.diff(start)
     has = count > 0
     lo, hi = start[:-1], start[1:]
-    cust = occ["pos"]
+    cust = occasion_positions(start)
 
     def per(values) -> np.ndarray:  # sum over each customer's occasions, in their order
         return np.bincount(cust, weights=values, minlength=n)

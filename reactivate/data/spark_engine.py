@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reactivate.config.campaign import FIRST_DATE, SparkSettings, TableInput
-from reactivate.data.engine import LogCheck, fold_rows, occasion_totals, scatter
+from reactivate.data.engine import LogCheck, fold_rows, occasion_positions, occasion_totals, scatter
 from reactivate.data.log_sql import (
     SPARK,
     activity_sql,
@@ -323,7 +323,7 @@ class SparkEngine:
                         np.asarray(r["digital"])[order] > 0, len(index))
         # fold_rows saw one row a day: each day's own count of rows
         out["rows"] = np.asarray(r["rows"])[order].astype(out["rows"].dtype)
-        out["abs_amount"] = np.bincount(out["pos"], weights=out["amount"], minlength=len(index))
+        out["abs_amount"] = np.bincount(occasion_positions(out["start"]), weights=out["amount"], minlength=len(index))
         self._store = [(index, out)]
         return out
 

@@ -70,13 +70,16 @@ def _group(values, codes: np.ndarray, n: int, how: str, fill=np.nan) -> np.ndarr
     return np.where(out == init, fill, out)
 
 
-def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFrame:
+def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date, accounts_folded=None) -> pd.DataFrame:
     """Fold the book into a customer table indexed by ``customer_id`` (sorted).
 
     Returns columns: last_activity, first_seen, days_dormant, tenure_days,
     stage, deadline, n_accounts, n_products, total_balance, deposit_balance,
     next_maturity, maturity_amount, rm_id, branch_id, age, birthday (next),
     has_<ch>, consent_<ch>, the flags, transaction and contact features.
+
+    ``accounts_folded()``, when given, is called once the accounts are folded and before the log is: a plan
+    drops the accounts' columns it no longer reads then, so that they and the log's fold are never held at once.
     """
     asof = pd.Timestamp(as_of)
     acc, log = book.accounts, book.log
@@ -93,6 +96,9 @@ def build_customers(book: Book, spec: CampaignSpec, as_of: dt.date) -> pd.DataFr
         last, first = _add_account_columns(out, acc, own_codes, last, first, asof, spec)
     else:
         _add_bookless_columns(out, spec)
+    del acc, own_codes
+    if accounts_folded is not None:
+        accounts_folded()
 
     if log is not None:
         feats = transaction_features(log, index, asof, spec)
@@ -352,7 +358,7 @@ def transaction_features(log: Engine, index: pd.Index, asof: pd.Timestamp, spec:
 
 
 #: standing credits looked at once by :func:`paydays`
-PAYDAY_ROWS = 20_000_000
+PAYDAY_ROWS = 4_000_000
 
 
 def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
@@ -369,7 +375,7 @@ def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
     last = np.full(n, np.nan)
     if len(c) == 0:
         return payday, last
-    if len(c) > PAYDAY_ROWS:  # a customer's answer is their own: a large log a range of customers at a time
+    if len(c) > PAYDAY_ROWS and n > 1:  # a customer's answer is their own: a large log a range of customers at a time
         step = max(1, int(n * PAYDAY_ROWS // len(c)))
         for a in range(0, n, step):
             rows = np.flatnonzero((c >= a) & (c < a + step))

@@ -56,7 +56,8 @@ class PlanRun:
     spec: CampaignSpec
     seg_spec: SegmentSpec
     book: Book
-    #: every customer of the book (dormancy, flags, reach, consent)
+    #: every customer of the book: stage, recency, flags, reach, consent (the columns read after the targets are
+    #: cut, :func:`cut_targets`; the targets' own rows have every column in ``scores``)
     customers: pd.DataFrame
     #: the scored targets (the plan's input)
     scores: pd.DataFrame
@@ -141,8 +142,9 @@ def load_targets(
 ) -> Targets:
     """Load and check the book, find the dormant, and compute the target customers' features.
 
-    ``slim``: once the customers are built, the book's accounts keep only the columns a plan reads later
-    (:func:`accounts_after_dormancy`); a job that reads the accounts again (a backtest) leaves it False.
+    ``slim``: once the accounts are folded, the book's accounts keep only the columns a plan reads later
+    (:func:`accounts_after_dormancy`), and once the targets are cut, so do the customers
+    (:func:`cut_targets`); a job that reads them again (a backtest) leaves it False.
 
     Raises
     ------
@@ -154,17 +156,19 @@ def load_targets(
     if history is not None:  # the ledger's touches and outcomes count like the contact history
         book = merge_history(book, history)
     clock.lap("load")
-    customers = build_customers(book, spec, as_of)
-    if slim:
+    def slim_accounts():
         book.accounts = accounts_after_dormancy(book.accounts)
+
+    customers = build_customers(book, spec, as_of, accounts_folded=slim_accounts if slim else None)
     clock.lap("dormancy")
-    targets = customers[customers["stage"].isin(spec.dormancy.target_stages).to_numpy()]
-    if len(targets) == 0:
+    is_target = customers["stage"].isin(spec.dormancy.target_stages).to_numpy()
+    if not is_target.any():
         stages = customers["stage"].value_counts().to_dict()
         raise InputDataError(
             f"no customer is in the target stages ({', '.join(spec.dormancy.target_stages)}) on "
             f"{as_of.isoformat()}; stages found: " + ", ".join(f"{k} {v}" for k, v in stages.items())
         )
+    targets, customers = cut_targets(customers, is_target) if slim else (customers[is_target], customers)
     horizon_days = spec.campaign.horizon_weeks * 7
     feats = model_features(targets, as_of, horizon_days)
     clock.lap("features")
@@ -207,11 +211,13 @@ def run_plan(
     history: pd.DataFrame | None = None,
     learned: pd.DataFrame | None = None,
     progress=None,
+    on_targets=None,
 ) -> PlanRun:
     """Run every stage and return the results (nothing is written).
 
     ``plan=False`` stops after scoring (``reactivate rank``): ``result`` is None.
-    ``progress``, when given, is called with each stage's name as it ends.
+    ``progress``, when given, is called with each stage's name as it ends; ``on_targets``, with the number
+    of targets once the dormancy stage has found them (``plan_to`` then starts a large run's output workers).
 
     With ``segments_model`` (a file written by ``reactivate segments fit``) the
     targets are assigned to the saved segments, so ids and names stay the same
@@ -234,6 +240,8 @@ def run_plan(
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
                      clock=clock, history=history, slim=True)
     book, customers, targets, feats = t.book, t.customers, t.targets, t.features
+    if on_targets is not None:
+        on_targets(len(targets))
     shown = read_shown(accounts, spec, targets.index) if spec.targets.show else None
 
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)
@@ -273,6 +281,25 @@ def accounts_after_dormancy(accounts: pd.DataFrame | None) -> pd.DataFrame | Non
     keep = [c for c in accounts.columns if c in ACCOUNT_COLUMNS_KEPT or c.startswith(ACCOUNT_PREFIXES_KEPT)]
     # a copy: a view of the kept columns would keep their blocks (and the dropped columns in them) alive
     return accounts[keep].copy() if len(keep) < accounts.shape[1] else accounts
+
+
+#: the customers' numeric and date columns a plan reads after the targets are cut (:func:`cut_targets`; every flag,
+#: reach, consent and category column is kept too): the recency and static attributes scoring learns from
+CUSTOMER_COLUMNS_KEPT = ("last_activity", "total_balance", "next_maturity", "n_products", "age", "prior_responses")
+
+
+def cut_targets(customers: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The targets (the customers where ``rows``, a boolean mask, holds: every column) and the customers with only
+    the columns read once the targets are cut: the :data:`CUSTOMER_COLUMNS_KEPT` and every bool and categorical
+    column (flags, reach, consent, stage, RM). A column the customers no longer need is dropped from them (in
+    place) as soon as the targets have their copy: the book's columns are never all held twice (gigabytes at 10M)."""
+    cols = {}
+    for c in list(customers.columns):
+        column = customers[c]
+        cols[c] = column.array[rows]
+        if not (c in CUSTOMER_COLUMNS_KEPT or column.dtype == bool or isinstance(column.dtype, pd.CategoricalDtype)):
+            del customers[c]
+    return pd.DataFrame(cols, index=customers.index[rows], copy=False), customers
 
 
 def run_metadata(as_of: dt.date, spec: CampaignSpec, seg_spec: SegmentSpec, inputs: dict, saved=None, *,
