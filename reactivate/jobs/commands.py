@@ -6,7 +6,6 @@ reactivate calls the same functions. Each reads its inputs, runs the stages and 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 from pathlib import Path
@@ -20,9 +19,7 @@ from reactivate.loop.evaluate import Evaluation, evaluate_campaign, write_evalua
 from reactivate.loop.ledger import Ledger, ledger_location, open_ledger
 from reactivate.loop.record import RecordResult, record_all
 from reactivate.outputs.files import check_out
-from reactivate.outputs.report import warm_worker
 from reactivate.outputs.warehouse import write_warehouse
-from reactivate.outputs.workers import EarlyPool
 from reactivate.outputs.writer import write_ranking, write_run
 
 
@@ -54,11 +51,8 @@ def plan_to(out: str | Path, *, as_of: dt.date, lang: str = "en", report_lang: s
     """
     files = input_files(**inputs)
     check_out(out, files)
-    with contextlib.ExitStack() as stack:  # a large run's output workers start (and warm up) during the plan
-        early = EarlyPool(stack, (warm_worker, report_lang) if report_lang else None)
-        run = run_plan(as_of=as_of, progress=progress, on_targets=early.targets_found, **inputs)
-        written = write_run(run, out, lang=lang, report_lang=report_lang, progress=progress, inputs=files,
-                            pool=early.pool)
+    run = run_plan(as_of=as_of, progress=progress, **inputs)
+    written = write_run(run, out, lang=lang, report_lang=report_lang, progress=progress, inputs=files)
     spark = run.spec.engine
     if spark.name == "spark" and spark.spark.warehouse:  # scores and plan also as partitioned Parquet
         write_warehouse(run, f"{spark.spark.warehouse.rstrip('/')}/{as_of.isoformat()}",

@@ -211,13 +211,11 @@ def run_plan(
     history: pd.DataFrame | None = None,
     learned: pd.DataFrame | None = None,
     progress=None,
-    on_targets=None,
 ) -> PlanRun:
     """Run every stage and return the results (nothing is written).
 
     ``plan=False`` stops after scoring (``reactivate rank``): ``result`` is None.
-    ``progress``, when given, is called with each stage's name as it ends; ``on_targets``, with the number
-    of targets once the dormancy stage has found them (``plan_to`` then starts a large run's output workers).
+    ``progress``, when given, is called with each stage's name as it ends.
 
     With ``segments_model`` (a file written by ``reactivate segments fit``) the
     targets are assigned to the saved segments, so ids and names stay the same
@@ -240,8 +238,6 @@ def run_plan(
     t = load_targets(as_of=as_of, accounts=accounts, transactions=transactions, contacts=contacts, spec=spec,
                      clock=clock, history=history, slim=True)
     book, customers, targets, feats = t.book, t.customers, t.targets, t.features
-    if on_targets is not None:
-        on_targets(len(targets))
     shown = read_shown(accounts, spec, targets.index) if spec.targets.show else None
 
     seg, model, profiles, drift = segment_targets(t, seg_spec, saved)

@@ -115,15 +115,6 @@ def to_png(ax) -> bytes:
     return buf.getvalue()
 
 
-def warm(lang: str = "en") -> None:
-    """Import pyplot and draw one small chart in the report's style, so that the fonts and the PNG writer are
-    loaded (what a worker that will draw the report does while the plan is still being made)."""
-    with style(lang):
-        _, ax = _pyplot().subplots(figsize=(1, 1))
-        ax.set_title("0")
-        to_png(ax)
-
-
 def save(ax, path) -> None:
     fig = ax.figure
     fig.tight_layout()

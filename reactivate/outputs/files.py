@@ -104,12 +104,27 @@ def write_csv(columns: pd.DataFrame | dict, sink) -> None:
         pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style=style))
 
 
-def _needs_quotes(arr: pa.Array) -> bool:
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return False
-    return bool(pc.any(pc.match_substring_regex(arr, '[,"\r\n]')).as_py())
+def _needs_quotes(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a value of a text column holds a comma, a quote or a line end: a search of its characters' bytes
+    (the values one after the other), not a match per value."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for a in chunks:
+        if pa.types.is_dictionary(a.type):
+            a = a.dictionary
+        if not (pa.types.is_string(a.type) or pa.types.is_large_string(a.type)) or len(a) == 0:
+            continue
+        if a.null_count:  # a missing value's slot may hold characters: the values themselves
+            if pc.any(pc.match_substring_regex(a, '[,"\r\n]')).as_py():
+                return True
+            continue
+        offsets = np.frombuffer(a.buffers()[1], dtype=np.int64 if pa.types.is_large_string(a.type) else np.int32)
+        data = a.buffers()[2]
+        if data is None:
+            continue
+        text = memoryview(data)[offsets[a.offset]:offsets[a.offset + len(a)]].tobytes()
+        if any(ch in text for ch in (b",", b'"', b"\r", b"\n")):
+            return True
+    return False
 
 
 def _header_cell(name: str) -> str:

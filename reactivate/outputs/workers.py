@@ -42,33 +42,6 @@ def worker_pool(stack: contextlib.ExitStack):
     return pool
 
 
-#: a run of at least this many targets has its output workers started as soon as dormancy has found them
-#: (:class:`EarlyPool`): about where the writer starts a pool for the RM workbooks anyway
-EARLY_TARGETS = 50_000
-
-
-class EarlyPool:
-    """The output workers of a large run, started while its plan is still being made.
-
-    :meth:`targets_found` (run_plan's ``on_targets``) starts :func:`worker_pool` for a run of at least
-    :data:`EARLY_TARGETS` targets and has each worker run ``warm`` (a function and its arguments: import the
-    report's modules, draw a first chart), so that the report and the workbooks start at once when the outputs
-    are due, on a core the plan leaves free meanwhile. ``pool`` (None until then, and on one core) goes to
-    :func:`~reactivate.outputs.writer.write_run`; the pool is shut down with ``stack``.
-    """
-
-    def __init__(self, stack: contextlib.ExitStack, warm: tuple | None = None):
-        self._stack, self._warm, self.pool = stack, warm, None
-
-    def targets_found(self, n: int) -> None:
-        if n < EARLY_TARGETS or self.pool is not None:
-            return
-        self.pool = worker_pool(self._stack)
-        if self.pool is not None and self._warm is not None:
-            for _ in range(worker_count()):  # one each: a worker takes a job at a time, and a warm-up lasts
-                self.pool.submit(*self._warm)
-
-
 def _ignore_interrupt() -> None:
     """A worker ignores Ctrl-C (sent to the whole process group): the writer stops the pool and removes
     the staged outputs, and no worker prints a traceback."""

@@ -135,7 +135,7 @@ def write_ranking(run, out: str | Path, inputs: dict | None = None) -> list[str]
 def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, before_commit=None, *,
               lang: str = "en", excel_weeks: int | None = None, list_weeks: int | None = None,
               report_lang: str | None = None, progress=None, inputs: dict | None = None,
-              context: ListContext | None = None, pool=None):
+              context: ListContext | None = None):
     """Write every output of a :class:`~reactivate.jobs.pipeline.PlanRun` into ``out``.
 
     Returns a new run whose ``summary`` also counts what was written (``summary["outputs"]``: RM lists,
@@ -151,9 +151,7 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
     ``charts/*.png``, see :mod:`reactivate.outputs.report`) is built from the staged
     outputs and swapped in with them. A large run's workbooks and report are made by a pool of processes
     (:mod:`reactivate.outputs.workers`) while this one writes the rest, each writing its files into the
-    staging folder; the bytes are the same. ``pool``: such a pool started earlier (an
-    :class:`~reactivate.outputs.workers.EarlyPool`'s, warmed while the plan was made), used whatever the run's
-    size and shut down before this returns. ``progress`` is called as steps end. ``inputs`` (how each was
+    staging folder; the bytes are the same. ``progress`` is called as steps end. ``inputs`` (how each was
     given → path) may not lie inside ``out`` (:func:`~reactivate.outputs.files.check_out`).
 
     The CSV files made for a spreadsheet (RM lists, openers) have every text cell neutralised (a leading
@@ -183,10 +181,7 @@ def write_run(run, out: str | Path, extra: dict[str, bytes] | None = None, befor
             "target_lists": _runs(rows.group), "list_weeks": n_list, "workbooks": n_books, "workbook_weeks": n_excel}})
         _write_small(stage, run)
         # a large run's workbooks and report are made by a pool of processes while this one writes the rest
-        if pool is not None:  # the caller's: its jobs end before the staged outputs are swapped in or removed
-            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-        elif n_books >= POOL_WORKBOOKS:
-            pool = worker_pool(stack)
+        pool = worker_pool(stack) if n_books >= POOL_WORKBOOKS else None
         given = {"plan.csv": {c: plan[c] for c in ("week_start", "channel", "wave")},
                  "scores.csv": {c: scores[c] for c in ("priority_rank", "reason")}}  # not read back
         report = _start_report(stage, report_lang, given, pool)

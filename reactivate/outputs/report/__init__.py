@@ -6,12 +6,6 @@ charts (:mod:`reactivate.outputs.charts`) and writes one self-contained HTML fil
 """
 
 from reactivate.outputs.report.data import RunOutputs, load_run_outputs
-from reactivate.outputs.report.render import (
-    build_report,
-    check_fonts,
-    render_report,
-    stage_report,
-    warm_worker,
-)
+from reactivate.outputs.report.render import build_report, check_fonts, render_report, stage_report
 
-__all__ = ["RunOutputs", "build_report", "check_fonts", "load_run_outputs", "render_report", "stage_report", "warm_worker"]
+__all__ = ["RunOutputs", "build_report", "check_fonts", "load_run_outputs", "render_report", "stage_report"]

@@ -8,7 +8,6 @@ page is fetched from anywhere: it opens from a USB stick on a branch PC.
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import os
 import tempfile
@@ -475,13 +474,6 @@ def stage_report(root: str, lang: str, given: dict[str, dict] | None, out: str) 
     for rel, data in files.items():  # the page and its charts
         put(root, rel, data, out)
     return steps
-
-
-def warm_worker(lang: str) -> None:
-    """What a pool's worker does before it draws a report: the report's modules imported and one chart drawn
-    (:func:`~reactivate.outputs.charts.warm`). A language without fonts is left to the report to refuse."""
-    with contextlib.suppress(OutputError):
-        charts.warm(lang)
 
 
 def build_report(run_dir: str | Path, lang: str = "en", out: str | Path | None = None,
