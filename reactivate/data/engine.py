@@ -97,6 +97,8 @@ class Engine(Protocol):
 
 #: the keys of :meth:`DuckEngine.customers` that only the dormancy stage reads
 ACTIVITY_KEYS = ("txn_last", "txn_first", "n_txn", "n_txn_24m", "n_digital", "abs_amount", "net_12m")
+#: rows of a log in memory read as codes at once, at least (:func:`_table_parts`)
+PART_ROWS = 1 << 20
 #: customers whose rows are folded at once (the copies made are those of a chunk of the log)
 CHUNK_CUSTOMERS = 500_000
 
@@ -275,7 +277,7 @@ class DuckEngine:
         of the enum columns) and the binding, whichever asks first."""
         with self._lock:
             if self._raw is None:
-                rows = None
+                rows = self._table.num_rows if self._table is not None else None
                 if self._parquet is not None:
                     import pyarrow.parquet as pq
 
@@ -286,7 +288,7 @@ class DuckEngine:
     def _parts(self):
         """The log's columns a part at a time (contract names -> Arrow arrays), in the order of its rows."""
         if self._parquet is None:
-            yield {c: self._table.column(c) for c in self.columns}
+            yield from _table_parts(self._table, self.columns)
             return
         import pyarrow.parquet as pq
 
@@ -495,6 +497,23 @@ class RawLog:
     flags: np.ndarray
     ids: pa.ChunkedArray
     values: dict[str, list]
+
+
+def _table_parts(table: pa.Table, columns: tuple[str, ...]):
+    """A log in memory a part at a time, as a Parquet file's row groups are read: whole record batches (a CSV file's
+    blocks, each with its own dictionaries) of :data:`PART_ROWS` rows or more, so that the temporaries of
+    :func:`read_raw` are those of a part; a table of one batch (a frame's) is one part."""
+    table = table.select(list(columns))
+    batches, start = table.to_batches(), 0
+    while True:
+        end, n = start, 0
+        while end < len(batches) and (n < PART_ROWS or end == start):
+            n, end = n + batches[end].num_rows, end + 1
+        part = pa.Table.from_batches(batches[start:end], schema=table.schema)
+        yield {c: part.column(c) for c in columns}
+        start = end
+        if start >= len(batches):
+            return
 
 
 def read_raw(parts, columns: tuple[str, ...], rows: int | None = None) -> RawLog:

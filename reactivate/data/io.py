@@ -448,14 +448,16 @@ def _read_csv(path, header: _Header, ncols: int, enc, spec: TableInput, used: di
               timezone: str, label: str):
     rename = {f"c{i}": dst for i, dst in used.items()}
     try:
-        return _finish(_read_csv_arrow(path, header, ncols, enc, spec, rename, table), rename, table), []
+        at = _read_csv_arrow(path, header, ncols, enc, spec, rename, table)
     except pa.ArrowInvalid as exc:
         if "invalid UTF8" in str(exc):
             raise
         # a value did not convert: the slow path below finds them all
-    read_opts, _ = _csv_options(header, ncols, enc, spec, rename, table)
-    source = path if header.more else io.BytesIO(b"\n")
-    return _read_csv_slowly(source, read_opts, spec, rename, table, timezone, label)
+        read_opts, _ = _csv_options(header, ncols, enc, spec, rename, table)
+        source = path if header.more else io.BytesIO(b"\n")
+        return _read_csv_slowly(source, read_opts, spec, rename, table, timezone, label)
+    # the typed columns converted as a Parquet file's are (one conversion for both formats)
+    return _from_arrow(at, rename, table, spec.date_format, label, timezone)
 
 
 def _read_csv_slowly(source, read_opts, spec: TableInput, rename: dict[str, str], table: Table, timezone: str,
@@ -507,19 +509,6 @@ def _read_blocks(source, read_opts: pacsv.ReadOptions, parse_opts, convert_opts)
             read_opts.block_size = min(BLOCK_MAX, read_opts.block_size * 8)
 
 
-def _finish(at: pa.Table, rename: dict[str, str], table: Table) -> pd.DataFrame:
-    many = [src for src, dst in rename.items() if table.column(dst).kind == "id" and table.column(dst).many]
-    ids = {rename[src]: _id_categorical(at.column(src), table.column(rename[src]).values_used) for src in many}
-    texts = [src for src, dst in rename.items() if table.column(dst).kind == "str"]
-    for src in texts:  # free text: trimmed, and a cell of spaces or a null word after trimming is missing
-        at = at.set_column(at.schema.get_field_index(src), src, clean_text(at.column(src)))
-    frame = at.drop_columns(many).to_pandas(split_blocks=True, self_destruct=True).rename(columns=rename)
-    for dst, cat in ids.items():
-        frame[dst] = cat
-    frame = _tidy(frame, table, skip=set(ids))
-    return frame[[dst for dst in rename.values() if dst in frame.columns]]
-
-
 # --------------------------------------------------------------------------- Parquet
 
 
@@ -532,7 +521,8 @@ def _read_parquet(path: Path, rename: dict[str, str], table: Table, spec: TableI
 
 
 def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label: str, timezone: str = ""):
-    """Convert a Parquet table column by column in Arrow; only text that must be parsed goes slow."""
+    """Convert an Arrow table (a Parquet file's, or a CSV file's as Arrow's typed reader read it) column by
+    column in Arrow; only text that must be parsed goes slow."""
     arrays, names = [], []
     routed: dict[str, dict] = {"text": {}, "ids": {}, "zoned": {}}
     problems: list[Problem] = []
