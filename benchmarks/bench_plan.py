@@ -130,6 +130,22 @@ def run_one(book: Path, fmt: str, out: Path, report: bool = True) -> None:
                       "touches": len(run.result.plan)}))
 
 
+#: the reference workload's time on this project's 2-core machine when quiet (:func:`machine_check`)
+QUIET_REFERENCE_S = 1.53
+
+
+def machine_check() -> float:
+    """Seconds for a fixed numpy workload (12 sorts of 2M floats, one core): the same machine is up to a quarter
+    slower when its host is busy, so a table's figures are read beside this one (quiet: ``QUIET_REFERENCE_S``)."""
+    import numpy as np
+
+    a = np.random.default_rng(0).random(2_000_000)
+    t = time.perf_counter()
+    for _ in range(12):
+        np.sort(a)
+    return time.perf_counter() - t
+
+
 def help_time() -> float:
     exe = Path(sys.executable).with_name("reactivate")
     best = float("inf")
@@ -155,6 +171,7 @@ def main() -> None:
     if args.table and "--customers" not in sys.argv:
         args.customers = [1_000_000, 3_000_000, 10_000_000]
     print(f"`reactivate --help`: {help_time():.3f} s (best of 5)")
+    print(f"machine check: {machine_check():.2f} s (a fixed numpy workload; {QUIET_REFERENCE_S} s on a quiet machine)")
     print()
     results = []
     print("| customers | transactions | format | load | dormancy | features | segment | score | plan | write "
@@ -179,6 +196,7 @@ def main() -> None:
         print(f"| {n:,} | {meta['transactions']:,} | {args.format} | "
               + " | ".join(f"{c:.2f}" for c in cells)
               + f" | **{t['total']:.2f} s** | {wall:.2f} s | {res['peak_mib'] / 1024:.2f} GiB |")
+        print(f"  (machine check after it: {machine_check():.2f} s)", file=sys.stderr)
         sys.stdout.flush()
         results.append((n, meta["transactions"], t["total"], res["peak_mib"]))
     if args.table:
