@@ -169,7 +169,7 @@ def test_a_log_in_memory_read_in_parts_gives_the_answers_of_one_part(monkeypatch
     rng = np.random.default_rng(7)
     today = int(np.datetime64(AS_OF, "D").astype(np.int64))
     batches = []
-    for k in range(9):
+    for _ in range(9):
         n = int(rng.integers(150, 400))
         ids = rng.choice([f"C{i:03d}" for i in range(120)], n).astype(object)
         ids[rng.random(n) < 0.01] = None
