@@ -173,7 +173,7 @@ def test_a_log_in_memory_read_in_parts_gives_the_answers_of_one_part(monkeypatch
         n = int(rng.integers(150, 400))
         ids = rng.choice([f"C{i:03d}" for i in range(120)], n).astype(object)
         ids[rng.random(n) < 0.01] = None
-        batches.append(pa.record_batch({
+        batches.append(pa.RecordBatch.from_pydict({
             "customer_id": pa.array(ids).dictionary_encode(),
             "timestamp": pa.array((today - rng.integers(0, 1200, n)) * 86400 + rng.integers(0, 86400, n),
                                   pa.int64()).cast(pa.timestamp("s")),
