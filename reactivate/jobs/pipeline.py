@@ -280,8 +280,10 @@ def accounts_after_dormancy(accounts: pd.DataFrame | None) -> pd.DataFrame | Non
 
 
 #: the customers' numeric and date columns a plan reads after the targets are cut (:func:`cut_targets`; every flag,
-#: reach, consent and category column is kept too): the recency and static attributes scoring learns from
-CUSTOMER_COLUMNS_KEPT = ("last_activity", "total_balance", "next_maturity", "n_products", "age", "prior_responses")
+#: reach, consent and category column is kept too): the recency (and days dormant, which a reader of the run asks
+#: of every customer) and the static attributes scoring learns from
+CUSTOMER_COLUMNS_KEPT = ("last_activity", "days_dormant", "total_balance", "next_maturity", "n_products", "age",
+                         "prior_responses")
 
 
 def cut_targets(customers: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
