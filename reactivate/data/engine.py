@@ -22,8 +22,8 @@ the distinct ids of each part are looked up among the customers' — never a joi
 dropped after the dormancy stage; every aggregate is then a pass of numpy over those arrays, a chunk of
 customers at a time. :class:`DuckEngine` is the implementation for one machine: it reads a Parquet file in
 place or an Arrow table in memory (a CSV file, or a frame a job built), and keeps a DuckDB connection for the
-few questions that are SQL (the checks of a log in memory, its distinct ids); another engine (Spark, for a log
-that does not fit one machine) implements the same methods. Sums of amounts are added row after row in numpy,
+few questions that are SQL (its distinct ids; the checks of a log in memory whose timestamps are finer than
+seconds: Arrow counts the others); another engine (Spark, for a log that does not fit one machine) implements the same methods. Sums of amounts are added row after row in numpy,
 in the order of the customer's days and then of the log's rows, so that they do not depend on how the work
 was split, and are those of the rows folded in memory.
 """
@@ -138,7 +138,8 @@ class DuckEngine:
     @property
     def con(self):
         """The DuckDB connection with the view ``log`` over the source: made when a question needs SQL (the
-        checks of a log in memory, its distinct ids); the aggregates are computed from the codes in numpy."""
+        checks of a log in memory with timestamps finer than seconds, its distinct ids); the aggregates are computed
+        from the codes in numpy."""
         if self._con is None:
             import duckdb
 
