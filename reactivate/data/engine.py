@@ -24,8 +24,9 @@ customers at a time. :class:`DuckEngine` is the implementation for one machine: 
 place or an Arrow table in memory (a CSV file, or a frame a job built), and keeps a DuckDB connection for the
 few questions that are SQL (its distinct ids; the checks of a log in memory whose timestamps are finer than
 seconds: Arrow counts the others); another engine (Spark, for a log that does not fit one machine) implements
-the same methods. Sums of amounts are added row after row in numpy, in the order of the customer's days and then of the log's rows, so that they do not depend on how the work
-was split, and are those of the rows folded in memory.
+the same methods. Sums of amounts are added row after row in numpy, in the order of the customer's days and then
+of the log's rows, so that they do not depend on how the work was split, and are those of the rows folded in
+memory.
 """
 
 from __future__ import annotations
