@@ -4,6 +4,7 @@
     python benchmarks/bench_plan.py                       # 100k and 1M customers (about 10 txns each)
     python benchmarks/bench_plan.py --customers 100000 --format csv
     python benchmarks/bench_plan.py --table --no-report   # 1M, 3M and 10M: time and memory per customer
+    python benchmarks/bench_plan.py --customers 10000000 --engine spark   # the log on Spark, local[2]
 
 A book of more than a million customers is generated a million customers at a time (each chunk its own
 seed, its ids prefixed with the chunk's number so that they stay distinct: a bank of many branches) and
@@ -11,6 +12,10 @@ written row group by row group, so that generating 10M customers never holds mor
 
 **total** is the job from reading the inputs to the last file written; *process wall* is the whole
 subprocess, Python's start and the imports included (what `reactivate plan` takes from the shell).
+
+With ``--engine spark`` the transaction log is aggregated by Spark in local mode (``local[2]``, the driver's
+JVM given ``--spark-memory``): *peak RSS* is then the largest sum of the resident memory of the plan's
+process and every process under it (the JVM), sampled four times a second.
 
 Demo books are generated once and cached in benchmarks/.data/. Each plan runs
 in a fresh subprocess so its peak memory (max RSS) is its own. Also times
@@ -104,7 +109,18 @@ def chunked_book(n: int, out: Path, seed: int) -> None:
                                           "transactions": rows, "chunks": k + 1}))
 
 
-def run_one(book: Path, fmt: str, out: Path, report: bool = True) -> None:
+def spark_campaign(memory: str):
+    """The benchmark's campaign with the log on Spark in local mode (two cores, ``memory`` for the JVM)."""
+    import dataclasses
+
+    from reactivate.config.campaign import EngineSpec, SparkSettings, load_campaign
+
+    spec = load_campaign(HERE.parent / "campaigns" / "default.toml")
+    conf = {"spark.driver.memory": memory, "spark.sql.shuffle.partitions": "8", "spark.ui.enabled": "false"}
+    return dataclasses.replace(spec, engine=EngineSpec("spark", SparkSettings(master="local[2]", conf=conf)))
+
+
+def run_one(book: Path, fmt: str, out: Path, report: bool = True, spark_memory: str | None = None) -> None:
     """Child process: run the plan as `reactivate plan` does (:func:`~reactivate.jobs.commands.plan_to`), print
     timings as JSON."""
     from reactivate.jobs.commands import plan_to
@@ -117,7 +133,8 @@ def run_one(book: Path, fmt: str, out: Path, report: bool = True) -> None:
 
     t0 = time.perf_counter()
     run = plan_to(out, as_of=AS_OF, accounts=book / f"accounts.{ext}", transactions=book / f"transactions.{ext}",
-                  contacts=book / f"contacts.{ext}", campaign=HERE.parent / "campaigns" / "default.toml",
+                  contacts=book / f"contacts.{ext}",
+                  campaign=spark_campaign(spark_memory) if spark_memory else HERE.parent / "campaigns" / "default.toml",
                   report_lang="en" if report else None, progress=progress)
     end = time.perf_counter()
     timings = dict(run.timings)
@@ -146,6 +163,47 @@ def machine_check() -> float:
     return time.perf_counter() - t
 
 
+def tree_rss_kib(pid: int) -> int:
+    """Resident KiB of process ``pid`` and every process under it (Linux /proc)."""
+    parents: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(d))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(parents.get(p, []))
+        try:
+            total += next((int(line.split()[1]) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                           if line.startswith("VmRSS:")), 0)
+        except OSError:
+            pass
+    return total
+
+
+def run_sampled(cmd: list[str]) -> tuple[subprocess.CompletedProcess, int]:
+    """Run ``cmd``; also the peak resident MiB of it and its children together, sampled every 0.25 s."""
+    import threading
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], tree_rss_kib(proc.pid))
+            time.sleep(0.25)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out, err = proc.communicate()
+    th.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), peak[0] // 1024
+
+
 def help_time() -> float:
     exe = Path(sys.executable).with_name("reactivate")
     best = float("inf")
@@ -163,10 +221,14 @@ def main() -> None:
     ap.add_argument("--no-report", action="store_true", help="leave out report.html (as plan --no-report)")
     ap.add_argument("--table", action="store_true", help="1M, 3M and 10M customers (unless --customers says "
                     "otherwise), then time and memory per customer")
+    ap.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"],
+                    help="the log's engine; spark runs in local mode (needs the spark extra and Java)")
+    ap.add_argument("--spark-memory", default="8g", help="the Spark driver's memory (--engine spark)")
     ap.add_argument("--run-one", nargs=3, metavar=("BOOK", "FORMAT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run_one:
-        run_one(Path(args.run_one[0]), args.run_one[1], Path(args.run_one[2]), report=not args.no_report)
+        run_one(Path(args.run_one[0]), args.run_one[1], Path(args.run_one[2]), report=not args.no_report,
+                spark_memory=args.spark_memory if args.engine == "spark" else None)
         return
     if args.table and "--customers" not in sys.argv:
         args.customers = [1_000_000, 3_000_000, 10_000_000]
@@ -174,6 +236,7 @@ def main() -> None:
     print(f"machine check: {machine_check():.2f} s (a fixed numpy workload; {QUIET_REFERENCE_S} s on a quiet machine)")
     print()
     results = []
+    print(f"engine: {args.engine}" + (f" (local[2], driver {args.spark_memory})" if args.engine == "spark" else ""))
     print("| customers | transactions | format | load | dormancy | features | segment | score | plan | write "
           "| report | **total** | process wall | peak RSS |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -183,13 +246,17 @@ def main() -> None:
         out = DATA / f"out-{n}"
         os.sync()  # start from clean page cache writeback: the generator may have left a gigabyte dirty
         t_proc = time.perf_counter()
-        r = subprocess.run([sys.executable, __file__, "--run-one", str(book), args.format, str(out)]
-                           + (["--no-report"] if args.no_report else []), capture_output=True, text=True)
+        cmd = [sys.executable, __file__, "--run-one", str(book), args.format, str(out)] \
+            + (["--no-report"] if args.no_report else []) \
+            + (["--engine", "spark", "--spark-memory", args.spark_memory] if args.engine == "spark" else [])
+        r, tree_mib = run_sampled(cmd)
         if r.returncode:
             sys.stderr.write(r.stderr)
             sys.exit(r.returncode)
         wall = time.perf_counter() - t_proc  # the whole process: Python's start and the imports too
         res = json.loads(r.stdout.strip().splitlines()[-1])
+        if args.engine == "spark":  # the JVM is a process of its own: count the whole tree
+            res["peak_mib"] = max(res["peak_mib"], tree_mib)
         t = res["timings"]
         cells = [t.get(k, 0.0) for k in ("load", "dormancy", "features", "segment", "score", "plan", "write",
                                           "report")]
