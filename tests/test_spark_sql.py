@@ -107,3 +107,29 @@ def test_an_unknown_engine_exits_2(tiny_accounts, tmp_path):
                                  str(tmp_path / "o"), "--engine", "hadoop"])
     assert r.exit_code == 2
     assert r.stderr == "Error: --engine='hadoop' should be one of duckdb, spark\n"
+
+
+def test_aggregates_larger_than_the_driver_may_receive_say_which_setting_to_raise():
+    """Spark's own error (a JVM stack) becomes one line naming spark.driver.maxResultSize (exit 2)."""
+    import threading
+
+    class TooLarge:
+        def toArrow(self):
+            raise RuntimeError("An error occurred while calling o83.getResult.\n: org.apache.spark.SparkException: "
+                               "Job aborted due to stage failure: Total size of serialized results of 5 tasks "
+                               "(1066.6 MiB) is bigger than spark.driver.maxResultSize (1024.0 MiB)")
+
+    class Other:
+        def toArrow(self):
+            raise RuntimeError("Connection reset")
+
+    eng = spark_engine.SparkEngine.__new__(spark_engine.SparkEngine)
+    eng._lock, eng._days_df = threading.Lock(), object()  # the log as codes: already built
+    eng._sql = lambda q: TooLarge()
+    with pytest.raises(ConfigError) as err:
+        eng._query("SELECT 1")
+    assert "spark.driver.maxResultSize" in str(err.value) and "\n" not in str(err.value)
+    assert err.value.exit_code == 2
+    eng._sql = lambda q: Other()
+    with pytest.raises(RuntimeError, match="Connection reset"):  # any other failure stays what it is
+        eng._query("SELECT 1")

@@ -44,6 +44,11 @@ from reactivate.schema import TABLES
 #: the one line ``--engine spark`` prints when pyspark is not installed
 SPARK_MISSING = ("the Spark engine needs pyspark: install it with pip install 'reactivate[spark]' "
                  "(and Java 17 or later, e.g. apt-get install openjdk-17-jre-headless)")
+#: what stops a run whose aggregates are larger than the driver may receive
+RESULT_TOO_LARGE = ("the log's aggregates (a row per customer, one per customer and active day) are larger than "
+                    "Spark lets the driver receive: raise spark.driver.maxResultSize (e.g. \"8g\", or \"0\" for no "
+                    "limit, with spark.driver.memory to match) in the campaign's [engine.spark] conf or spark-submit's "
+                    "--conf")
 #: a source read as a catalog (Hive) table rather than Parquet files
 TABLE_PREFIX = "table:"
 #: bound customers up to this many are broadcast to every executor (beyond: a shuffled join)
@@ -80,9 +85,14 @@ def spark_session(settings: SparkSettings | None = None):
         if not SparkConf().contains("spark.master"):  # not under spark-submit: this machine
             master = "local[*]"
             builder = builder.master(master)
+    defaults = {"spark.ui.showConsoleProgress": "false"}
     if master.startswith("local"):  # the Python workers of local mode: this environment's (with reactivate)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    for key, value in {"spark.ui.showConsoleProgress": "false", **settings.conf}.items():
+        # the aggregates come back to the driver by design (a row per customer, one per customer and active
+        # day: gigabytes at ten million customers), and in local mode the driver is this machine: Spark's
+        # 1 GiB cap would only stop a large book (on a cluster the cap is the cluster's: RESULT_TOO_LARGE)
+        defaults["spark.driver.maxResultSize"] = "0"
+    for key, value in {**defaults, **settings.conf}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
@@ -290,7 +300,12 @@ class SparkEngine:
     def _query(self, q: str) -> dict[str, np.ndarray]:
         self._days()
         with self._lock:
-            t = self._sql(q).toArrow()
+            try:
+                t = self._sql(q).toArrow()
+            except Exception as exc:  # the JVM's error: one the user can act on, else as it is
+                if "maxResultSize" in str(exc):
+                    raise ConfigError(RESULT_TOO_LARGE) from None
+                raise
         return {name: _numpy(t.column(name)) for name in t.column_names}
 
     def customers(self, index: pd.Index, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
