@@ -37,7 +37,7 @@ def test_choose_in_slices_is_one_pass(monkeypatch, n):
     """Slices (on threads) and one pass choose the same score, channel and week for everyone."""
     util, lo, rm, ch_cap, rm_cap = _instance(max(n, 1), seed=n)
     util, lo, rm = util[:n], lo[:n], rm[:n]
-    ua = optimizer._shifted_t(util, lo, 0.5, np.float32)
+    ua = optimizer.shifted_values(util, lo, 0.5, np.float32)
     rng = np.random.default_rng(1)
     pc, pr = rng.uniform(0, 20, ch_cap.shape), rng.uniform(0, 20, rm_cap.shape)
     pc[1, 3] = np.inf
@@ -53,7 +53,7 @@ def test_shifted_transpose_matches_column_by_column():
     util, lo, *_ = _instance(150_000, C=5, seed=3)
     for dtype in (np.float32, np.float64):
         want = np.stack([(util[:, j] + 0.5 * lo).astype(dtype) for j in range(util.shape[1])])
-        got = optimizer._shifted_t(util, lo, 0.5, dtype)
+        got = optimizer.shifted_values(util, lo, 0.5, dtype)
         assert got.flags.c_contiguous and np.array_equal(got, want)
 
 

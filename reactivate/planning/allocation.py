@@ -14,6 +14,7 @@ import numpy as np
 from reactivate.config.campaign import CampaignSpec
 from reactivate.planning.capacity import Capacity
 from reactivate.planning.optimizer import Allocation, allocate, lexsort_ints
+from reactivate.planning.prices_spark import SparkPrices
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def allocate_first_touches(util: np.ndarray, release: np.ndarray, pool: np.ndarr
     order : (n,) float, lower is more urgent (:func:`priority_order`).
     hardship : (n,) bool, placed first (care).
     capacity : the channels' and the RMs' weekly capacities.
-    spec : the campaign (``optimizer``: delay cost, method and iterations).
+    spec : the campaign (``optimizer``: delay cost, method and iterations; with ``[engine] name = "spark"``
+        the price iteration's passes over the candidates run on Spark: :mod:`~reactivate.planning.prices_spark`).
     method : overrides ``optimizer.method``.
 
     Returns
@@ -75,9 +77,10 @@ def allocate_first_touches(util: np.ndarray, release: np.ndarray, pool: np.ndarr
     n_weeks = capacity.channel.shape[1]
     workable = pool & (release < n_weeks)
     opt = spec.optimizer
+    on_spark = SparkPrices(spec.engine.spark) if spec.engine.name == "spark" else None
     return allocate(util, np.where(workable, release, n_weeks), capacity.rm_codes, capacity.channel, capacity.rm,
                     capacity.phone, delay_cost=opt.delay_cost, priority=order, method=method or opt.method,
-                    iterations=opt.iterations, first=hardship & workable, candidates=workable)
+                    iterations=opt.iterations, first=hardship & workable, candidates=workable, price_pass=on_spark)
 
 
 def first_touches(alloc: Allocation, first_step: np.ndarray) -> Touches:

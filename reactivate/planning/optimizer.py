@@ -22,7 +22,11 @@ Two methods:
     projected subgradient steps (Polyak step sizes towards the plain greedy's
     value); at given prices each customer picks its best (channel, week) in
     O(channels), because the best week of a channel for a release week is a
-    suffix minimum of the prices, shared by all customers. Above
+    suffix minimum of the prices, shared by all customers: an iteration is
+    one pass over the candidates (:func:`price_step`, folded into loads per
+    channel-week and RM-week), made here or, with the Spark engine, on Spark
+    (:mod:`reactivate.planning.prices_spark`), and :func:`dual_prices` moves
+    the prices by the same rule either way. Above
     ``SAMPLE_SIZE`` candidates the prices are learnt on an even sample with
     scaled capacities and refined on everyone for a few steps. Every price
     vector gives an upper bound (the Lagrangian dual); the best one is
@@ -114,6 +118,7 @@ def allocate(
     first: np.ndarray | None = None,
     candidates: np.ndarray | None = None,
     settle: bool = False,
+    price_pass=None,
 ) -> Allocation:
     """Choose at most one (week, channel) per customer under channel and RM weekly capacities.
 
@@ -140,49 +145,48 @@ def allocate(
     iterations : int
         Price iterations of the Lagrangian method.
     first : (n,) bool, optional
-        Customers placed first (care): in the Lagrangian method they are allocated exactly on their
-        own, then everyone else in the capacity left, with the bound of that second stage. (Their
-        values are meant to exceed any other's; the exact method solves everyone at once.)
+        Customers placed first (care; their values are meant to exceed any other's): in the Lagrangian method
+        exactly on their own, then the others in the capacity left (the exact method solves everyone at once).
     candidates : (n,) bool, optional
         Only these customers may be placed (default: everyone): as ``util`` at ``-inf`` for the others.
     settle : bool
         Exact method: who is sure to get their best option takes it, the solver places the others
         (:func:`_settled`; the same objective, but among tied optima the pick may differ).
+    price_pass : callable, optional
+        Lagrangian method: ``price_pass(util, lo, rm, phone, delay_cost)`` makes the price passes over the
+        candidates (:class:`LocalPrices`; on Spark :class:`reactivate.planning.prices_spark.SparkPrices`).
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} should be one of {', '.join(METHODS)}")
     if first is not None and method == "lagrangian" and np.any(first):
         return _staged(util, lo, rm, ch_cap, rm_cap, phone, np.asarray(first, dtype=bool), delay_cost=delay_cost,
-                       priority=priority, iterations=iterations, candidates=candidates)
+                       priority=priority, iterations=iterations, candidates=candidates, price_pass=price_pass)
     t0 = time.perf_counter()
     util, lo, rm, ch_cap, rm_cap = _as_arrays(util, lo, rm, ch_cap, rm_cap)
     n, H = len(util), ch_cap.shape[1]
     active, u_a = _candidate_rows(util, lo, _options(util, ch_cap, candidates), H)
-    week = np.full(n, -1, dtype=np.int64)
-    chan = np.full(n, -1, dtype=np.int64)
+    week, chan = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
     stats: dict = {"customers": int(n), "candidates": len(active)}
     if len(active) == 0:
         return Allocation(week, chan, 0.0, 0.0, method, {**stats, "seconds": 0.0})
     loa, rma = lo[active], rm[active]
-    if len(active) < EXACT_BELOW:
-        method = "exact"  # small: solved exactly in less time than the price iterations take
+    method = "exact" if len(active) < EXACT_BELOW else method  # small: exact is faster than the price iterations
     if method == "exact":
         ch_a, w_a, bound = _exact(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost, settle=settle)
     else:
-        ch_a, w_a, bound, it = _lagrangian(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost, iterations)
+        ch_a, w_a, bound, it = _lagrangian(u_a, loa, rma, ch_cap, rm_cap, phone, delay_cost, iterations, price_pass)
         stats["iterations"] = it
     prio = -u_a.max(axis=1) if priority is None else np.asarray(priority, dtype=np.float64)[active]
     w_a = assign_weeks(ch_a, w_a, loa, rma, prio, phone)
     week[active], chan[active] = w_a, ch_a
     obj = objective(util, lo, week, chan, delay_cost)  # placed options are options: util is their value
-    if method == "exact":
-        bound = obj  # the optimum (the solver's own figure differs only by its integer rounding of costs)
+    bound = obj if method == "exact" else bound  # exact: the optimum (the solver's figure, costs rounded, differs)
     stats["seconds"] = round(time.perf_counter() - t0, 3)
     return Allocation(week, chan, obj, bound, method, stats)
 
 
 def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority, iterations,
-            candidates=None) -> Allocation:
+            candidates=None, price_pass=None) -> Allocation:
     """Customers in ``first`` exactly on their own, then the others (Lagrangian) in the capacity left."""
     t0 = time.perf_counter()
     util, lo, rm, ch_cap, rm_cap = _as_arrays(util, lo, rm, ch_cap, rm_cap)
@@ -202,7 +206,7 @@ def _staged(util, lo, rm, ch_cap, rm_cap, phone, first, *, delay_cost, priority,
     calls = on & (a.channel == phone)
     left_r -= counts2d(rm[calls], a.week[calls], left_r.shape)
     b = allocate(util, lo, rm, left_c, left_r, phone, delay_cost=delay_cost, priority=pr, iterations=iterations,
-                 candidates=~first & cand)
+                 candidates=~first & cand, price_pass=price_pass)
     week = np.where(on, a.week, b.week)
     chan = np.where(on, a.channel, b.channel)
     stats = {"customers": len(util), "candidates": a.stats["candidates"] + b.stats["candidates"],
@@ -521,16 +525,40 @@ def cumcount(codes: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- Lagrangian
 
 
-def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
+def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, price_pass=None):
+    """Prices by :func:`dual_prices`, a repair at them, the improvement; the channel, week, bound and
+    iterations. ``price_pass(u, lo, rm, phone, delay_cost)`` makes the passes over everyone (default:
+    :class:`LocalPrices`); the repair and the improvement run here, whatever makes the passes."""
     n, _C = u.shape
-    closed_c = ch_cap <= 0
-    closed_r = rm_cap <= 0
-    zc, zr = np.where(closed_c, np.inf, 0.0), np.where(closed_r, np.inf, 0.0)
+    zc, zr = np.where(ch_cap <= 0, np.inf, 0.0), np.where(rm_cap <= 0, np.inf, 0.0)
     empty = np.full(n, -1, dtype=np.int64)
     # single precision halves the memory traffic of the choices; values and objective stay in double
-    ua = _shifted_t(u, lo, delay_cost, np.float32)
-    # the plain greedy (zero prices) is the first primal value, the target of the Polyak steps
-    chan, week, lower = empty, empty, -np.inf
+    ua = shifted_values(u, lo, delay_cost, np.float32)
+    everyone = LocalPrices(u, ua, lo, rm, phone, delay_cost) if price_pass is None else \
+        price_pass(u, lo, rm, phone, delay_cost)
+    try:
+        pc, pr, it, chan, week, lower = _learn_prices(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations,
+                                                      everyone)
+        # repair at the prices, then fill what is left at zero prices; keep it unless the greedy was better
+        ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, empty.copy(),
+                                empty.copy())
+        ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, ch2, wk2)
+        if objective(u, lo, wk2, ch2, delay_cost) > lower:
+            chan, week = ch2, wk2
+        chan, week = _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week)
+        # the bound at the best prices, again in double precision so that it is a true upper bound
+        bound = dual_bound(everyone(pc, pr, exact=True), pc, pr, ch_cap, rm_cap)
+    finally:
+        everyone.close()
+    return chan, week, bound, it
+
+
+def _learn_prices(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, everyone):
+    """The prices of :func:`_lagrangian` and the iterations run, with the plain greedy's channel, week and
+    value (the first primal value, the target of the Polyak steps; -1 and -inf when learnt on a sample)."""
+    n = len(u)
+    zc, zr = np.where(ch_cap <= 0, np.inf, 0.0), np.where(rm_cap <= 0, np.inf, 0.0)
+    empty = np.full(n, -1, dtype=np.int64)
     if n > SAMPLE_SIZE:
         # prices learnt on an even sample (every k-th customer by release week) with capacities scaled
         # to it, then refined for a few iterations on everyone
@@ -542,29 +570,18 @@ def _lagrangian(u, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations):
         sch, swk = _greedy_fill(su, sua, slo, srm, np.floor(scc).astype(np.int64), np.floor(src).astype(np.int64),
                                 phone, delay_cost, zc, zr, np.full(len(sm), -1), np.full(len(sm), -1))
         slower = objective(su, slo, swk, sch, delay_cost)
-        pc, pr, _, it = _dual_prices(sua, slo, srm, scc, src, phone, delay_cost, iterations, slower)
-        pc, pr, bound, it2 = _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, REFINE_ITERATIONS,
-                                          slower / f, start=(pc, pr), theta=0.25)
-        it += it2
-    else:
-        chan, week = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, empty.copy(),
-                                  empty.copy())
-        lower = objective(u, lo, week, chan, delay_cost)
-        pc, pr, bound, it = _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, lower)
-    # repair at the prices, then fill what is left at zero prices; keep it unless the greedy was better
-    ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, pc, pr, empty.copy(), empty.copy())
-    ch2, wk2 = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, ch2, wk2)
-    if objective(u, lo, wk2, ch2, delay_cost) > lower:
-        chan, week = ch2, wk2
-    chan, week = _improve(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, chan, week)
-    # the bound at the best prices, again in double precision so that it is a true upper bound
-    s, _, _ = _choose(_shifted_t(u, lo, delay_cost, np.float64), lo, rm, pc, pr, phone, delay_cost)
-    fin_c, fin_r = ~closed_c, ~closed_r
-    bound = float(s[s > 0].sum() + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
-    return chan, week, bound, it
+        sample = LocalPrices(su, sua, slo, srm, phone, delay_cost)
+        pc, pr, _, it = dual_prices(sample, scc, src, iterations, slower)
+        pc, pr, _, it2 = dual_prices(everyone, ch_cap, rm_cap, REFINE_ITERATIONS, slower / f, start=(pc, pr),
+                                     theta=0.25)
+        return pc, pr, it + it2, empty, empty, -np.inf
+    chan, week = _greedy_fill(u, ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, zc, zr, empty.copy(), empty.copy())
+    lower = objective(u, lo, week, chan, delay_cost)
+    pc, pr, _, it = dual_prices(everyone, ch_cap, rm_cap, iterations, lower)
+    return pc, pr, it, chan, week, lower
 
 
-def _shifted_t(u: np.ndarray, lo: np.ndarray, delay_cost: float, dtype) -> np.ndarray:
+def shifted_values(u: np.ndarray, lo: np.ndarray, delay_cost: float, dtype) -> np.ndarray:
     """``(u + delay_cost * lo[:, None]).T`` as a C-contiguous (C, n) array of ``dtype``, a slice of
     customers at a time (the sums in double precision, then converted: the same values, without an
     (n, C) temporary; each slice of ``u`` read once, where a channel at a time read all of it per channel)."""
@@ -668,30 +685,97 @@ def _holders_by_value(key: np.ndarray, val: np.ndarray, wanted: np.ndarray, n_ke
     return sub, g_start
 
 
-def _dual_prices(ua, lo, rm, ch_cap, rm_cap, phone, delay_cost, iterations, lower, start=None, theta=1.0):
+@dataclass(frozen=True)
+class Loads:
+    """One pass of the price iteration over (some of) the candidates, at given prices (:func:`price_step`).
+
+    The passes over parts of the candidates add up: the loads are counts, and the score a sum.
+    """
+
+    #: the sum of the positive scores (value minus prices): the customers' term of the dual bound
+    score: float
+    #: (C, H) int: the touches asked for per channel and week (calls count on the phone channel too)
+    channel: np.ndarray
+    #: (R, H) int: the calls asked for per RM and week
+    rm: np.ndarray
+
+
+def price_step(ua: np.ndarray, lo: np.ndarray, rm: np.ndarray, pc: np.ndarray, pr: np.ndarray, phone: int,
+               delay_cost: float) -> Loads:
+    """The price iteration's pass over the candidates: each picks its best (channel, week) at prices ``pc``
+    (C, H) and ``pr`` (R, H), and the picks are folded into loads per channel-week and RM-week.
+
+    The one definition of a pass, on this machine (:class:`LocalPrices`) and on Spark, a pandas batch at a
+    time (:mod:`reactivate.planning.prices_spark`): each customer's pick depends on the prices alone.
+
+    Parameters
+    ----------
+    ua : (C, n) the values shifted by the delay cost of the release week (:func:`shifted_values`).
+    lo : (n,) int, the release weeks, ascending.
+    rm : (n,) int, the customers' RMs (rows of ``pr``).
+    pc, pr : the prices of the channels' and the RMs' weekly capacities (``inf``: closed).
+    phone : the phone channel's column (-1: none).
+    delay_cost : the cost of a week of waiting.
+    """
+    C, H = pc.shape
+    R = pr.shape[0]
+    s, c, w = _choose(ua, lo, rm, pc, pr, phone, delay_cost)
+    take = s > 0
+    load_c = np.bincount(c[take] * H + w[take], minlength=C * H).reshape(C, H)
+    call = take & (c == phone)
+    load_r = np.bincount(rm[call] * H + w[call], minlength=R * H).reshape(R, H)
+    return Loads(float(s[take].sum(dtype=np.float64)), load_c, load_r)
+
+
+class LocalPrices:
+    """The price iteration's pass over every candidate on this machine (the default).
+
+    Called with the prices (and ``exact=True`` for the final bound, in double precision), returns the
+    :class:`Loads`; :meth:`close` frees what the passes hold. Another engine's passes (Spark's:
+    :class:`reactivate.planning.prices_spark.SparkPrices`) have the same two methods.
+    """
+
+    def __init__(self, u, ua, lo, rm, phone, delay_cost):
+        self.u, self.ua, self.lo, self.rm, self.phone, self.delay_cost = u, ua, lo, rm, phone, delay_cost
+
+    def __call__(self, pc: np.ndarray, pr: np.ndarray, exact: bool = False) -> Loads:
+        ua = shifted_values(self.u, self.lo, self.delay_cost, np.float64) if exact else self.ua
+        return price_step(ua, self.lo, self.rm, pc, pr, self.phone, self.delay_cost)
+
+    def close(self) -> None:
+        self.ua = None
+
+
+def dual_bound(loads: Loads, pc: np.ndarray, pr: np.ndarray, ch_cap: np.ndarray, rm_cap: np.ndarray) -> float:
+    """The Lagrangian dual bound at prices ``pc``/``pr``: the customers' scores plus the price of every
+    open capacity."""
+    fin_c, fin_r = ch_cap > 0, rm_cap > 0
+    return float(loads.score + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
+
+
+def dual_prices(step, ch_cap, rm_cap, iterations, lower, start=None, theta=1.0):
     """Projected subgradient steps on the capacity prices (Polyak step towards ``lower``, a primal
-    value); returns the prices of the best (lowest) dual bound, the bound and the iterations run."""
-    C, H = ch_cap.shape
-    R = rm_cap.shape[0]
+    value); returns the prices of the best (lowest) dual bound, the bound and the iterations run.
+
+    ``step(pc, pr)`` is the pass over the candidates at the prices (:class:`LocalPrices`, or Spark's): the
+    rule that moves the prices is this function's, wherever the passes run.
+    """
     fin_c, fin_r = ch_cap > 0, rm_cap > 0
     pc = np.where(fin_c, 0.0, np.inf) if start is None else start[0]
     pr = np.where(fin_r, 0.0, np.inf) if start is None else start[1]
     best_bound, best = np.inf, (pc, pr)
     since, it = 0, 0
     for it in range(1, iterations + 1):  # noqa: B007 - the count is returned
-        s, c, w = _choose(ua, lo, rm, pc, pr, phone, delay_cost)
-        take = s > 0
-        bound = float(s[take].sum(dtype=np.float64) + (pc[fin_c] * ch_cap[fin_c]).sum() + (pr[fin_r] * rm_cap[fin_r]).sum())
+        loads = step(pc, pr)
+        bound = dual_bound(loads, pc, pr, ch_cap, rm_cap)
         if bound < best_bound:
             best_bound, best, since = bound, (pc, pr), 0
         else:
             since += 1
             if since >= 5:
                 theta, since = theta / 2, 0
-        key = c[take] * H + w[take]
-        gc = np.bincount(key, minlength=C * H).reshape(C, H) - ch_cap
-        call = take & (c == phone)
-        gr = np.bincount(rm[call] * H + w[call], minlength=R * H).reshape(R, H) - rm_cap
+        gc = loads.channel - ch_cap
+        gr = loads.rm - rm_cap
         # projected: a price at zero cannot go lower; closed resources keep their infinite price
         gc = np.where(fin_c & ((pc > 0) | (gc > 0)), gc, 0)
         gr = np.where(fin_r & ((pr > 0) | (gr > 0)), gr, 0)
