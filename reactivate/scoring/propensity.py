@@ -28,7 +28,10 @@
 5. **Today**: the sources that learn nothing from outcomes are recomputed on
    the whole log; a learned source is used as it was validated (trained on the
    data before the slice), or, when it was cross-fitted, trained on every
-   snapshot whose horizon has closed.
+   snapshot whose horizon has closed. Their models, the blend and the
+   calibration make one :class:`~reactivate.scoring.scorer.Scorer`
+   (:func:`fit_today`), applied to the targets by :func:`score_today` on this
+   machine, or on Spark's executors (:mod:`reactivate.scoring.apply_spark`).
 
 Without a slice nothing is chosen by comparison: the strongest source the data
 allows is used (past campaigns, BG/NBD, else the documented prior), without
@@ -38,13 +41,15 @@ seed: the same inputs and seed give the same scores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from reactivate.scoring.backtest import estimate_decay
-from reactivate.scoring.calibration import Calibrator, auc, score_figures, sigmoid
+from reactivate.scoring.calibration import Calibrator, auc, score_figures
 from reactivate.scoring.learners import logistic
+from reactivate.scoring.scorer import Scorer
 from reactivate.scoring.sources import (
     FITTERS,
     LEARNED,
@@ -224,27 +229,52 @@ def cross_fitted_choice(z: dict[str, np.ndarray], sl: Slice, seed: int) -> tuple
     return p, chosen
 
 
-def choose(ctx: Context, target_pos: np.ndarray, every_source: bool = False) -> tuple[np.ndarray, dict, dict]:
+def choose(ctx: Context, target_pos: np.ndarray, every_source: bool = False,
+           apply: Callable | None = None) -> tuple[np.ndarray, dict, dict]:
     """Probabilities of the target customers coming back within the horizon after today; the description
     of the choice (summary.json's ``scoring``); with ``every_source``, each usable source's own calibrated
-    probabilities of the targets too (name -> array; else empty)."""
+    probabilities of the targets too (name -> array; else empty).
+
+    The sources are fitted, chosen and calibrated here (:func:`fit_today`); today's pass over the targets is
+    ``apply(ctx, scorer, target_pos)``: :func:`score_today` on this machine (the default), or
+    :func:`reactivate.scoring.apply_spark.score_on_spark` on Spark's executors, with the same scorer.
+    """
     from threadpoolctl import threadpool_limits
 
     # OpenMP's spinning threads make gradient boosting many times slower on a busy 2-core machine
     with threadpool_limits(limits=1):
-        return _choose(ctx, target_pos, every_source)
+        scorer, info = fit_today(ctx, every_source)
+        out = (apply or score_today)(ctx, scorer, target_pos)
+    p = out["p"]
+    info["mean_p_today"] = round(float(p.mean()), 4) if len(p) else None
+    return p, info, {k: out[f"p:{k}"] for k in scorer.each}
 
 
-def _choose(ctx: Context, target_pos: np.ndarray, every_source: bool) -> tuple[np.ndarray, dict, dict]:
+def score_today(ctx: Context, scorer: Scorer, target_pos: np.ndarray) -> dict[str, np.ndarray]:
+    """``scorer`` (:class:`reactivate.scoring.scorer.Scorer`) applied to the targets at the end of today, on
+    this machine: its answer's arrays, one value per target.
+
+    In slices of the targets, so that the features and the model's matrices of a large book are never all in
+    memory at once (a score is the row's own: the slices change nothing).
+    """
+    day = np.full(len(target_pos), ctx.today, dtype=np.int64)
+    parts = [scorer(ctx.frame(scorer.reads, target_pos[i:i + TODAY_ROWS], day[i:i + TODAY_ROWS]))
+             for i in range(0, len(target_pos), TODAY_ROWS)]
+    return {k: np.concatenate([part[k] for part in parts]) if parts else np.zeros(0) for k in scorer.outputs()}
+
+
+def fit_today(ctx: Context, every_source: bool = False) -> tuple[Scorer, dict]:
+    """Today's scorer: the sources chosen (fitted as validated, or on the whole log), their blend and the
+    calibration, as numbers only (:class:`reactivate.scoring.scorer.Scorer`); and the description of the
+    choice (``mean_p_today`` left None: it is the targets' once scored)."""
     ex = ctx.examples()
     rec, back = (ex.recency, ex.y) if ex is not None else (np.zeros(0), np.zeros(0, dtype=bool))
     info: dict = {"decay": estimate_decay(rec, back, ctx.dormant_days, ctx.long_dormant_days, PRIOR_DECAY_PER_WEEK)}
     if ctx.dropped:
         info["features_left_out"] = list(ctx.dropped)
     sl = held_out_slice(ctx)
-    day = np.full(len(target_pos), ctx.today, dtype=np.int64)
     if sl is None:
-        return _unvalidated(ctx, target_pos, day, info)
+        return _unvalidated(ctx, info)
     z, fitted, cand = validate(ctx, sl)
     p_cv, halves = cross_fitted_choice(z, sl, ctx.seed)
     name, blend, aucs = _pick(z, sl.y, np.ones(len(sl.y), dtype=bool), ctx.seed)
@@ -254,12 +284,14 @@ def _choose(ctx: Context, target_pos: np.ndarray, every_source: bool) -> tuple[n
                          "of": list(z)}
         if blend is not None:
             cand["blend"]["weights"] = blend.weights(list(z))
-    today = {k: _today(ctx, k, fitted[k], target_pos, day) for k in (z if name == "blend" or every_source else [name])}
+    today = {k: _today(ctx, k, fitted[k]) for k in (z if name == "blend" or every_source else [name])}
     today = {k: v for k, v in today.items() if v is not None}
     if name == "blend" and len(today) < len(z):  # a source could not be refitted today: the best single one
         name = max((k for k in today), key=lambda k: aucs[k])
         cal = Calibrator().fit(z[name], sl.y)
-    p = cal(_combined(today, name, blend) if name == "blend" else today[name])
+    scorer = Scorer({k: m for k, m in today.items() if every_source or name in ("blend", k)}, name,
+                    blend if name == "blend" else None, cal,
+                    {k: Calibrator().fit(z[k], sl.y) for k in today} if every_source else {})
     fig = score_figures(sl.y, p_cv, True, table=True)
     info.update({
         "source": name, "note": NAMES[name] + (" of " + ", ".join(NAMES[k] for k in z) if name == "blend" else ""),
@@ -272,30 +304,21 @@ def _choose(ctx: Context, target_pos: np.ndarray, every_source: bool) -> tuple[n
         "auc": fig["auc"], "top_decile_lift": fig["top_decile_lift"],
         "calibration": {**cal.describe(), "held_out": {k: fig[k] for k in (
             "mean_predicted", "observed", "predicted_over_observed", "brier", "ece", "reliability")}},
-        "mean_p_today": round(float(p.mean()), 4) if len(p) else None,
+        "mean_p_today": None,
         "learned_from_contacts": sl.kind == "contacts",
         "calibrated": True,
     })
-    each = {}
-    if every_source:
-        each = {k: Calibrator().fit(z[k], sl.y)(v) for k, v in today.items()}
-    return p, info, each
+    return scorer, info
 
 
-def _today(ctx: Context, name: str, fitted: Fitted | None, target_pos: np.ndarray,
-           day: np.ndarray) -> np.ndarray | None:
-    """A source's scores of the targets today: recomputed on the whole log when it learns nothing from
-    outcomes, as validated when it does (or, when cross-fitted, trained on every closed snapshot)."""
+def _today(ctx: Context, name: str, fitted: Fitted | None):
+    """A source's model for today (None when it cannot be fitted): refitted on the whole log when it learns
+    nothing from outcomes, as validated when it does (or, when cross-fitted, trained on every closed snapshot)."""
     f = fitted if name in LEARNED and fitted is not None else FITTERS[name](ctx, ctx.today)
-    if isinstance(f, str):
-        return None
-    # in slices of the targets, so that the features and the model's matrices of a large book are never
-    # all in memory at once (a score is the row's own: the slices change nothing)
-    return np.concatenate([f.score(target_pos[i:i + TODAY_ROWS], day[i:i + TODAY_ROWS])
-                           for i in range(0, len(target_pos), TODAY_ROWS)] or [np.zeros(0)])
+    return None if isinstance(f, str) else f.model
 
 
-def _unvalidated(ctx: Context, target_pos: np.ndarray, day: np.ndarray, info: dict) -> tuple[np.ndarray, dict, dict]:
+def _unvalidated(ctx: Context, info: dict) -> tuple[Scorer, dict]:
     """No held-out slice: the strongest source the data allows (past campaigns, BG/NBD, the prior),
     uncalibrated."""
     why = ("no held-out slice to validate on: too few contacts with outcomes and too few customers back "
@@ -313,12 +336,11 @@ def _unvalidated(ctx: Context, target_pos: np.ndarray, day: np.ndarray, info: di
         cand.setdefault(name, {"usable": False, "reason": why} if ctx.occ is not None or name in ("recency", "prior")
                         else {"usable": False, "reason": "no transaction log"})
     cand[chosen.name] = {"usable": True, "reason": why, **chosen.info}
-    p = sigmoid(chosen.score(target_pos, day))
     info.update({"source": chosen.name, "note": NAMES[chosen.name] + " (not validated: no held-out slice)",
                  "candidates": cand, "held_out": None, "calibrated": False, "why_unvalidated": why,
-                 "learned_from_contacts": chosen.name == "campaigns",
-                 "mean_p_today": round(float(p.mean()), 4) if len(p) else None})
-    return p, info, {}
+                 "learned_from_contacts": chosen.name == "campaigns", "mean_p_today": None})
+    return Scorer({chosen.name: chosen.model}, chosen.name), info
 
 
-__all__ = ["NAMES", "PRIOR_DECAY_PER_WEEK", "PROBABILISTIC", "Context", "choose", "held_out_slice"]
+__all__ = ["NAMES", "PRIOR_DECAY_PER_WEEK", "PROBABILISTIC", "Context", "choose", "fit_today", "held_out_slice",
+           "score_today"]

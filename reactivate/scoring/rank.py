@@ -17,6 +17,7 @@ from reactivate.config.campaign import CampaignSpec
 from reactivate.data.load import Book
 from reactivate.dormancy.ids import codes_for
 from reactivate.schema import CHANNELS
+from reactivate.scoring.apply_spark import spark_for, spark_scoring
 from reactivate.scoring.channels import best_channels
 from reactivate.scoring.priors import (
     calibrate,
@@ -114,7 +115,9 @@ def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of:
                customers: pd.DataFrame | None = None, every_source: bool = False,
                occasions=None, target_pos: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """p_reactivate per target from the source chosen and calibrated on held-out data
-    (:mod:`reactivate.scoring.propensity`).
+    (:mod:`reactivate.scoring.propensity`); with the Spark engine (the book's log on Spark, or
+    ``[engine] name = "spark"``) the targets are scored on Spark's executors by the same fitted scorer
+    (:mod:`reactivate.scoring.apply_spark`).
 
     Then, when the book has contact outcomes, the level of each segment is calibrated to the
     targets' own contact history (:func:`reactivate.scoring.priors.calibrate`, shrunk towards the
@@ -126,7 +129,8 @@ def propensity(targets, feats, seg, hist, book: Book, spec: CampaignSpec, as_of:
     customers = targets if customers is None else customers
     pos = customers.index.get_indexer(targets.index) if target_pos is None else target_pos
     ctx = Context(customers, book, spec, as_of, targets.index, occasions, pos)
-    p, info, each = choose(ctx, pos, every_source)
+    spark = spark_for(book, spec)  # with the Spark engine, today's pass over the targets runs on its executors
+    p, info, each = choose(ctx, pos, every_source, spark_scoring(spark) if spark is not None else None)
     if ctx.occ is not occasions and hasattr(book.engine, "forget"):
         book.engine.forget()  # the log's aggregates and occasions have been read: their memory goes to the plan
     book.notes.extend(n for n in ctx.notes if n not in book.notes)

@@ -16,7 +16,10 @@ calibration into probabilities are :mod:`reactivate.scoring.propensity`'s.
 
 :class:`Context` holds what they share: the purchase occasions, the customers'
 slowly changing attributes (dropped when missing or the same for everyone, with
-a note), the prior, the contacts with outcomes and the backtest examples.
+a note), the prior, the contacts with outcomes and the backtest examples. A
+fitted source's own numbers are a model of :mod:`reactivate.scoring.scorer` that
+reads plain columns (:meth:`Context.frame` builds them), so that today's pass
+over the targets runs wherever the model is shipped (Spark's executors too).
 """
 
 from __future__ import annotations
@@ -36,6 +39,15 @@ from reactivate.scoring.calibration import logit
 from reactivate.scoring.learners import Learner, informative_columns
 from reactivate.scoring.occasions import LogOccasions, Occasions
 from reactivate.scoring.priors import prior_scorer
+from reactivate.scoring.scorer import (
+    COLUMNS,
+    RFM,
+    BGNBDModel,
+    FreqRecencyModel,
+    LearnedModel,
+    PriorModel,
+    RecencyModel,
+)
 
 #: simplest first: a tie goes to the earlier
 SOURCES = ("recency", "freq/recency", "prior", "bgnbd", "backtest", "campaigns")
@@ -63,12 +75,24 @@ def epoch_day(day: dt.date) -> int:
 
 @dataclass
 class Fitted:
-    """A source fitted on the data up to the end of ``until``: ``score(pos, day)`` gives z."""
+    """A source fitted on the data up to the end of ``until``: ``score(pos, day)`` gives z, ``model``
+    (:mod:`reactivate.scoring.scorer`) the same z from the columns :meth:`Context.frame` builds."""
 
     name: str
     until: int
     score: Callable[[np.ndarray, np.ndarray], np.ndarray]
     info: dict = field(default_factory=dict)
+    model: object = None
+
+
+def fitted(ctx: Context, name: str, until: int, model, info: dict | None = None) -> Fitted:
+    """The source ``name`` whose fitted numbers are ``model``: it scores any (customer, day) pairs by the
+    model on what the context tells of them (:meth:`Context.frame`)."""
+
+    def score(pos, day):
+        return model.z(ctx.frame(model.reads, pos, day))
+
+    return Fitted(name, until, score, info or {}, model)
 
 
 class Context:
@@ -148,6 +172,28 @@ class Context:
         f["prior_logit"] = logit(self.prior_fn(pos, day, rec))
         return f if len(day) and (day == self.today).all() else self._keep("features", *key, f)
 
+    def frame(self, columns, pos, day) -> pd.DataFrame:
+        """The ``columns`` a fitted source reads (:mod:`reactivate.scoring.scorer`) of customer ``pos[i]`` at
+        the end of ``day[i]``, one row per pair: those of :data:`~reactivate.scoring.scorer.COLUMNS` asked for,
+        and, when any other is asked for, every feature a learned source reads (:meth:`features`)."""
+        columns = tuple(columns)
+        f = self.features(pos, day) if set(columns) - set(COLUMNS) else pd.DataFrame(index=range(len(pos)))
+        missing = [c for c in columns if c not in f.columns]
+        if missing and len(f.columns):
+            f = f.copy(deep=False)  # the features may be kept for the next call: they gain no columns
+        if "recency_days" in missing or "prior_logit" in missing:
+            rec = self.recency(pos, day)
+            if "recency_days" in missing:
+                f["recency_days"] = rec
+            if "prior_logit" in missing:
+                f["prior_logit"] = logit(self.prior_fn(pos, day, rec))
+        if "n_occasions" in missing:
+            f["n_occasions"] = self.occ.span(pos, day)[0].astype(float)
+        if any(c in missing for c in RFM):
+            x, t_x, T, seen = self.occ.rfm(pos, day, period_days=self.spec.dormancy.occasion_days)
+            f["rfm_x"], f["rfm_t_x"], f["rfm_T"], f["rfm_seen"] = x, t_x, T, seen
+        return f
+
     def _recall(self, what: str, pos, day):
         return next((v for p, d, v in self._kept[what] if p is pos and d is day), None)
 
@@ -210,29 +256,17 @@ def _contact_examples(contacts: pd.DataFrame | None, index: pd.Index) -> pd.Data
 
 
 def fit_recency(ctx: Context, until: int) -> Fitted | str:
-    def score(pos, day):
-        return -np.log1p(np.nan_to_num(ctx.recency(pos, day), nan=3650.0))
-
-    return Fitted("recency", until, score)
+    return fitted(ctx, "recency", until, RecencyModel())
 
 
 def fit_freq_recency(ctx: Context, until: int) -> Fitted | str:
     if ctx.occ is None:
         return "no transaction log"
-
-    def score(pos, day):
-        n, _, _ = ctx.occ.span(pos, day)
-        rec = np.nan_to_num(ctx.recency(pos, day), nan=3650.0)
-        return np.log(np.maximum(n, 0.1)) - np.log1p(rec / 30.0)
-
-    return Fitted("freq/recency", until, score)
+    return fitted(ctx, "freq/recency", until, FreqRecencyModel())
 
 
 def fit_prior(ctx: Context, until: int) -> Fitted | str:
-    def score(pos, day):
-        return logit(ctx.prior_fn(pos, day, ctx.recency(pos, day)))
-
-    return Fitted("prior", until, score)
+    return fitted(ctx, "prior", until, PriorModel())
 
 
 def fit_bgnbd(ctx: Context, until: int) -> Fitted | str:
@@ -249,14 +283,9 @@ def fit_bgnbd(ctx: Context, until: int) -> Fitted | str:
         model = fit_bgnbd_at(ctx.occ, until, seen[ctx.sample(len(seen), MAX_BGNBD, 4)], period)
     except InputDataError as exc:
         return str(exc)
-    weeks = ctx.horizon / 7.0
-
-    def score(pos, day):
-        x, t_x, T, ok = ctx.occ.rfm(pos, day, period_days=period)
-        return np.where(ok, logit(model.p_active(weeks, x, t_x, T)), logit(1e-4))
-
-    return Fitted("bgnbd", until, score, {"params": {k: round(v, 4) for k, v in model.params_.items()},
-                                          "fitted_on": int(min(len(seen), MAX_BGNBD)), "occasion_days": period})
+    return fitted(ctx, "bgnbd", until, BGNBDModel(model, ctx.horizon / 7.0),
+                  {"params": {k: round(v, 4) for k, v in model.params_.items()},
+                   "fitted_on": int(min(len(seen), MAX_BGNBD)), "occasion_days": period})
 
 
 def fit_learned(ctx: Context, name: str, pos: np.ndarray, day: np.ndarray, y: np.ndarray, until: int,
@@ -266,14 +295,10 @@ def fit_learned(ctx: Context, name: str, pos: np.ndarray, day: np.ndarray, y: np
         return f"too few outcomes to learn from before {iso(until + 1)} ({int(y.sum())} of {len(y)} positive)"
     rows = ctx.sample(len(y), MAX_TRAIN, salt)
     learner = Learner(LEARNER, ctx.seed, offset=OFFSET).fit(ctx.features(pos[rows], day[rows]), y[rows], pos[rows])
-
-    def score(p, d):
-        return learner.z(ctx.features(p, d))
-
     info = {"learner": LEARNER, "trained_on": len(rows), "positives": int(y[rows].sum())}
     if LEARNER == "linear":
         info["penalty"] = learner.penalty_
-    return Fitted(name, until, score, info)
+    return fitted(ctx, name, until, LearnedModel(learner), info)
 
 
 def fit_backtest(ctx: Context, until: int) -> Fitted | str:
