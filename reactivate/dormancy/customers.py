@@ -11,6 +11,7 @@ account says so.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -333,10 +334,17 @@ def transaction_features(log: Engine, index: pd.Index, asof: pd.Timestamp, spec:
         log.bind(pa.array(index.to_numpy(dtype=object), type=pa.string()))
     today = int(asof.to_datetime64().astype("datetime64[D]").astype(np.int64))
     args = (index, today, spec.campaign.horizon_weeks * 7, spec.dormancy.occasion_days)
-    a = log.customers(*args)
-    if "n_txn" not in a and hasattr(log, "forget"):  # kept for scoring after an earlier fold (released): again
-        log.forget()
+    with ThreadPoolExecutor(1, thread_name_prefix="paydays") as pool:
+        # the standing credits and their paydays on a second core, beside the fold of the occasions (both read
+        # the log as codes, which the engine builds once under its lock); each is its own: the same answers
+        pay = pool.submit(_paydays_of, log, index)
         a = log.customers(*args)
+        if "n_txn" not in a and hasattr(log, "forget"):  # kept for scoring after an earlier fold (released): again
+            pay.result()
+            log.forget()
+            pay = pool.submit(_paydays_of, log, index)
+            a = log.customers(*args)
+        payday = pay.result()
     count = a["n_txn"].astype(float)
     feats = {"_txn_last": days_to_datetime(a["txn_last"], a["txn_last"] < 0),
              "_txn_first": days_to_datetime(a["txn_first"], a["txn_first"] < 0),
@@ -350,11 +358,16 @@ def transaction_features(log: Engine, index: pd.Index, asof: pd.Timestamp, spec:
             feats["net_flow_12m"] = np.full(n, np.nan)
         feats["digital_share"] = np.where(count > 0, a["n_digital"] / count, np.nan) if "channel" in log.columns \
             else np.full(n, np.nan)
-    cr = log.credits(index)
     if hasattr(log, "release"):  # scoring reads the occasions and aggregates kept: the log as codes is not needed
         log.release()
-    feats["payday"], feats["payday_last"] = paydays(cr["pos"], cr["day"], n)
+    feats["payday"], feats["payday_last"] = payday
     return feats
+
+
+def _paydays_of(log: Engine, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`paydays` of the standing credits of the customers of ``index`` in ``log``."""
+    cr = log.credits(index)
+    return paydays(cr["pos"], cr["day"], len(index))
 
 
 #: standing credits looked at once by :func:`paydays`
