@@ -76,3 +76,31 @@ def test_a_model_fitted_on_a_sample_drawn_by_spark_assigns_like_the_driver(spark
     want = assign_segments(targets.targets, targets.features, spec, model, ids)
     want = pd.Series(np.asarray(want.astype(object)), index=targets.targets.index.astype(str))
     assert (got.reindex(want.index) == want).all()
+
+
+def test_a_weekly_plan_with_a_saved_model_assigns_every_target_on_spark(spark, tmp_path, monkeypatch):
+    """With the Spark engine the saved model's segments are assigned on the executors (segments_on_spark),
+    carve-outs (booleans, categories) included, and are the driver's, target for target."""
+    from reactivate.demo.book import generate_book, write_book
+    from reactivate.jobs.pipeline import run_plan
+    from reactivate.jobs.segments import fit_segments
+    from reactivate.segmentation import assign_spark
+
+    book = tmp_path / "book"
+    write_book(generate_book(3000, seed=5, as_of=AS_OF), book, fmt="parquet")
+    files = {k: book / f"{k}.parquet" for k in ("accounts", "transactions", "contacts")}
+    model = tmp_path / "segments.json"
+    fit_segments(as_of=AS_OF, model_path=model, **files)
+    driver = run_plan(as_of=AS_OF, segments_model=model, plan=False, **files)
+    calls = []
+    real = assign_spark.segments_on_spark
+    monkeypatch.setattr("reactivate.jobs.pipeline.segments_on_spark",
+                        lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    spec = dataclasses.replace(load_campaign(None), engine=dataclasses.replace(load_campaign(None).engine,
+                                                                               name="spark", spark=LOCAL))
+    on_spark = run_plan(as_of=AS_OF, segments_model=model, plan=False, campaign=spec, **files)
+    assert calls == [len(driver.scores)]  # every target, once, on Spark
+    want = driver.scores["segment_id"].astype(str)
+    got = on_spark.scores["segment_id"].astype(str)
+    assert got.index.equals(want.index) and got.equals(want)
+    assert want.nunique() > 2

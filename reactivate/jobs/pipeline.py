@@ -32,8 +32,10 @@ from reactivate.planning.plan import build_plan
 from reactivate.planning.result import PlanResult
 from reactivate.planning.summary import counts, plan_summary
 from reactivate.schema import CHANNELS
+from reactivate.scoring.apply_spark import spark_for
 from reactivate.scoring.learn import apply_learning
 from reactivate.scoring.rank import customer_shortfalls, known_inputs, score_targets
+from reactivate.segmentation.assign_spark import segments_on_spark
 from reactivate.segmentation.cluster import (
     assign_segments,
     describe_segments,
@@ -191,7 +193,10 @@ def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
     drift : dict (see :func:`reactivate.segmentation.store.segment_drift`), None without a saved model
     """
     if saved is not None:
-        seg = assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
+        spark = spark_for(t.book, t.spec) if saved.model is not None else None
+        seg = (segments_on_spark(spark, t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
+               if spark is not None else  # the Spark engine: every target assigned on its executors
+               assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids))
         drift = segment_drift(seg, saved.fit_counts, customer_ids=t.targets.index, assignment=saved.assignment)
         return seg, saved.model, saved.profiles, drift
     seg, model = segment_customers(t.targets, t.features, seg_spec)
