@@ -18,6 +18,7 @@ from reactivate.data.engine import occasion_positions, scatter
 from reactivate.data.io import open_log
 from reactivate.data.log_sql import (
     DUCKDB,
+    active_sql,
     activity_sql,
     codes_sql,
     credits_sql,
@@ -76,6 +77,32 @@ def test_the_shared_sql_in_duckdb_gives_what_the_duck_engine_gives(parquet_book)
     cr = con.execute(credits_sql("codes")).fetchnumpy()
     pos = rm[np.asarray(cr["pos"], dtype=np.int64)]
     assert sorted(zip(pos, cr["day"], strict=True)) == sorted(zip(want_cr["pos"], want_cr["day"], strict=True))
+    # reactivated within a window (the uplift's rule): each bound customer's window from a day of the last year
+    start = TODAY - 365 + (np.arange(len(index)) * 7) % 330
+    bound = np.flatnonzero(rm >= 0)
+    con.register("windows", pa.table({"pos": pa.array(bound.astype(np.int32)),
+                                      "start": pa.array(start[rm[bound]].astype(np.int32))}))
+    hit = np.zeros(len(index), dtype=bool)
+    hit[rm[con.execute(active_sql("codes", "windows", 45)).fetchnumpy()["pos"].astype(np.int64)]] = True
+    np.testing.assert_array_equal(engine.active_within(index, start, 45), hit)
+    assert 0 < hit.sum() < len(index)
+
+
+def test_reactivated_within_a_window_is_a_row_of_the_customers_own_inside_it():
+    """The rule, from rows written by hand: the customer's own rows only (a bank-initiated one does not count, a
+    missing initiator does), the window's first day in, the day after its last out; unbound ids ignored."""
+    from reactivate.data.engine import DuckEngine
+
+    ts = pd.to_datetime(["2026-01-10 23:59:59", "2026-01-05", "2026-02-01", "2026-01-20", "2026-01-31 12:00",
+                         "2026-01-15"], format="ISO8601")
+    t = pa.table({"customer_id": ["a", "b", "c", "d", "e", "zz"], "timestamp": ts,
+                  "initiated_by": ["customer", "bank", None, "customer", "customer", "customer"]})
+    engine = DuckEngine(t, {"customer_id": "customer_id", "timestamp": "timestamp", "initiated_by": "initiated_by"})
+    index = pd.Index(["a", "b", "c", "d", "e", "f"])
+    day = (pd.Timestamp("2026-01-10") - pd.Timestamp("1970-01-01")).days
+    start = np.array([day, day, day + 22, day + 11, day, day])  # c's window starts on its row's day; d's after it
+    hit = engine.active_within(index, start, 21)  # 2026-01-10 .. 2026-01-30 (c: 02-01 .. 02-21)
+    assert hit.tolist() == [True, False, True, False, False, False]
 
 
 def test_the_engine_section_of_a_campaign(tmp_path):

@@ -91,6 +91,8 @@ class Engine(Protocol):
 
     def credits(self, index: pd.Index) -> dict[str, np.ndarray]: ...
 
+    def active_within(self, index: pd.Index, start: np.ndarray, days: int) -> np.ndarray: ...
+
     def release(self) -> None: ...
 
     def forget(self) -> None: ...
@@ -417,6 +419,24 @@ class DuckEngine:
         p = remap[credit["pos"]]
         mine = p >= 0
         return {"pos": p[mine].astype(np.int32), "day": credit["day"][mine].astype(np.int32)}
+
+    def active_within(self, index: pd.Index, start: np.ndarray, days: int) -> np.ndarray:
+        """Per customer of ``index``: whether a row of their own falls in the ``days`` days from ``start[i]`` on
+        (days since 1970; :func:`~reactivate.data.log_sql.active_sql`'s rule), a chunk of customers at a time.
+        Reads the log again when the codes were released (an evaluation after the plan)."""
+        if self.bound() is None:
+            self.bind(pa.array(index.to_numpy(dtype=object), type=pa.string()))
+        codes = self._days()
+        remap = self._remap(index)
+        start = np.asarray(start, dtype=np.int64)
+        hit = np.zeros(len(index), dtype=bool)
+        for r in codes.chunks(CHUNK_CUSTOMERS):
+            p = remap[r["pos"]]
+            own = (p >= 0) & ((r["flags"] & CUST) != 0)
+            p, day = p[own], r["day"][own]
+            inside = (day >= start[p]) & (day < start[p] + days)
+            hit[p[inside]] = True
+        return hit
 
     def release(self) -> None:
         """Drop the log as codes and the activity aggregates (the occasions and their aggregates are kept for

@@ -109,6 +109,14 @@ def credits_sql(codes: str) -> str:
     return f"SELECT pos, day FROM {codes} WHERE pos IS NOT NULL AND standing AND amount > 0"
 
 
+def active_sql(codes: str, windows: str, days: int) -> str:
+    """The bound customers (``pos``) with a row of their own in their window: ``windows`` holds each
+    customer's ``pos`` and ``start`` (a day); the window is the ``days`` days from ``start`` on (the rule of
+    "reactivated" that a campaign's uplift counts)."""
+    return (f"SELECT DISTINCT c.pos FROM {codes} c JOIN {windows} w ON c.pos = w.pos "
+            f"WHERE c.cust AND c.day >= w.start AND c.day < w.start + {int(days)}")
+
+
 def remap(bound: pa.Array, index: pd.Index) -> np.ndarray:
     """Bound position -> position in ``index`` (-1 when not in it)."""
     values = pa.array(index.to_numpy(dtype=object), type=pa.string())

@@ -29,6 +29,7 @@ from reactivate.config.campaign import FIRST_DATE, SparkSettings, TableInput
 from reactivate.data.engine import LogCheck, fold_rows, occasion_positions, occasion_totals, scatter
 from reactivate.data.log_sql import (
     SPARK,
+    active_sql,
     activity_sql,
     check_sql,
     codes_sql,
@@ -214,10 +215,11 @@ class SparkEngine:
         #: a pandas frame materialised from this log (never, on Spark: the log stays where it lies)
         self.frame = None
 
-    def _sql(self, q: str):
-        """Run ``q``, whose ``{log}``, ``{bound_ids}`` and ``{codes}`` stand for this engine's relations (Spark
-        binds them as DataFrames, so several engines share a session without sharing view names)."""
-        views = {"log": self._log, "bound_ids": self._bound_df, "codes": self._days_df}
+    def _sql(self, q: str, **frames):
+        """Run ``q``, whose ``{log}``, ``{bound_ids}`` and ``{codes}`` (and the names of ``frames``) stand for
+        this engine's relations (Spark binds them as DataFrames, so several engines share a session without
+        sharing view names)."""
+        views = {"log": self._log, "bound_ids": self._bound_df, "codes": self._days_df, **frames}
         kwargs = {name: df for name, df in views.items() if df is not None}
         return self.spark.sql(q, **kwargs)
 
@@ -348,6 +350,25 @@ class SparkEngine:
         p = self._remap(index)[np.asarray(r["pos"], dtype=np.int64)]
         keep = p >= 0
         return {"pos": p[keep], "day": np.asarray(r["day"], dtype=np.int64)[keep]}
+
+    def active_within(self, index: pd.Index, start: np.ndarray, days: int) -> np.ndarray:
+        """Per customer of ``index``: whether a row of their own falls in the ``days`` days from ``start[i]`` on
+        (:func:`~reactivate.data.log_sql.active_sql`, a join of the log as codes with the windows, broadcast);
+        only the customers found come back."""
+        if self.bound() is None:
+            self.bind(pa.array(index.to_numpy(dtype=object), type=pa.string()))
+        from pyspark.sql import functions as F
+
+        rm = self._remap(index)
+        bound = np.flatnonzero(rm >= 0)
+        windows = self.spark.createDataFrame(pd.DataFrame({
+            "pos": bound.astype(np.int32), "start": np.asarray(start, dtype=np.int64)[rm[bound]].astype(np.int32)}))
+        self._days()
+        with self._lock:
+            t = self._sql(active_sql("{codes}", "{windows}", days), windows=F.broadcast(windows)).toArrow()
+        hit = np.zeros(len(index), dtype=bool)
+        hit[rm[_numpy(t.column("pos")).astype(np.int64)]] = True
+        return hit
 
     def release(self) -> None:
         """Free the log as codes cached on the executors (the aggregates and occasions already computed are

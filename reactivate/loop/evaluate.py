@@ -164,15 +164,12 @@ def reactivation_flags(t0: pd.Series, book, window_days: int) -> np.ndarray:
     start = t0.to_numpy(dtype="datetime64[s]")
     end = start + np.timedelta64(window_days, "D")
     hit = np.zeros(len(index), dtype=bool)
-    txn = book.transactions
-    if txn is not None and len(txn):
-        c = codes_for(txn["customer_id"], index)
-        cust = (txn["initiated_by"] != "bank").to_numpy() if "initiated_by" in txn.columns else np.ones(len(txn), bool)
-        ts = txn["timestamp"].to_numpy(dtype="datetime64[s]")
-        keep = (c >= 0) & cust
-        c, ts = c[keep], ts[keep]
-        inside = (ts >= start[c]) & (ts < end[c])
-        hit[c[inside]] = True
+    log = book.log
+    if log is not None and log.check().rows:  # asked of the log's engine where it lies (on Spark: there)
+        day = start.astype("datetime64[D]")
+        if (day != start).any():
+            raise ValueError("reactivation windows start at midnight (a week's first day)")
+        hit |= log.active_within(index, day.astype(np.int64), window_days)
     acc = book.accounts
     if acc is not None and "last_activity_date" in acc.columns:
         c = codes_for(acc["customer_id"], index)
@@ -205,8 +202,9 @@ def evaluate_campaign(ledger, spec, *, accounts=None, transactions=None, as_of: 
     day = as_of or dt.date.today()
     if book is None:
         book = load_book(accounts=accounts, transactions=transactions, contacts=None, spec=spec, as_of=day)
-    if as_of is None and book.transactions is not None and len(book.transactions):
-        day = pd.Timestamp(book.transactions["timestamp"].max()).date()
+    last = book.log.check().last_second if book.log is not None else None
+    if as_of is None and last is not None:  # the log's last day
+        day = dt.date(1970, 1, 1) + dt.timedelta(seconds=int(last))
     window = spec.learning.window_days
     first = a.sort_values(["week_start", "grp"], kind="stable").drop_duplicates("customer_id")
     first = first.set_index("customer_id")
