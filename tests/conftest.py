@@ -86,3 +86,12 @@ def hostile_book(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("hostile_book")
     write_book(generate_book(400, seed=5, as_of=AS_OF), out, fmt="csv")
     return out
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """The Spark tests' local session (:data:`tests.spark_local.LOCAL`); only a Spark test asks for it."""
+    from reactivate.data.spark_engine import spark_session
+    from tests.spark_local import LOCAL
+
+    return spark_session(LOCAL)

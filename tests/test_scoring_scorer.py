@@ -22,11 +22,14 @@ AS_OF = dt.date(2026, 11, 30)
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
-    """A small demo book, and the same accounts with only the last 300 days of the log and no contacts (too
-    short for any backtest snapshot: no slice to validate on, no learned source)."""
+    return scoring_books(tmp_path_factory.mktemp("scorerbook"))
+
+
+def scoring_books(out):
+    """A small demo book in ``out``, and in ``out/short`` the same accounts with only the last 300 days of the
+    log and no contacts (too short for any backtest snapshot: no slice to validate on, no learned source)."""
     from reactivate.demo.book import generate_book, write_book
 
-    out = tmp_path_factory.mktemp("scorerbook")
     write_book(generate_book(2500, seed=11, as_of=AS_OF), out, fmt="parquet")
     short = out / "short"
     short.mkdir()

@@ -7,7 +7,6 @@ Skipped without pyspark (``pip install 'reactivate[spark]'``) or without Java.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -15,30 +14,18 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-pytest.importorskip("pyspark")
-if shutil.which("java") is None:
-    pytest.skip("the Spark engine needs Java (openjdk-17-jre-headless)", allow_module_level=True)
-
-from reactivate.config.campaign import SparkSettings, TableInput
+from reactivate.config.campaign import TableInput
 from reactivate.data import load as load_module
 from reactivate.data.io import open_log
-from reactivate.data.spark_engine import open_spark_log, spark_session
+from reactivate.data.spark_engine import open_spark_log
 from reactivate.dormancy.ids import customer_index
 from reactivate.errors import InputDataError
 from reactivate.schema import TABLES
+from tests.spark_local import SPARK_MARKS  # skips the module without pyspark or Java
 
-#: pyspark 4.0 passes pandas 3 a deprecated keyword (copy=) when it converts batches
-pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+pytestmark = SPARK_MARKS
 AS_OF = dt.date(2026, 11, 30)
 TODAY = (AS_OF - dt.date(1970, 1, 1)).days
-#: small and shared: two cores, a little memory, few shuffle partitions (the books here are small)
-LOCAL = SparkSettings(master="local[2]", conf={"spark.driver.memory": "2g", "spark.sql.shuffle.partitions": "4",
-                                               "spark.ui.enabled": "false"})
-
-
-@pytest.fixture(scope="module")
-def spark():
-    return spark_session(LOCAL)
 
 
 def _book(tmp_path_factory, n: int, seed: int):

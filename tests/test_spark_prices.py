@@ -10,37 +10,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("pyspark")
-if shutil.which("java") is None:
-    pytest.skip("the Spark engine needs Java (openjdk-17-jre-headless)", allow_module_level=True)
-
 import reactivate.planning.optimizer as optimizer
-from reactivate.config.campaign import EngineSpec, SparkSettings, load_campaign
-from reactivate.data.spark_engine import spark_session
+from reactivate.config.campaign import EngineSpec, load_campaign
 from reactivate.planning import allocation
 from reactivate.planning.optimizer import allocate, price_step, shifted_values
 from reactivate.planning.prices_spark import SparkPrices, loads_from_rows, partition_loads
 from reactivate.schema import CHANNELS
+from tests.spark_local import LOCAL, SPARK_MARKS  # skips the module without pyspark or Java
 from tests.test_allocate import check_feasible, random_instance
 
-#: pyspark 4.0 passes pandas 3 a deprecated keyword (copy=) when it converts batches
-pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
-#: small and shared: two cores, a little memory, few shuffle partitions
-LOCAL = SparkSettings(master="local[2]", conf={"spark.driver.memory": "2g", "spark.sql.shuffle.partitions": "4",
-                                               "spark.ui.enabled": "false"})
+pytestmark = SPARK_MARKS
 DELAY = 0.05
 AS_OF = dt.date(2026, 11, 30)
-
-
-@pytest.fixture(scope="module")
-def spark():
-    return spark_session(LOCAL)
 
 
 @pytest.fixture(scope="module")

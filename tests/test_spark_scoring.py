@@ -8,66 +8,31 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
 
-pytest.importorskip("pyspark")
-if shutil.which("java") is None:
-    pytest.skip("the Spark engine needs Java (openjdk-17-jre-headless)", allow_module_level=True)
-
-from reactivate.config.campaign import EngineSpec, SparkSettings, load_campaign
+from reactivate.config.campaign import EngineSpec, load_campaign
 from reactivate.data import load as load_module
 from reactivate.data.io import open_log
-from reactivate.data.spark_engine import open_spark_log, spark_session
-from reactivate.jobs.pipeline import load_targets, run_plan
+from reactivate.data.spark_engine import open_spark_log
+from reactivate.jobs.pipeline import run_plan
 from reactivate.scoring import apply_spark, propensity
 from reactivate.scoring.apply_spark import score_on_spark
 from reactivate.scoring.propensity import fit_today, score_today
-from reactivate.scoring.rank import target_positions
-from reactivate.scoring.sources import Context
+from tests.spark_local import LOCAL, SPARK_MARKS  # skips the module without pyspark or Java
+from tests.test_scoring_scorer import context, scoring_books
 
-#: pyspark 4.0 passes pandas 3 a deprecated keyword (copy=) when it converts batches
-pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
-#: small and shared: two cores, a little memory, few shuffle partitions (the books here are small)
-LOCAL = SparkSettings(master="local[2]", conf={"spark.driver.memory": "2g", "spark.sql.shuffle.partitions": "4",
-                                               "spark.ui.enabled": "false"})
+pytestmark = SPARK_MARKS
 #: the bar of the issue: every target's score within this of the default engine's
 BAR = 1e-6
 AS_OF = dt.date(2026, 11, 30)
 
 
 @pytest.fixture(scope="module")
-def spark():
-    return spark_session(LOCAL)
-
-
-@pytest.fixture(scope="module")
 def books(tmp_path_factory):
-    """A small demo book with its contact history, and its accounts with the log's last 300 days only and no
-    contacts (no backtest snapshot, no slice: neither learned source can be fitted)."""
-    from reactivate.demo.book import generate_book, write_book
-
-    out = tmp_path_factory.mktemp("sparkscores")
-    write_book(generate_book(2500, seed=11, as_of=AS_OF), out, fmt="parquet")
-    short = out / "short"
-    short.mkdir()
-    txn = pd.read_parquet(out / "transactions.parquet")
-    txn[txn["timestamp"] >= pd.Timestamp(AS_OF) - pd.Timedelta(days=300)].to_parquet(short / "transactions.parquet")
-    (short / "accounts.parquet").write_bytes((out / "accounts.parquet").read_bytes())
-    return out
-
-
-def context(folder, contacts: bool = True) -> tuple[Context, np.ndarray]:
-    """The run's scoring context on ``folder``'s book, on the default engine (as
-    :func:`reactivate.scoring.rank.propensity` makes it), and the targets' positions among the customers."""
-    spec = load_campaign(None)
-    t = load_targets(as_of=AS_OF, accounts=folder / "accounts.parquet", transactions=folder / "transactions.parquet",
-                     contacts=folder / "contacts.parquet" if contacts else None, spec=spec)
-    pos = target_positions(t.targets, t.customers, spec)
-    return Context(t.customers, t.book, spec, AS_OF, t.targets.index, None, pos), pos
+    """The scorer tests' books (:func:`tests.test_scoring_scorer.scoring_books`): with contacts, and short."""
+    return scoring_books(tmp_path_factory.mktemp("sparkscores"))
 
 
 @pytest.fixture

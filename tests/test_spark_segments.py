@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("pyspark")
-if shutil.which("java") is None:
-    pytest.skip("the Spark engine needs Java (openjdk-17-jre-headless)", allow_module_level=True)
-
-from reactivate.config.campaign import SparkSettings, load_campaign
-from reactivate.data.spark_engine import spark_session
+from reactivate.config.campaign import load_campaign
 from reactivate.jobs.pipeline import load_targets
 from reactivate.segmentation.assign_spark import assign_on_spark, carve_out_columns, fit_sample
 from reactivate.segmentation.cluster import assign_segments, segment_customers
 from reactivate.segmentation.spec import CarveOut, SegmentSpec
+from tests.spark_local import LOCAL, SPARK_MARKS  # skips the module without pyspark or Java
 
-#: pyspark 4.0 passes pandas 3 a deprecated keyword (copy=) when it converts batches
-pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+pytestmark = SPARK_MARKS
 AS_OF = dt.date(2026, 11, 30)
-LOCAL = SparkSettings(master="local[2]", conf={"spark.driver.memory": "2g", "spark.sql.shuffle.partitions": "4",
-                                               "spark.ui.enabled": "false"})
-
-
-@pytest.fixture(scope="module")
-def spark():
-    return spark_session(LOCAL)
 
 
 @pytest.fixture(scope="module")
