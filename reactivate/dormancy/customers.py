@@ -371,7 +371,7 @@ def _paydays_of(log: Engine, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: standing credits looked at once by :func:`paydays`
-PAYDAY_ROWS = 4_000_000
+PAYDAY_ROWS = 1_000_000
 
 
 def paydays(c: np.ndarray, day: np.ndarray, n: int, min_months: int = 3,
