@@ -60,6 +60,28 @@ def test_carve_outs_come_first_and_never_mix_into_clusters():
     assert any("High balance" in n for n in names) and any("Young" in n for n in names)
 
 
+def test_segments_assigned_elsewhere_by_the_fitted_model_are_the_fits_own():
+    """``assign`` (the Spark engine's executors) gets the model fitted on its sample and the segment ids, and
+    its answer is the segments: assign_segments there gives what the fit itself assigns."""
+    from reactivate.segmentation.cluster import assign_segments
+
+    X = blobs()
+    cust = pd.DataFrame({"hardship": np.arange(len(X)) % 7 == 0, "balance": X["balance"]})
+    spec = SegmentSpec(features=FEATS)
+    seg, model = segment_customers(cust, X, spec)
+    asked = []
+
+    def elsewhere(m, ids):
+        asked.append((m.labels_, list(ids)))
+        return assign_segments(cust, X, spec, m, ids)
+
+    seg2, model2 = segment_customers(cust, X, spec, assign=elsewhere)
+    assert asked[0][0] is None  # the fit labelled nobody: the rows are assigned once, elsewhere
+    assert asked[0][1] == list(seg.categories)
+    assert list(seg2.categories) == list(seg.categories) and (seg2.codes == seg.codes).all()
+    np.testing.assert_array_equal(model2.cluster_centers_, model.cluster_centers_)
+
+
 def test_carve_out_conditions():
     c = pd.DataFrame({"balance": [10.0, 2e6, np.nan], "hardship": [True, False, True]})
     assert carve_out_mask(c, "balance >= 1000000", "x").tolist() == [False, True, False]

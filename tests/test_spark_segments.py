@@ -65,9 +65,10 @@ def test_a_model_fitted_on_a_sample_drawn_by_spark_assigns_like_the_driver(spark
     assert (got.reindex(want.index) == want).all()
 
 
-def test_a_weekly_plan_with_a_saved_model_assigns_every_target_on_spark(spark, tmp_path, monkeypatch):
-    """With the Spark engine the saved model's segments are assigned on the executors (segments_on_spark),
-    carve-outs (booleans, categories) included, and are the driver's, target for target."""
+@pytest.mark.parametrize("saved", [False, True], ids=["fitted in the plan", "a saved model"])
+def test_with_the_spark_engine_every_target_is_assigned_on_spark(spark, tmp_path, monkeypatch, saved):
+    """With the Spark engine the segments are assigned on the executors (segments_on_spark) by the model
+    fitted on its sample, or by a saved model: carve-outs included, the driver's segments target for target."""
     from reactivate.demo.book import generate_book, write_book
     from reactivate.jobs.pipeline import run_plan
     from reactivate.jobs.segments import fit_segments
@@ -76,8 +77,10 @@ def test_a_weekly_plan_with_a_saved_model_assigns_every_target_on_spark(spark, t
     book = tmp_path / "book"
     write_book(generate_book(3000, seed=5, as_of=AS_OF), book, fmt="parquet")
     files = {k: book / f"{k}.parquet" for k in ("accounts", "transactions", "contacts")}
-    model = tmp_path / "segments.json"
-    fit_segments(as_of=AS_OF, model_path=model, **files)
+    model = None
+    if saved:
+        model = tmp_path / "segments.json"
+        fit_segments(as_of=AS_OF, model_path=model, **files)
     driver = run_plan(as_of=AS_OF, segments_model=model, plan=False, **files)
     calls = []
     real = assign_spark.segments_on_spark

@@ -192,14 +192,16 @@ def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
     profiles : segment id -> name, apart, note, kind
     drift : dict (see :func:`reactivate.segmentation.store.segment_drift`), None without a saved model
     """
+    spark = spark_for(t.book, t.spec)  # the Spark engine: every target assigned on its executors
     if saved is not None:
-        spark = spark_for(t.book, t.spec) if saved.model is not None else None
         seg = (segments_on_spark(spark, t.targets, t.features, saved.spec, saved.model, saved.segment_ids)
-               if spark is not None else  # the Spark engine: every target assigned on its executors
+               if spark is not None and saved.model is not None else
                assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids))
         drift = segment_drift(seg, saved.fit_counts, customer_ids=t.targets.index, assignment=saved.assignment)
         return seg, saved.model, saved.profiles, drift
-    seg, model = segment_customers(t.targets, t.features, seg_spec)
+    on_spark = None if spark is None else \
+        (lambda model, ids: segments_on_spark(spark, t.targets, t.features, seg_spec, model, ids))
+    seg, model = segment_customers(t.targets, t.features, seg_spec, assign=on_spark)
     return seg, model, describe_segments(seg, t.features, model, seg_spec), None
 
 

@@ -138,12 +138,14 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                 np.sqrt(np.maximum(v, 0, out=v), out=v)
         return out
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, label_rows: bool = True):
+        """Fit on a sample of ``X``'s rows; ``label_rows``: also assign every row (``labels_``; else None, for a
+        caller that assigns them elsewhere, e.g. on Spark's executors)."""
         # one thread: on 2 cores, OpenMP and BLAS threads fighting made k-means 10-20x slower
         with threadpool_limits(limits=1):
-            return self._fit(X)
+            return self._fit(X, label_rows)
 
-    def _fit(self, X):
+    def _fit(self, X, label_rows: bool = True):
         F = self._raw(X, fitting=True)
         n = len(F)
         if n < 2:
@@ -221,7 +223,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             self.precisions_cholesky_ = prec[order]
         self.n_clusters_ = k
         self.inertia_ = float(km.inertia_)
-        self.labels_ = self.predict(F)
+        self.labels_ = self.predict(F) if label_rows else None
         return self
 
     def _choose_k(self, Z, rng, k_lo, k_hi):
@@ -417,8 +419,12 @@ def left_out_note(left_out: dict[str, str]) -> list[str]:
     return ["segments: not clustered on " + "; ".join(f"{', '.join(names)} ({why})" for why, names in by_why.items())]
 
 
-def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: SegmentSpec):
+def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: SegmentSpec, assign=None):
     """Assign every customer to exactly one segment.
+
+    ``assign(model, segment_ids)``, when given, assigns every customer by the fitted model instead of the fit
+    (:func:`assign_segments`' answer: :func:`~reactivate.segmentation.assign_spark.segments_on_spark` on
+    Spark's executors); the model is then fitted on its sample only.
 
     Carve-outs are applied first, in spec order (a customer goes to the first
     that selects it); the rest are clustered on the features that can tell them
@@ -448,11 +454,14 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
             random_state=a.random_state,
             algorithm=a.name,
             covariance_type=a.covariance_type,
-        ).fit(clustered)
+        ).fit(clustered, label_rows=assign is None)
         model.left_out_ = left_out
         width = max(2, len(str(model.n_clusters_)))
-        codes[free] = len(names) + model.labels_
+        first = len(names)
         names += [f"S{i + 1:0{width}d}" for i in range(model.n_clusters_)]
+        if assign is not None:
+            return assign(model, names), model
+        codes[free] = first + model.labels_
     elif free.any():
         codes[free] = len(names)
         names.append("S01")
