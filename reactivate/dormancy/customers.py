@@ -340,9 +340,7 @@ def transaction_features(log: Engine, index: pd.Index, asof: pd.Timestamp, spec:
         pay = pool.submit(_paydays_of, log, index)
         a = log.customers(*args)
         if "n_txn" not in a and hasattr(log, "forget"):  # kept for scoring after an earlier fold (released): again
-            pay.result()
-            log.forget()
-            pay = pool.submit(_paydays_of, log, index)
+            log.forget()  # (the aggregates kept; the credits, read from the log, stand)
             a = log.customers(*args)
         payday = pay.result()
     count = a["n_txn"].astype(float)
