@@ -401,3 +401,14 @@ def _numpy(col: pa.ChunkedArray) -> np.ndarray:
     if col.null_count:
         return col.cast(pa.float64()).to_numpy()
     return col.to_numpy()
+
+
+def spark_for(book, spec):
+    """The Spark session a run's per-customer stages use (segments and today's scores on the executors), or
+    None for the default engine: the session of the book's log when Spark reads it, else, when the campaign
+    asks for Spark (``[engine] name = "spark"``), the session of its ``[engine.spark]`` settings."""
+    if isinstance(getattr(book, "engine", None), SparkEngine):
+        return book.engine.spark
+    if spec.engine.name == "spark":
+        return spark_session(spec.engine.spark)
+    return None

@@ -22,6 +22,7 @@ from reactivate.config.campaign import CampaignSpec, load_campaign
 from reactivate.data.engine import give_back_memory
 from reactivate.data.load import Book, load_book
 from reactivate.data.shown import check_show_input, read_shown
+from reactivate.data.spark_engine import spark_for
 from reactivate.dormancy.customers import build_customers
 from reactivate.dormancy.features import model_features
 from reactivate.errors import ConfigError, InputDataError
@@ -32,7 +33,6 @@ from reactivate.planning.plan import build_plan
 from reactivate.planning.result import PlanResult
 from reactivate.planning.summary import counts, plan_summary
 from reactivate.schema import CHANNELS
-from reactivate.scoring.apply_spark import spark_for
 from reactivate.scoring.learn import apply_learning
 from reactivate.scoring.rank import customer_shortfalls, known_inputs, score_targets
 from reactivate.segmentation.assign_spark import segments_on_spark

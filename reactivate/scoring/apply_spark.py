@@ -16,24 +16,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reactivate.data.spark_engine import SparkEngine, spark_session
 from reactivate.scoring.scorer import Scorer
 
 #: the targets' position column of the frames on Spark
 ROW = "row"
 #: targets whose columns are built at once on the driver (as on one machine: a slice at a time)
 SLICE_ROWS = 50_000
-
-
-def spark_for(book, spec):
-    """The Spark session today's scores are computed on, or None for the default engine: the session of the
-    book's log when Spark reads it, else, when the campaign asks for Spark (``[engine] name = "spark"``),
-    the session of its ``[engine.spark]`` settings."""
-    if isinstance(getattr(book, "engine", None), SparkEngine):
-        return book.engine.spark
-    if spec.engine.name == "spark":
-        return spark_session(spec.engine.spark)
-    return None
 
 
 def spark_scoring(spark):
@@ -103,4 +91,4 @@ def score_on_spark(spark, ctx, scorer: Scorer, target_pos: np.ndarray) -> dict[s
     return out
 
 
-__all__ = ["apply_on_spark", "score_on_spark", "spark_for", "spark_scoring", "target_frame"]
+__all__ = ["apply_on_spark", "score_on_spark", "spark_scoring", "target_frame"]

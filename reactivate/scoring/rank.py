@@ -15,9 +15,10 @@ import pandas as pd
 
 from reactivate.config.campaign import CampaignSpec
 from reactivate.data.load import Book
+from reactivate.data.spark_engine import spark_for
 from reactivate.dormancy.ids import codes_for
 from reactivate.schema import CHANNELS
-from reactivate.scoring.apply_spark import spark_for, spark_scoring
+from reactivate.scoring.apply_spark import spark_scoring
 from reactivate.scoring.channels import best_channels
 from reactivate.scoring.priors import (
     calibrate,
