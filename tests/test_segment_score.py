@@ -82,6 +82,49 @@ def test_segments_assigned_elsewhere_by_the_fitted_model_are_the_fits_own():
     np.testing.assert_array_equal(model2.cluster_centers_, model.cluster_centers_)
 
 
+def test_a_sample_drawn_elsewhere_is_the_one_the_model_is_fitted_on():
+    """``draw`` (Spark, where the rows lie) is asked for the sample only when more customers are clustered than
+    ``sample_size``, and only for rows no carve-out takes; the model is the one fitted on exactly those rows, and
+    without ``assign`` a drawn sample is refused (the fit labels only its sample)."""
+    import dataclasses
+
+    from reactivate.segmentation.cluster import assign_segments
+
+    X = pd.concat([blobs(n_per=600, seed=s) for s in (1, 2)], ignore_index=True)  # 3,600 rows
+    cust = pd.DataFrame({"hardship": np.arange(len(X)) % 7 == 0, "balance": X["balance"]})
+    spec = SegmentSpec(features=FEATS)
+    spec = dataclasses.replace(spec, algorithm=dataclasses.replace(spec.algorithm, sample_size=1000, k=3))
+    drawn = []
+
+    def draw(free, size, seed):
+        rows = np.sort(np.random.default_rng(seed + 7).choice(np.flatnonzero(free), size, replace=False))
+        drawn.append((free.copy(), size, seed, rows))
+        return rows
+
+    def elsewhere(m, ids):
+        return assign_segments(cust, X, spec, m, ids)
+
+    seg, model = segment_customers(cust, X, spec, assign=elsewhere, draw=draw)
+    free, size, seed, rows = drawn[0]
+    assert len(drawn) == 1 and size == 1000 and seed == spec.algorithm.random_state
+    assert (free == ~cust["hardship"].to_numpy()).all() and free[rows].all()
+    a = spec.algorithm
+    alone = Segmenter(features=model.features, n_clusters=a.k, k_range=(a.k_min, a.k_max), sample_size=a.sample_size,
+                      n_init=a.n_init, random_state=a.random_state, algorithm=a.name,
+                      covariance_type=a.covariance_type).fit(X.iloc[rows])
+    np.testing.assert_array_equal(model.cluster_centers_, alone.cluster_centers_)
+    assert len(seg) == len(X) and (np.asarray(seg.astype(str))[~free] == "hardship").all()
+    with pytest.raises(ValueError, match="needs the assignment"):
+        segment_customers(cust, X, spec, draw=draw)
+    big = dataclasses.replace(spec, algorithm=dataclasses.replace(spec.algorithm, sample_size=5000))
+    drawn.clear()
+    seg_all, _ = segment_customers(cust, X, big, assign=lambda m, ids: assign_segments(cust, X, big, m, ids),
+                                   draw=draw)
+    assert drawn == []  # every clustered row fits in the sample: nothing to draw, the driver's own fit
+    seg_driver, _ = segment_customers(cust, X, big)
+    assert (seg_all.codes == seg_driver.codes).all()
+
+
 def test_carve_out_conditions():
     c = pd.DataFrame({"balance": [10.0, 2e6, np.nan], "hardship": [True, False, True]})
     assert carve_out_mask(c, "balance >= 1000000", "x").tolist() == [False, True, False]

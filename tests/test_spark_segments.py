@@ -55,7 +55,13 @@ def test_a_model_fitted_on_a_sample_drawn_by_spark_assigns_like_the_driver(spark
     features = [c for c in targets.features.columns if targets.features[c].notna().any()]
     frame = _frame(spark, targets, spec, features)
     sample = fit_sample(frame, 1500, seed=4)
-    assert 1000 <= len(sample) <= 1500
+    assert len(sample) == 1500 and sample["customer_id"].is_unique
+    # the same rows however Spark holds the frame; another seed, other rows
+    for parts in (1, 7):
+        again = fit_sample(frame.repartition(parts), 1500, seed=4)
+        assert again["customer_id"].tolist() == sample["customer_id"].tolist()
+    assert fit_sample(frame, 1500, seed=5)["customer_id"].tolist() != sample["customer_id"].tolist()
+    assert len(fit_sample(frame, 10**6, seed=4)) == len(targets.targets)  # fewer rows than asked: all of them
     sample = sample.set_index("customer_id")
     seg, model = segment_customers(targets.targets.loc[sample.index], sample[features], spec)
     ids = list(seg.categories)
@@ -83,9 +89,9 @@ def test_with_the_spark_engine_every_target_is_assigned_on_spark(spark, tmp_path
         fit_segments(as_of=AS_OF, model_path=model, **files)
     driver = run_plan(as_of=AS_OF, segments_model=model, plan=False, **files)
     calls = []
-    real = assign_spark.segments_on_spark
-    monkeypatch.setattr("reactivate.jobs.pipeline.segments_on_spark",
-                        lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    real = assign_spark.SegmentsOnSpark.assign
+    monkeypatch.setattr(assign_spark.SegmentsOnSpark, "assign",
+                        lambda self, *a, **k: calls.append(len(self.customers)) or real(self, *a, **k))
     spec = dataclasses.replace(load_campaign(None), engine=dataclasses.replace(load_campaign(None).engine,
                                                                                name="spark", spark=LOCAL))
     on_spark = run_plan(as_of=AS_OF, segments_model=model, plan=False, campaign=spec, **files)
@@ -94,3 +100,29 @@ def test_with_the_spark_engine_every_target_is_assigned_on_spark(spark, tmp_path
     got = on_spark.scores["segment_id"].astype(str)
     assert got.index.equals(want.index) and got.equals(want)
     assert want.nunique() > 2
+
+
+def test_with_more_targets_than_the_sample_spark_draws_the_fitting_sample(spark, targets):
+    """More customers to cluster than ``sample_size``: Spark draws the sample (only rows no carve-out takes,
+    exactly ``sample_size``, the same rows on every call), the model is the one the driver fits on exactly those
+    rows, and every target gets the segment the driver's assign_segments gives by that model."""
+    from reactivate.segmentation.assign_spark import SegmentsOnSpark
+    from reactivate.segmentation.cluster import Segmenter, carve_out_free
+
+    spec = SegmentSpec()
+    spec = dataclasses.replace(spec, algorithm=dataclasses.replace(spec.algorithm, sample_size=1000))
+    t = targets
+    free = carve_out_free(t.targets, spec)
+    assert free.sum() > 1000 and not free.all()
+    on = SegmentsOnSpark(spark, t.targets, t.features, spec)
+    seg, model = segment_customers(t.targets, t.features, spec, assign=on.assign, draw=on.draw)
+    rows = on.draw(free, 1000, spec.algorithm.random_state)
+    assert len(rows) == 1000 and free[rows].all() and (np.diff(rows) > 0).all()
+    np.testing.assert_array_equal(rows, on.draw(free, 1000, spec.algorithm.random_state))
+    a = spec.algorithm
+    alone = Segmenter(features=model.features, n_clusters=a.k, k_range=(a.k_min, a.k_max), sample_size=a.sample_size,
+                      n_init=a.n_init, random_state=a.random_state, algorithm=a.name,
+                      covariance_type=a.covariance_type).fit(t.features.iloc[rows])
+    np.testing.assert_array_equal(model.cluster_centers_, alone.cluster_centers_)
+    want = assign_segments(t.targets, t.features, spec, model, list(seg.categories))
+    assert (seg.codes == want.codes).all() and len(set(seg.codes)) > 2

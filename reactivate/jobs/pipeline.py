@@ -35,7 +35,7 @@ from reactivate.planning.summary import counts, plan_summary
 from reactivate.schema import CHANNELS
 from reactivate.scoring.learn import apply_learning
 from reactivate.scoring.rank import customer_shortfalls, known_inputs, score_targets
-from reactivate.segmentation.assign_spark import segments_on_spark
+from reactivate.segmentation.assign_spark import SegmentsOnSpark, segments_on_spark
 from reactivate.segmentation.cluster import (
     assign_segments,
     describe_segments,
@@ -199,9 +199,9 @@ def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
                assign_segments(t.targets, t.features, saved.spec, saved.model, saved.segment_ids))
         drift = segment_drift(seg, saved.fit_counts, customer_ids=t.targets.index, assignment=saved.assignment)
         return seg, saved.model, saved.profiles, drift
-    on_spark = None if spark is None else \
-        (lambda model, ids: segments_on_spark(spark, t.targets, t.features, seg_spec, model, ids))
-    seg, model = segment_customers(t.targets, t.features, seg_spec, assign=on_spark)
+    # on Spark: the fitting sample drawn there and every target assigned there, their columns sent once
+    on = None if spark is None else SegmentsOnSpark(spark, t.targets, t.features, seg_spec)
+    seg, model = segment_customers(t.targets, t.features, seg_spec, assign=on and on.assign, draw=on and on.draw)
     return seg, model, describe_segments(seg, t.features, model, seg_spec), None
 
 

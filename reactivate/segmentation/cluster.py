@@ -419,12 +419,16 @@ def left_out_note(left_out: dict[str, str]) -> list[str]:
     return ["segments: not clustered on " + "; ".join(f"{', '.join(names)} ({why})" for why, names in by_why.items())]
 
 
-def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: SegmentSpec, assign=None):
+def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: SegmentSpec, assign=None, draw=None):
     """Assign every customer to exactly one segment.
 
     ``assign(model, segment_ids)``, when given, assigns every customer by the fitted model instead of the fit
-    (:func:`assign_segments`' answer: :func:`~reactivate.segmentation.assign_spark.segments_on_spark` on
-    Spark's executors); the model is then fitted on its sample only.
+    (:func:`assign_segments`' answer: :meth:`~reactivate.segmentation.assign_spark.SegmentsOnSpark.assign` on
+    Spark's executors); the model is then fitted on its sample only. ``draw(free, size, seed)``, when given,
+    draws that sample where the rows lie (the positions of ``size`` of the ``free`` rows:
+    :meth:`~reactivate.segmentation.assign_spark.SegmentsOnSpark.draw` on Spark) whenever more than
+    ``algorithm.sample_size`` customers are clustered; the features that can tell customers apart are then
+    judged on the sample, the one set of rows the fit sees.
 
     Carve-outs are applied first, in spec order (a customer goes to the first
     that selects it); the rest are clustered on the features that can tell them
@@ -437,14 +441,21 @@ def segment_customers(customers: pd.DataFrame, features: pd.DataFrame, spec: Seg
         in spec order, then S01, S02, ... by cluster size
     model : the fitted Segmenter (None when every customer was carved out, or no feature varies)
     """
+    if draw is not None and assign is None:
+        raise ValueError("segment_customers: a sample drawn elsewhere (draw) needs the assignment made there "
+                         "too (assign)")
     codes, free = _carve(customers, spec)
     names = [co.id for co in spec.carve_outs]
     model = None
-    clustered = features[free]  # one copy of the rows clustered, not one per use
-    usable, left_out = usable_features(clustered, spec) if free.sum() >= MIN_TO_CLUSTER else ({}, {})
+    n_free = int(free.sum())
+    a = spec.algorithm
+    if draw is not None and n_free > a.sample_size:  # the rows the fit sees, drawn where they lie
+        clustered = features.iloc[draw(free, a.sample_size, a.random_state)]
+    else:
+        clustered = features[free]  # one copy of the rows clustered, not one per use
+    usable, left_out = usable_features(clustered, spec) if n_free >= MIN_TO_CLUSTER else ({}, {})
     if usable:
-        a = spec.algorithm
-        check_k(a.k, int(free.sum()), spec.source)
+        check_k(a.k, n_free, spec.source)
         model = Segmenter(
             features=usable,
             n_clusters=a.k,
