@@ -109,8 +109,43 @@ def test_a_log_spark_cannot_use_is_one_error_naming_every_problem(spark, book, t
         open_spark_log(tmp_path / "bad.parquet", TableInput(), spark=spark)
     msg = str(err.value)
     assert "column amount (amount): of type string" in msg and "column customer_id: missing required column" in msg
-    with pytest.raises(InputDataError, match="cannot be read by Spark"):
+    with pytest.raises(InputDataError, match=r"cannot be read by Spark .*Path does not exist"):
         open_spark_log(tmp_path / "nothing-here", TableInput(), spark=spark)
+    # not Parquet: Spark's innermost reason, not the gateway's "An error occurred while calling o33.parquet"
+    (tmp_path / "log.dat").write_bytes((book / "transactions.parquet").read_bytes()[:-8] + b"not tail")
+    with pytest.raises(InputDataError, match=r"log.dat: cannot be read by Spark \(.*is not a Parquet file"):
+        open_spark_log(tmp_path / "log.dat", TableInput(), spark=spark)
+
+
+@pytest.mark.parametrize("name", ["transactions.csv", "transactions.CSV.GZ", "log.json"])
+def test_a_text_file_is_refused_before_spark_is_asked(name, tmp_path):
+    """The Spark engine reads Parquet or catalog tables: a file named as text is one line saying so, before a
+    session is started (``spark=None`` would start one)."""
+    (tmp_path / name).write_text("customer_id,timestamp\nC1,2026-01-01\n")
+    with pytest.raises(InputDataError, match=r"reads the transactions from Parquet .* not \.(csv|json)"):
+        open_spark_log(tmp_path / name, TableInput(), spark=None)
+
+
+@pytest.mark.parametrize("kind", ["not parquet", "no such path", "an empty folder"])
+def test_bad_spark_input_on_the_command_line_is_one_line_and_no_java_stack(book, tmp_path, kind):
+    """``reactivate plan --engine spark`` with a log Spark cannot read: exit 2, one ``Error:`` line naming the
+    source, and none of Spark's own log (its stack traces are kept off the console: LOG4J_CONFIG)."""
+    import subprocess
+    import sys
+
+    log = {"not parquet": tmp_path / "log.dat", "no such path": tmp_path / "absent",
+           "an empty folder": tmp_path / "empty"}[kind]
+    if kind == "not parquet":
+        log.write_bytes(b"customer_id,timestamp\n" * 100)
+    elif kind == "an empty folder":
+        log.mkdir()
+    r = subprocess.run([sys.executable, "-m", "reactivate", "plan", "--as-of", AS_OF.isoformat(), "--accounts",
+                        str(book / "accounts.parquet"), "--transactions", str(log), "--engine", "spark",
+                        "--out", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("WARNING: Using incubator modules")]
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {log}: cannot be read by Spark ("), r.stderr
+    assert "\tat " not in r.stderr and "Traceback" not in r.stderr and not (tmp_path / "out").exists()
 
 
 def _run(monkeypatch, spark, book, engine: str):

@@ -52,6 +52,10 @@ RESULT_TOO_LARGE = ("the log's aggregates (a row per customer, one per customer 
                     "--conf")
 #: a source read as a catalog (Hive) table rather than Parquet files
 TABLE_PREFIX = "table:"
+#: names of files the Spark engine does not read as the log (text: convert to Parquet, or use the default engine)
+TEXT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".json", ".jsonl")
+#: Spark's console log for a session started here (:func:`spark_session`): fatal errors only, no stack traces
+LOG4J_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 #: bound customers up to this many are broadcast to every executor (beyond: a shuffled join)
 BROADCAST_IDS = 2_000_000
 _ACCEPTED = {"id": ("string",), "enum": ("string",), "datetime": ("timestamp", "timestamp_ntz", "date"),
@@ -87,6 +91,10 @@ def spark_session(settings: SparkSettings | None = None):
             master = "local[*]"
             builder = builder.master(master)
     defaults = {"spark.ui.showConsoleProgress": "false"}
+    if SparkSession.getActiveSession() is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        # the JVM is started here (not by spark-submit): its console log quiet (LOG4J_CONFIG), so that a user
+        # sees reactivate's one line, not Spark's stack traces; the campaign's conf may set its own
+        defaults["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}"
     if master.startswith("local"):  # the Python workers of local mode: this environment's (with reactivate)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         # the aggregates come back to the driver by design (a row per customer, one per customer and active
@@ -103,15 +111,43 @@ def spark_session(settings: SparkSettings | None = None):
 
 def read_source(spark, source: str | Path):
     """A Spark DataFrame of a Parquet file or folder (any filesystem Spark reads) or of a catalog table
-    (``table:db.name``)."""
-    text = _uri(str(source))
+    (``table:db.name``). A file named as text (CSV, JSON) is refused before Spark is asked; any other source
+    Spark cannot read is an :class:`InputDataError` giving Spark's reason (its innermost error's message)."""
+    text = check_source(source)
     try:
         if text.startswith(TABLE_PREFIX):
             return spark.table(text[len(TABLE_PREFIX):])
         return spark.read.parquet(text)
     except Exception as exc:  # AnalysisException (no such path or table, not Parquet), or the JVM's own errors
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputDataError(f"{text}: cannot be read by Spark ({first[:300]})") from None
+        raise InputDataError(f"{text}: cannot be read by Spark ({spark_reason(exc)[:300]})") from None
+
+
+def check_source(source: str | Path) -> str:
+    """``source`` as the URI Spark is given; a file named as text (CSV, JSON) is refused with an
+    :class:`InputDataError` saying what the Spark engine reads (before any Spark session is started)."""
+    text = _uri(str(source))
+    suffix = next((s for s in TEXT_SUFFIXES if text.lower().endswith(s)), None)
+    if suffix and not text.startswith(TABLE_PREFIX):
+        raise InputDataError(f"{text}: the Spark engine reads the transactions from Parquet (a file, or a folder "
+                             f"of them) or a catalog table (table:db.name), not {suffix}: write the log as "
+                             "Parquet, or run on this machine with --engine duckdb")
+    return text
+
+
+def spark_reason(exc: BaseException) -> str:
+    """The first line of what Spark says went wrong: the innermost Java error's message for an error from
+    the JVM (whose own text is a stack trace), else the exception's own first line."""
+    java = getattr(exc, "java_exception", None)
+    text = ""
+    if java is not None:
+        try:
+            while java.getCause() is not None:
+                java = java.getCause()
+            text = str(java.getMessage() or java.getClass().getSimpleName())
+        except Exception:  # the gateway is gone: fall back on the Python text
+            text = ""
+    text = (text or str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _uri(text: str) -> str:
@@ -161,6 +197,7 @@ def open_spark_log(source: str | Path, spec: TableInput, settings: SparkSettings
         The source cannot be read, a required column is missing or twice, or a column's type is not one
         the contract's column can hold (all problems in one message).
     """
+    check_source(source)  # before a session is started for it
     spark = spark or spark_session(settings)
     df = read_source(spark, source)
     table = TABLES["transactions"]
