@@ -201,7 +201,8 @@ def segment_targets(t: Targets, seg_spec: SegmentSpec, saved=None):
         return seg, saved.model, saved.profiles, drift
     # on Spark: the fitting sample drawn there and every target assigned there, their columns sent once
     on = None if spark is None else SegmentsOnSpark(spark, t.targets, t.features, seg_spec)
-    seg, model = segment_customers(t.targets, t.features, seg_spec, assign=on and on.assign, draw=on and on.draw)
+    seg, model = segment_customers(t.targets, t.features, seg_spec, assign=None if on is None else on.assign,
+                                   draw=None if on is None else on.draw)
     return seg, model, describe_segments(seg, t.features, model, seg_spec), None
 
 

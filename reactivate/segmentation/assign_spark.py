@@ -77,7 +77,7 @@ class SegmentsOnSpark:
     spec's features go to Spark once (one Arrow table, each row with its position), and Spark both draws the
     fitting sample (:meth:`draw`) and assigns every target (:meth:`assign`).
 
-    Pass it to :func:`~reactivate.segmentation.cluster.segment_customers` as ``on_spark``.
+    Give its two methods to :func:`~reactivate.segmentation.cluster.segment_customers` (``draw``, ``assign``).
     """
 
     def __init__(self, spark, customers: pd.DataFrame, features: pd.DataFrame, spec: SegmentSpec,
