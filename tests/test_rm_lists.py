@@ -480,3 +480,26 @@ def test_weekly_workbooks_carry_the_run_follow_ups_and_last_weeks_results(book, 
     assert all((df["run_id"] == r2.run_id).all() for df in csvs)
     # the ledger and the logs of the weekly run hold no show value either
     assert MARK.encode() not in (tmp_path / "runs" / "ledger.sqlite").read_bytes()
+
+
+def test_the_warehouse_lists_are_the_rm_lists_rows_without_the_personal_columns(shown):
+    """``[engine.spark] warehouse``'s ``lists`` table (partitioned by week and RM) holds the due weeks' RM list
+    rows, in the lists' order, with the lists' columns and values (text as it is, not neutralised), except the
+    ``show`` columns: names and phones go to the RM's own files only."""
+    from reactivate.outputs.warehouse import warehouse_tables
+
+    run, en, _ = shown
+    table, part = warehouse_tables(run)["lists"]
+    assert part == ("week_start", "rm_id")
+    files = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in lists(en) if p.name != "openers.csv"]
+    csv = pd.concat(files, ignore_index=True)
+    assert {"name", "mobile"} <= set(csv.columns) and not {"name", "mobile"} & set(table.column_names)
+    assert table.column_names == [c for c in csv.columns if c not in ("name", "mobile")]
+    got = table.to_pandas()
+    assert len(got) == len(csv) > 0
+    # the files are one per (week, RM), in file-name order; the table is in list order: compare as sets of rows
+    key = ["week_start", "rm_id", "priority", "customer_id", "channel", "step", "theme", "reason"]
+    text = got[key].astype(object).where(got[key].notna(), "").astype(str)
+    a = text.sort_values(key).reset_index(drop=True)
+    b = csv[key].sort_values(key).reset_index(drop=True)
+    assert a.equals(b)

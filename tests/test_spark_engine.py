@@ -257,9 +257,16 @@ def test_scores_and_plan_as_partitioned_parquet_for_the_warehouse(monkeypatch, s
     run = _run(monkeypatch, spark, book, "duckdb")
     write_run(run, tmp_path / "out")
     written = write_warehouse(run, f"file://{tmp_path / 'wh'}", spark)
-    assert sorted(written) == ["plan", "scores"]
+    assert sorted(written) == ["lists", "plan", "scores"]
     assert any(p.name.startswith("segment_id=") for p in (tmp_path / "wh" / "scores").iterdir())
     assert any(p.name.startswith("week_start=") for p in (tmp_path / "wh" / "plan").iterdir())
+    # the due week's RM lists: a folder per week, one per RM in it, every row of the lists' CSV files
+    weeks = [p for p in (tmp_path / "wh" / "lists").iterdir() if p.name.startswith("week_start=")]
+    assert len(weeks) == run.spec.targets.list_weeks
+    assert any(p.name.startswith("rm_id=") for p in weeks[0].iterdir())
+    rows = sum(len(pd.read_csv(f)) for f in (tmp_path / "out" / "targets").glob("*/*.csv"))
+    got = spark.read.parquet(written["lists"])
+    assert got.count() == rows > 0 and got.select("customer_id").distinct().count() > 1
     for name, key in (("scores", ["customer_id"]), ("plan", ["customer_id", "week_start", "step"])):
         csv = pd.read_csv(tmp_path / "out" / f"{name}.csv", dtype={"customer_id": str})
         got = spark.read.parquet(written[name]).toPandas()[list(csv.columns)]
@@ -274,8 +281,8 @@ def test_scores_and_plan_as_partitioned_parquet_for_the_warehouse(monkeypatch, s
 
 
 def test_plan_on_spark_with_a_warehouse_writes_it_there_too(book, tmp_path):
-    """``[engine.spark] warehouse``: ``reactivate plan`` also writes scores and plan as partitioned Parquet,
-    one folder per as-of date, beside the usual outputs."""
+    """``[engine.spark] warehouse``: ``reactivate plan`` also writes scores, plan and RM lists as partitioned
+    Parquet, one folder per as-of date, beside the usual outputs."""
     from typer.testing import CliRunner
 
     from reactivate.cli import app
@@ -290,4 +297,5 @@ def test_plan_on_spark_with_a_warehouse_writes_it_there_too(book, tmp_path):
     day = wh / AS_OF.isoformat()
     assert any(p.name.startswith("segment_id=") for p in (day / "scores").iterdir())
     assert any(p.name.startswith("week_start=") for p in (day / "plan").iterdir())
+    assert any(p.name.startswith("week_start=") for p in (day / "lists").iterdir())
     assert (tmp_path / "out" / "plan.csv").is_file()

@@ -54,9 +54,9 @@ def plan_to(out: str | Path, *, as_of: dt.date, lang: str = "en", report_lang: s
     run = run_plan(as_of=as_of, progress=progress, **inputs)
     written = write_run(run, out, lang=lang, report_lang=report_lang, progress=progress, inputs=files)
     spark = run.spec.engine
-    if spark.name == "spark" and spark.spark.warehouse:  # scores and plan also as partitioned Parquet
+    if spark.name == "spark" and spark.spark.warehouse:  # scores, plan and lists also as partitioned Parquet
         write_warehouse(run, f"{spark.spark.warehouse.rstrip('/')}/{as_of.isoformat()}",
-                        spark_session(spark.spark))
+                        spark_session(spark.spark), lang)
     return written
 
 

@@ -268,18 +268,28 @@ def customer_columns(run, pos: np.ndarray, seg_name: pa.Array, lang: str = "en")
 
 def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array, seg_name: pa.Array,
                         lang: str, rows: ListRows, extra: dict, context: ListContext) -> int:
-    """Each RM's weekly list for the due weeks (``rows``, :func:`~reactivate.outputs.workbooks.due_rows`):
-    calls and branch invitations first, then what their clients receive (``theme_name`` in ``lang``),
-    the ``show`` and per-customer columns (``extra``), the run, week and RM, and the empty outcome columns
-    the bank fills in; every text cell neutralised, one file per RM and week."""
+    """Each RM's weekly list for the due weeks (:func:`target_list_columns`), every text cell neutralised, one
+    file per RM and week."""
+    columns = spreadsheet_columns(target_list_columns(plan, sc, ids, seg_name, lang, rows, extra, context))
+    weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
+    rms = file_names(plan["rm_id"].cat.categories)
+    return write_grouped_csv(stage, columns, rows.group,
+                             lambda i: f"targets/{weeks[rows.week[i]]}/{rms[rows.rm[i]]}.csv")
 
-    order, group, w_sorted, r_sorted = rows
+
+def target_list_columns(plan: pd.DataFrame, sc: pd.DataFrame, ids: pa.Array, seg_name: pa.Array, lang: str,
+                        rows: ListRows, extra: dict, context: ListContext) -> dict:
+    """The columns of the RM lists' rows for the due weeks (``rows``, :func:`~reactivate.outputs.workbooks.due_rows`),
+    in list order: each RM's calls and branch invitations first, then what their clients receive (``theme_name``
+    in ``lang``), the ``show`` and per-customer columns (``extra``), the run, week and RM, and the empty outcome
+    columns the bank fills in. As they are: a spreadsheet's file neutralises them (:func:`_write_target_lists`)."""
+    order, group, w_sorted, _ = rows
     pos = plan["pos"].to_numpy()[order]
     n = len(group)
     first = np.r_[True, group[1:] != group[:-1]] if n else np.zeros(0, dtype=bool)
     start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
     weeks = np.asarray(plan["week_start"].cat.categories, dtype=object)
-    columns = spreadsheet_columns({
+    return {
         "priority": np.arange(n) - start + 1,
         "customer_id": ids.take(pos),
         "segment_name": seg_name.take(pos),
@@ -299,10 +309,7 @@ def _write_target_lists(stage: Staging, plan: pd.DataFrame, sc: pd.DataFrame, id
         "week_start": pd.Categorical.from_codes(w_sorted, categories=pd.Index(weeks.astype(str), dtype=object)),
         "rm_id": plan["rm_id"].array.take(order),
         **{k: pa.nulls(n, pa.string()) for k in CSV_TAIL_KEYS[3:]},
-    })
-    rms = file_names(plan["rm_id"].cat.categories)
-    return write_grouped_csv(stage, columns, group,
-                             lambda i: f"targets/{weeks[w_sorted[i]]}/{rms[r_sorted[i]]}.csv")
+    }
 
 
 def _renamed(cat: pd.Categorical, name) -> pd.Categorical:
