@@ -136,3 +136,16 @@ def test_rows_of_customers_not_bound_are_counted_with_their_first_row_numbers(tm
     assert (rows, customers) == (int(mask.sum()), 1)
     assert first.tolist() == (np.flatnonzero(mask)[:5] + 1).tolist()
     assert eng.unknown_ids().to_pylist() == ["C007"]
+
+
+def test_the_figures_of_customers_without_occasions_keep_their_types():
+    """A book where no row is the customer's own (every one bank-initiated): no occasion anywhere, and each
+    figure still has its type (numpy sums nothing to an integer array; the amounts stay floats)."""
+    txn = _log(4)
+    txn["initiated_by"] = pd.Categorical(["bank"] * len(txn))
+    index = _index(txn)
+    eng = engine_for_frame(txn)
+    eng.bind(pa.array(index.to_numpy(), type=pa.string()))
+    a = eng.customers(index, TODAY, 84, 7)
+    assert a["amount"].dtype == np.float64 and a["amount_last"].dtype == np.float64
+    assert (a["n_occ"] == 0).all() and (a["amount"] == 0).all() and (a["occ_last"] == -1).all()

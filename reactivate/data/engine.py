@@ -367,7 +367,7 @@ class DuckEngine:
         """The purchase occasions (customer-initiated days) of every customer of ``index``: arrays ``day``,
         ``rows``, ``amount`` (their absolute amounts), ``digital`` (1.0 when one of them was made online), sorted
         by customer and day, with ``start`` (n + 1 offsets: customer ``i``'s occasions are ``start[i]:start[i + 1]``;
-        :func:`occasion_positions` gives each occasion's customer) and ``cum_amount``. Folded once and kept:
+        :func:`occasion_positions` gives each occasion's customer). Folded once and kept:
         samples of customers are read from it in place (:class:`reactivate.scoring.occasions.StoreOccasions`)."""
         for obj, value in self._store:
             if obj is index or (len(obj) == len(index) and obj.equals(index)):
@@ -703,7 +703,7 @@ def fold_part(pos: np.ndarray, day: np.ndarray, amount: np.ndarray, digital: np.
 
 def fold_finish(parts: list[dict], n: int) -> dict:
     """Folded parts (:func:`fold_part`, of customers in order) as one table of ``n`` customers' occasions, with
-    ``start`` (n + 1 offsets: customer ``i``'s occasions are ``start[i]:start[i + 1]``) and ``cum_amount``."""
+    ``start`` (n + 1 offsets: customer ``i``'s occasions are ``start[i]:start[i + 1]``)."""
     parts = parts or [fold_part(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool))]
     # a key at a time, each part's array dropped once copied (and the heap they were in returned to the system):
     # the parts and the whole are never all held
@@ -717,10 +717,6 @@ def fold_finish(parts: list[dict], n: int) -> dict:
         out = {k: v[order] for k, v in out.items()}
     out["start"] = np.zeros(n + 1, dtype=np.int64)  # the occasions before each customer's
     np.cumsum(np.bincount(out.pop("pos"), minlength=n), out=out["start"][1:])  # the offsets say whose each is
-    # the running total of the amounts over every occasion: a customer's total is a difference of two of its
-    # entries (so a sample's totals are exactly those of the whole log)
-    out["cum_amount"] = np.zeros(len(out["amount"]) + 1)
-    np.cumsum(out["amount"], out=out["cum_amount"][1:])
     return out
 
 
@@ -746,7 +742,6 @@ def occasion_totals(occ: dict, n: int, today: int, horizon_days: int, period_day
         lo, hi = occ["start"][a], occ["start"][b]
         part = {k: occ[k][lo:hi] for k in ("day", "rows", "amount", "digital")}
         part["start"] = occ["start"][a:b + 1] - lo
-        part["cum_amount"] = occ["cum_amount"][lo:hi + 1]  # the whole log's running total: the same differences
         parts.append(_occasion_totals(part, b - a, today, horizon_days, period_days))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 else parts[0]
 
@@ -759,8 +754,8 @@ def _occasion_totals(occ: dict, n: int, today: int, horizon_days: int, period_da
     lo, hi = start[:-1], start[1:]
     cust = occasion_positions(start)
 
-    def per(values) -> np.ndarray:  # sum over each customer's occasions, in their order
-        return np.bincount(cust, weights=values, minlength=n)
+    def per(values) -> np.ndarray:  # sum over each customer's occasions, in their order (float, even of none)
+        return np.bincount(cust, weights=values, minlength=n).astype(np.float64, copy=False)
 
     none = np.full(n, -1, dtype=np.int64)
     first = np.where(has, day[np.minimum(lo, len(day) - 1)] if len(day) else none, -1)
@@ -776,7 +771,7 @@ def _occasion_totals(occ: dict, n: int, today: int, horizon_days: int, period_da
            "gap2": per(gap * gap).astype(np.int64), "n_last_year": count_of(day > today - 365),
            "recent": count_of(day >= last[cust] - 179),
            "last_year_window": count_of((day > today - 365) & (day <= today - 365 + horizon_days)),
-           "amount": occ["cum_amount"][hi] - occ["cum_amount"][lo], "digital": count_of(occ["digital"].astype(bool))}
+           "amount": per(occ["amount"]), "digital": count_of(occ["digital"].astype(bool))}
     out["amount_last"] = np.where(has, occ["amount"][np.maximum(hi - 1, 0)], 0.0) if len(day) else np.zeros(n)
     if period_days > 1:
         idx = (day - first[cust]) // period_days

@@ -102,7 +102,6 @@ class Occasions:
         if "amount" in extra:
             amt = np.add.reduceat(extra["amount"][order], start) if len(start) else np.zeros(0)
             self.amount = amt
-            self.cum["amount"] = np.concatenate([zero, np.cumsum(amt)])
         if "digital" in extra:
             dig = (np.maximum.reduceat(extra["digital"][order], start) if len(start) else np.zeros(0))
             self.cum["digital"] = np.concatenate([zero, np.cumsum(dig)])
@@ -141,8 +140,21 @@ class Occasions:
         return np.searchsorted(self.key, np.asarray(pos, dtype=np.int64) << 32)
 
     def _sum(self, name: str, lo, hi) -> np.ndarray:
-        """Sum of ``name`` (rows, amount, digital) over the occasions ``lo:hi``."""
+        """Sum of ``name`` (rows, amount, digital) over the occasions ``lo:hi``: whole numbers from the prefix
+        sums (exact); the amounts added one occasion after another in the customer's order, as the engines add a
+        customer's total (a difference of the whole log's running total would lose a small customer's cents
+        beside a large book's billions)."""
+        if name == "amount":
+            row, at = self._gather(lo, hi)
+            return np.bincount(row, weights=self.amount[at], minlength=len(lo)).astype(np.float64, copy=False)
         return self.cum[name][hi] - self.cum[name][lo]
+
+    def _gather(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        """The question (row) and the index of every occasion in ``lo[i]:hi[i]``."""
+        size = np.maximum(np.asarray(hi) - lo, 0)
+        row = np.repeat(np.arange(len(size)), size)
+        ends = np.cumsum(size)
+        return row, np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(lo - (ends - size), size)
 
     def _gap_sums(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
         """Sums of the gaps to the previous occasion, and of their squares, over occasions ``lo+1:hi``."""
@@ -270,9 +282,9 @@ class StoreOccasions(Occasions):
     (:meth:`reactivate.data.engine.DuckEngine.occasions`: sorted by customer and day, customer ``i``'s at
     ``start[i]:start[i + 1]``): nothing is copied, cut or sorted. A customer's occasions up to a day are
     found by a binary search within their own range, for every question at once; sums over them are
-    gathered (``rows``, ``digital``, the squared gaps: whole numbers, so any order adds them exactly) or
-    read from the running total of the amounts (``cum_amount``: those of the whole log). The answers are
-    those of :class:`Occasions` of the whole log."""
+    gathered (``rows``, ``digital``, the squared gaps: whole numbers, so any order adds them exactly; the
+    amounts one occasion after another in the customer's order, as :class:`Occasions` adds them). The
+    answers are those of :class:`Occasions` of the whole log."""
 
     def __init__(self, store: dict[str, np.ndarray], n: int, first_day: int, last_day: int, has_amount: bool,
                  has_channel: bool):
@@ -298,18 +310,10 @@ class StoreOccasions(Occasions):
             todo = todo[aa < bb]
         return a
 
-    def _gather(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
-        """The question (row) and the index of every occasion in ``lo[i]:hi[i]``."""
-        size = np.maximum(np.asarray(hi) - lo, 0)
-        row = np.repeat(np.arange(len(size)), size)
-        ends = np.cumsum(size)
-        return row, np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(lo - (ends - size), size)
-
     def _sum(self, name: str, lo, hi) -> np.ndarray:
-        if name == "amount":
-            return self.store["cum_amount"][hi] - self.store["cum_amount"][lo]
         row, at = self._gather(lo, hi)
-        return np.bincount(row, weights=self.store[name][at].astype(float), minlength=len(lo))
+        values = self.amount if name == "amount" else self.store[name]
+        return np.bincount(row, weights=values[at].astype(float), minlength=len(lo)).astype(np.float64, copy=False)
 
     def _gap_sums(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
         if not len(self.day):
