@@ -79,3 +79,38 @@ def test_the_customers_figures_are_the_same_bits_whatever_the_chunk(seed, monkey
     assert "pos" not in want_occ  # whose each occasion is: the offsets say
     pos = eng.occasion_positions(want_occ["start"])
     assert len(pos) == len(want_occ["day"]) and (np.diff(pos) >= 0).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_sample_of_customers_reads_as_the_whole_log(seed):
+    """With ``among`` (the customers whose occasions a Spark run fetches), any day of those customers reads as
+    the whole log (the amounts' running total is the sample's: within 1e-12), today's of everyone still comes
+    from the aggregates, and an earlier day of a customer outside the sample is an error, not a wrong answer."""
+    txn = _log(seed)
+    index = pd.Index(np.array(sorted(set(txn["customer_id"].astype(str))), dtype=object), name="customer_id")
+    eng = engine_for_frame(txn)
+    eng.bind(pa.array(index.to_numpy(), type=pa.string()))
+    rng = np.random.default_rng(seed + 20)
+    among = np.sort(rng.choice(len(index), len(index) // 3, replace=False))
+    whole, log = Occasions(txn, index), LogOccasions(eng, index, TODAY, 84, 7, among)
+    assert log.all.n == len(among)
+    pos = rng.choice(among, 2000)
+    day = TODAY - rng.integers(-30, 2600, len(pos))
+    for horizon in (84, 30):
+        pd.testing.assert_frame_equal(log.features(pos, day, horizon), whole.features(pos, day, horizon),
+                                      check_exact=False, rtol=1e-12, atol=1e-9)
+    for a, b in zip(log.span(pos, day), whole.span(pos, day), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(log.came_back(pos, day, 84), whole.came_back(pos, day, 84))
+    for period in (1, 7, 30):
+        for a, b in zip(log.rfm(pos, day, period_days=period), whole.rfm(pos, day, period_days=period), strict=True):
+            assert np.array_equal(a, b)
+    everyone = np.arange(len(index))
+    today = np.full(len(index), TODAY)
+    pd.testing.assert_frame_equal(log.features(everyone, today, 84), whole.features(everyone, today, 84),
+                                  check_exact=True)
+    outside = np.setdiff1d(everyone, among)[:5]
+    with pytest.raises(ValueError, match="outside the sample"):
+        log.features(outside, np.full(len(outside), TODAY - 100), 84)
+    with pytest.raises(ValueError, match="outside the sample"):
+        log.came_back(outside, np.full(len(outside), TODAY - 100), 84)

@@ -18,6 +18,7 @@ from reactivate.config.campaign import TableInput
 from reactivate.data import load as load_module
 from reactivate.data.io import open_log
 from reactivate.data.spark_engine import open_spark_log
+from reactivate.dormancy.customers import paydays
 from reactivate.dormancy.ids import customer_index
 from reactivate.errors import InputDataError
 from reactivate.schema import TABLES
@@ -68,8 +69,20 @@ def assert_same_aggregates(duck, spark_engine, index) -> None:
     assert set(o1) == set(o2)
     for key in o1:
         np.testing.assert_allclose(o2[key], o1[key], rtol=1e-9, atol=1e-9, err_msg=f"occasions {key}")
+    # the occasions of a sample of customers only (what scoring looks back on, on Spark): theirs, in their order
+    among = np.sort(np.random.default_rng(5).choice(len(index), len(index) // 4, replace=False))
+    o1, o2 = duck.occasions(index, among), spark_engine.occasions(index, among)
+    assert set(o1) == set(o2) and len(o2["start"]) == len(among) + 1
+    for key in o1:
+        np.testing.assert_allclose(o2[key], o1[key], rtol=1e-9, atol=1e-9, err_msg=f"occasions among {key}")
     r1, r2 = duck.credits(index), spark_engine.credits(index)
     assert sorted(zip(r1["pos"], r1["day"], strict=True)) == sorted(zip(r2["pos"], r2["day"], strict=True))
+    # the payday rule run on the executors, a group of customers at a time, against the driver's over every credit
+    want = paydays(r1["pos"], r1["day"], len(index))
+    got = spark_engine.credits_by_customer(index, paydays, ("payday", "payday_last"))
+    for a, b in zip(want, got, strict=True):
+        np.testing.assert_array_equal(b, a)
+    assert np.isfinite(want[0]).sum() > 0
     # the uplift's "reactivated within the window", asked of a subset of customers, after the log was released
     sub = index[::3]
     start = TODAY - 400 + (np.arange(len(sub)) % 300)
@@ -192,6 +205,30 @@ def test_the_plan_on_spark_is_the_plan_on_duckdb(monkeypatch, spark, book):
     duck = _run(monkeypatch, spark, book, "duckdb")
     on_spark = _run(monkeypatch, spark, book, "spark")
     assert on_spark.book.engine.__class__.__name__ == "SparkEngine"
+    assert_same_plan(duck, on_spark)
+
+
+def test_with_a_history_sample_the_plan_on_spark_is_the_plan_on_duckdb(monkeypatch, spark, book):
+    """Beyond ``HISTORY_CUSTOMERS`` customers Spark fetches the occasions of a sample of them only (the models'
+    samples are drawn from it). Made to hold on this small book for both engines, the two plans agree as
+    without the sample, and Spark fetched the occasions of the sample only."""
+    from reactivate.data.engine import DuckEngine
+    from reactivate.data.spark_engine import SparkEngine
+    from reactivate.scoring import sources
+
+    monkeypatch.setattr(sources, "HISTORY_CUSTOMERS", 800)
+    monkeypatch.setattr(DuckEngine, "keeps_history", False)
+    asked = []
+    real = SparkEngine.occasions
+
+    def spy(self, index, among=None):
+        asked.append(None if among is None else len(among))
+        return real(self, index, among)
+
+    monkeypatch.setattr(SparkEngine, "occasions", spy)
+    duck = _run(monkeypatch, spark, book, "duckdb")
+    on_spark = _run(monkeypatch, spark, book, "spark")
+    assert asked and all(k is not None and 800 <= k < 2500 for k in asked)
     assert_same_plan(duck, on_spark)
 
 

@@ -9,9 +9,11 @@ only what they add up to, so every stage asks the :class:`Engine` for aggregates
   are counted (:meth:`Engine.unknown`) and left out of everything else;
 - :meth:`Engine.customers` — per customer, the activity aggregates as of a day (dormancy's
   transaction features) and the purchase-occasion aggregates of everyone on that day (today's scoring);
-- :meth:`Engine.occasions` — the purchase occasions (one compact row per customer-day with activity),
-  from which :class:`reactivate.scoring.occasions.LogOccasions` cuts the **samples** of customers the
-  models look back on at earlier days;
+- :meth:`Engine.occasions` — the purchase occasions (one compact row per customer-day with activity) of
+  every customer or of a sample of them (``among``), from which
+  :class:`reactivate.scoring.occasions.LogOccasions` cuts the **samples** of customers the models look back
+  on at earlier days (:attr:`Engine.keeps_history`: whether the engine holds everyone's anyway, so that the
+  samples may be drawn from every customer);
 - :meth:`Engine.credits` — the standing credits (salary or pension days);
 - :meth:`Engine.release` / :meth:`Engine.forget` — what the later stages no longer need goes.
 
@@ -73,6 +75,10 @@ class Engine(Protocol):
     """
 
     columns: tuple[str, ...]
+    #: whether every customer's occasions are at hand once :meth:`customers` is answered (one machine: the
+    #: fold is kept), so that the models' samples may come from any customer; else (Spark) they come from a
+    #: sample of the customers whose occasions are fetched (:data:`reactivate.scoring.sources.HISTORY_CUSTOMERS`)
+    keeps_history: bool
 
     def check(self) -> LogCheck: ...
 
@@ -87,7 +93,7 @@ class Engine(Protocol):
     def customers(self, index: pd.Index, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
         ...
 
-    def occasions(self, index: pd.Index) -> dict[str, np.ndarray]: ...
+    def occasions(self, index: pd.Index, among: np.ndarray | None = None) -> dict[str, np.ndarray]: ...
 
     def credits(self, index: pd.Index) -> dict[str, np.ndarray]: ...
 
@@ -118,6 +124,8 @@ class DuckEngine:
     channel, initiated_by) to a SQL expression over the source's own columns; the timestamp's
     expression must give ``TIMESTAMP`` (or ``DATE``).
     """
+
+    keeps_history = True
 
     def __init__(self, source: str | pa.Table, select: dict[str, str], parquet: bool = False):
         self._lock = threading.Lock()
@@ -363,12 +371,16 @@ class DuckEngine:
         self._cache = [(index, key, out)]
         return out
 
-    def occasions(self, index: pd.Index) -> dict[str, np.ndarray]:
+    def occasions(self, index: pd.Index, among: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """The purchase occasions (customer-initiated days) of every customer of ``index``: arrays ``day``,
         ``rows``, ``amount`` (their absolute amounts), ``digital`` (1.0 when one of them was made online), sorted
         by customer and day, with ``start`` (n + 1 offsets: customer ``i``'s occasions are ``start[i]:start[i + 1]``;
         :func:`occasion_positions` gives each occasion's customer). Folded once and kept:
-        samples of customers are read from it in place (:class:`reactivate.scoring.occasions.StoreOccasions`)."""
+        samples of customers are read from it in place (:class:`reactivate.scoring.occasions.StoreOccasions`).
+        With ``among`` (sorted positions in ``index``), those customers' only, in that order
+        (:func:`store_among`)."""
+        if among is not None:
+            return store_among(self.occasions(index), among)
         for obj, value in self._store:
             if obj is index or (len(obj) == len(index) and obj.equals(index)):
                 return value
@@ -717,6 +729,22 @@ def fold_finish(parts: list[dict], n: int) -> dict:
         out = {k: v[order] for k, v in out.items()}
     out["start"] = np.zeros(n + 1, dtype=np.int64)  # the occasions before each customer's
     np.cumsum(np.bincount(out.pop("pos"), minlength=n), out=out["start"][1:])  # the offsets say whose each is
+    return out
+
+
+def store_among(occ: dict, among: np.ndarray) -> dict:
+    """The occasions ``occ`` (:func:`fold_rows`) of the customers ``among`` only (sorted positions), as
+    :func:`fold_rows` of their rows alone gives them: customer ``k``'s are those of ``among[k]``."""
+    among = np.asarray(among, dtype=np.int64)
+    lo, hi = occ["start"][among], occ["start"][among + 1]
+    size = hi - lo
+    start = np.zeros(len(among) + 1, dtype=np.int64)
+    np.cumsum(size, out=start[1:])
+    at = np.arange(int(start[-1])) + np.repeat(lo - start[:-1], size)
+    out = {k: occ[k][at] for k in ("day", "rows", "amount", "digital")}
+    out["start"] = start
+    if "abs_amount" in occ:
+        out["abs_amount"] = occ["abs_amount"][among]
     return out
 
 

@@ -4,8 +4,10 @@
 contract's checks, the customers' aggregates, the purchase occasions, the standing credits) with the same SQL
 text (:mod:`reactivate.data.log_sql`), run by Spark SQL over a Parquet file, a folder of (partitioned)
 Parquet files on any filesystem Spark reads (``hdfs://``, ``s3a://``, local), or a catalog table
-(``table:db.transactions``). Only aggregates come back to the driver: one row per customer, one per
-customer and active day (the occasions), one per standing credit; the log's rows stay where they lie.
+(``table:db.transactions``). Only aggregates come back to the driver: one row per customer (the activity,
+the occasions' figures and the payday, each folded on the executors by the function the default engine
+uses), and the customer-days of the sample of customers the models look back on (:meth:`SparkEngine.occasions`
+with ``among``); the log's rows and its customer-days stay where they lie.
 
 pyspark is an optional extra (``pip install 'reactivate[spark]'``, with Java 17 or later): without it,
 :func:`require_spark` raises a :class:`~reactivate.errors.ConfigError` saying what to install.
@@ -14,6 +16,7 @@ pyspark is an optional extra (``pip install 'reactivate[spark]'``, with Java 17 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.util
 import os
 import re
@@ -58,6 +61,12 @@ TEXT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".json", ".jsonl")
 LOG4J_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 #: bound customers up to this many are broadcast to every executor (beyond: a shuffled join)
 BROADCAST_IDS = 2_000_000
+#: customers folded together on an executor (:meth:`SparkEngine.by_customer`): a group's rows are one pandas frame
+GROUP_CUSTOMERS = 100_000
+#: the columns (and their Spark types) of :func:`~reactivate.data.engine.occasion_totals`, folded on the executors
+TOTALS_SCHEMA = {"n_occ": "int", "occ_first": "int", "occ_last": "int", "occ_prev": "int", "rows": "int",
+                 "gap2": "bigint", "n_last_year": "int", "recent": "int", "last_year_window": "int",
+                 "amount": "double", "digital": "int", "amount_last": "double", "periods": "int"}
 _ACCEPTED = {"id": ("string",), "enum": ("string",), "datetime": ("timestamp", "timestamp_ntz", "date"),
              "float": ("double", "float", "int", "bigint", "smallint", "tinyint", "decimal")}
 
@@ -237,6 +246,8 @@ class SparkEngine:
     once per binding and kept cached (memory, then disk) on the executors until :meth:`release`.
     """
 
+    keeps_history = False
+
     def __init__(self, df, select: dict[str, str]):
         self.spark = df.sparkSession
         self.columns = tuple(select)
@@ -336,50 +347,95 @@ class SparkEngine:
         self._remaps = [(index, r), *self._remaps[:3]]
         return r
 
-    def _query(self, q: str) -> dict[str, np.ndarray]:
+    def _query(self, q: str, **frames) -> dict[str, np.ndarray]:
         self._days()
+        return self._fetch(self._sql(q, **frames))
+
+    def _fetch(self, df) -> dict[str, np.ndarray]:
+        """A DataFrame's rows on the driver, as numpy columns."""
         with self._lock:
             try:
-                t = self._sql(q).toArrow()
+                t = df.toArrow()
             except Exception as exc:  # the JVM's error: one the user can act on, else as it is
                 if "maxResultSize" in str(exc):
                     raise ConfigError(RESULT_TOO_LARGE) from None
                 raise
         return {name: _numpy(t.column(name)) for name in t.column_names}
 
+    def by_customer(self, q: str, fold, schema: dict[str, str]) -> dict[str, np.ndarray]:
+        """``fold`` run on the executors over the rows of the query ``q`` (which has ``pos``), a group of
+        customers at a time (every row of a customer in one group): ``fold(frame)`` gives one row per customer
+        of the group, ``pos`` and the columns of ``schema``. Only those rows come back."""
+        from pyspark.sql import functions as F
+
+        self._days()
+        groups = max(8, -(-len(self._bound) // GROUP_CUSTOMERS))
+        types = ", ".join(f"{k} {v}" for k, v in {"pos": "int", **schema}.items())
+        with self._lock:
+            df = self._sql(q).groupBy(F.pmod(F.col("pos"), F.lit(groups)).alias("_group")).applyInPandas(fold, types)
+        return self._fetch(df)
+
     def customers(self, index: pd.Index, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
         """Per customer of ``index``: the aggregates :meth:`reactivate.data.engine.DuckEngine.customers` gives
-        (the activity in Spark SQL; the occasions' figures from :meth:`occasions`, by the same function as
-        there); the last answer is kept."""
+        (the activity in Spark SQL; the occasions' figures by the same function as there,
+        :func:`~reactivate.data.engine.occasion_totals`, run on the executors over each customer's days, so
+        that only a row per customer comes back); the last answer is kept."""
         key = (today, horizon_days, period_days)
         for obj, k, value in self._cache:
             if k == key and (obj is index or (len(obj) == len(index) and obj.equals(index))):
                 return value
+        n, remap = len(index), self._remap(index)
         r = self._query(activity_sql("{codes}", today, SPARK))
-        out = scatter(r, self._remap(index)[np.asarray(r["pos"], dtype=np.int64)], len(index))
-        out.update(occasion_totals(self.occasions(index), len(index), today, horizon_days, period_days))
+        out = scatter(r, remap[np.asarray(r["pos"], dtype=np.int64)], n)
+        t = self.by_customer(day_rows_sql("{codes}", SPARK),
+                             functools.partial(fold_totals, today=today, horizon_days=horizon_days,
+                                               period_days=period_days), TOTALS_SCHEMA)
+        p = remap[np.asarray(t.pop("pos"), dtype=np.int64)]
+        keep = p >= 0
+        # customers of no occasion: the figures of none (days -1, counts and sums 0)
+        none = occasion_totals(empty_store(n), n, today, horizon_days, period_days)
+        for k, v in none.items():
+            v[p[keep]] = t[k][keep]
+        out.update(none)
         self._cache = [(index, key, out)]
         return out
 
-    def occasions(self, index: pd.Index) -> dict[str, np.ndarray]:
-        """The purchase occasions of every customer of ``index``, as
-        :meth:`reactivate.data.engine.DuckEngine.occasions` gives them (:func:`~reactivate.data.engine.fold_rows`
-        makes both), from customer-days folded by Spark (only they come to the driver, not the rows); kept."""
-        for obj, value in self._store:
-            if obj is index or (len(obj) == len(index) and obj.equals(index)):
+    def occasions(self, index: pd.Index, among: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The purchase occasions of every customer of ``index``, or of those ``among`` only (sorted positions),
+        as :meth:`reactivate.data.engine.DuckEngine.occasions` gives them (:func:`~reactivate.data.engine.fold_rows`
+        makes both), from customer-days folded by Spark (only they come to the driver, not the rows; with
+        ``among``, only those customers': a semi-join with their positions, broadcast); kept."""
+        for obj, sub, value in self._store:
+            if (obj is index or (len(obj) == len(index) and obj.equals(index))) and _same(sub, among):
                 return value
-        r = self._query(day_rows_sql("{codes}", SPARK))
-        p = self._remap(index)[np.asarray(r["pos"], dtype=np.int64)]
+        remap = self._remap(index)
+        if among is None:
+            r, local, n = self._query(day_rows_sql("{codes}", SPARK)), remap, len(index)
+        else:
+            among = np.asarray(among, dtype=np.int64)
+            local = np.full(len(index), -1, dtype=np.int64)
+            local[among] = np.arange(len(among))
+            local = np.where(remap >= 0, local[np.maximum(remap, 0)], -1)  # bound position -> place in among
+            r, n = self._query(f"SELECT d.* FROM ({day_rows_sql('{codes}', SPARK)}) d LEFT SEMI JOIN {{among}} a "
+                               "ON d.pos = a.pos", among=self._positions(np.flatnonzero(local >= 0))), len(among)
+        p = local[np.asarray(r["pos"], dtype=np.int64)]
         day = np.asarray(r["day"], dtype=np.int64)
         keep = np.flatnonzero(p >= 0)
         order = keep[np.lexsort((day[keep], p[keep]))]
         out = fold_rows(p[order], day[order], np.asarray(r["amount"], dtype=float)[order],
-                        np.asarray(r["digital"])[order] > 0, len(index))
+                        np.asarray(r["digital"])[order] > 0, n)
         # fold_rows saw one row a day: each day's own count of rows
         out["rows"] = np.asarray(r["rows"])[order].astype(out["rows"].dtype)
-        out["abs_amount"] = np.bincount(occasion_positions(out["start"]), weights=out["amount"], minlength=len(index))
-        self._store = [(index, out)]
+        out["abs_amount"] = np.bincount(occasion_positions(out["start"]), weights=out["amount"], minlength=n)
+        self._store = [(index, among, out)]
         return out
+
+    def _positions(self, pos: np.ndarray):
+        """A DataFrame of bound positions ``pos`` (column ``pos``), broadcast when small enough."""
+        from pyspark.sql import functions as F
+
+        df = self.spark.createDataFrame(pa.table({"pos": pa.array(np.asarray(pos, dtype=np.int32))}))
+        return F.broadcast(df) if len(pos) <= BROADCAST_IDS else df
 
     def credits(self, index: pd.Index) -> dict[str, np.ndarray]:
         """Standing credits: ``pos`` (in ``index``) and ``day`` of each."""
@@ -387,6 +443,21 @@ class SparkEngine:
         p = self._remap(index)[np.asarray(r["pos"], dtype=np.int64)]
         keep = p >= 0
         return {"pos": p[keep], "day": np.asarray(r["day"], dtype=np.int64)[keep]}
+
+    def credits_by_customer(self, index: pd.Index, rule, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+        """``rule(pos, day, n)`` (arrays of length n, floats: e.g. the payday of
+        :func:`reactivate.dormancy.customers.paydays`) of the standing credits of every customer of ``index``,
+        run on the executors a group of customers at a time; only a row per customer with credits comes back.
+        ``names`` name the rule's arrays; customers without credits get the rule's answer for none."""
+        t = self.by_customer(credits_sql("{codes}"), functools.partial(fold_credits, rule=rule, names=names),
+                             dict.fromkeys(names, "double"))
+        n = len(index)
+        p = self._remap(index)[np.asarray(t["pos"], dtype=np.int64)]
+        keep = p >= 0
+        out = rule(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
+        for name, v in zip(names, out, strict=True):
+            v[p[keep]] = np.asarray(t[name], dtype=float)[keep]
+        return tuple(out)
 
     def active_within(self, index: pd.Index, start: np.ndarray, days: int) -> np.ndarray:
         """Per customer of ``index``: whether a row of their own falls in the ``days`` days from ``start[i]`` on
@@ -422,6 +493,40 @@ class SparkEngine:
     def close(self) -> None:
         """Free what the engine cached (the session is left to the run: it may be spark-submit's)."""
         self.release()
+
+
+def fold_totals(frame: pd.DataFrame, today: int, horizon_days: int, period_days: int) -> pd.DataFrame:
+    """On an executor: the customer-days (:func:`~reactivate.data.log_sql.day_rows_sql`) of a group of customers
+    folded by :func:`~reactivate.data.engine.fold_rows` and summed up by
+    :func:`~reactivate.data.engine.occasion_totals` (the default engine's functions), one row per customer."""
+    pos = frame["pos"].to_numpy(dtype=np.int64)
+    day = frame["day"].to_numpy(dtype=np.int64)
+    order = np.lexsort((day, pos))
+    who, local = np.unique(pos[order], return_inverse=True)
+    occ = fold_rows(local, day[order], frame["amount"].to_numpy(dtype=float)[order],
+                    frame["digital"].to_numpy()[order] > 0, len(who))
+    occ["rows"] = frame["rows"].to_numpy()[order].astype(occ["rows"].dtype)
+    out = occasion_totals(occ, len(who), today, horizon_days, period_days)
+    return pd.DataFrame({"pos": who.astype(np.int32), **{k: out[k] for k in TOTALS_SCHEMA}})
+
+
+def fold_credits(frame: pd.DataFrame, rule, names: tuple[str, ...]) -> pd.DataFrame:
+    """On an executor: ``rule(pos, day, n)`` of the standing credits of a group of customers, a row per customer."""
+    pos = frame["pos"].to_numpy(dtype=np.int64)
+    day = frame["day"].to_numpy(dtype=np.int64)
+    order = np.lexsort((day, pos))
+    who, local = np.unique(pos[order], return_inverse=True)
+    out = rule(local, day[order], len(who))
+    return pd.DataFrame({"pos": who.astype(np.int32), **dict(zip(names, out, strict=True))})
+
+
+def empty_store(n: int) -> dict[str, np.ndarray]:
+    """The occasions of ``n`` customers who have none (:func:`~reactivate.data.engine.fold_rows` of no rows)."""
+    return fold_rows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool), n)
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def _strings(arr) -> pa.Array:

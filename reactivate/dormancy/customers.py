@@ -363,7 +363,11 @@ def transaction_features(log: Engine, index: pd.Index, asof: pd.Timestamp, spec:
 
 
 def _paydays_of(log: Engine, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`paydays` of the standing credits of the customers of ``index`` in ``log``."""
+    """:func:`paydays` of the standing credits of the customers of ``index`` in ``log`` (where the engine folds
+    credits by customer where they lie, Spark's executors, the same function run there)."""
+    by_customer = getattr(log, "credits_by_customer", None)
+    if by_customer is not None:
+        return by_customer(index, paydays, ("payday", "payday_last"))
     cr = log.credits(index)
     return paydays(cr["pos"], cr["day"], len(index))
 

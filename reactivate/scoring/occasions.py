@@ -340,12 +340,15 @@ class LogOccasions:
     The models look back at earlier days for samples of customers only (backtest snapshots, the held-out
     slice, BG/NBD's fit); today they score everyone. So today's figures of every customer come from the
     engine's per-customer aggregates (:meth:`reactivate.data.engine.Engine.customers`, computed once with
-    the dormancy features), and those at an earlier day are read in place from every customer's occasions
-    as the engine keeps them (:meth:`reactivate.data.engine.Engine.occasions`; :class:`StoreOccasions`).
+    the dormancy features), and those at an earlier day are read in place from the customers' occasions
+    as the engine keeps them (:meth:`reactivate.data.engine.Engine.occasions`; :class:`StoreOccasions`):
+    everyone's, or, with ``among`` (sorted positions), those customers' only, the samples being drawn from
+    them (:meth:`reactivate.scoring.sources.Context.draw`); an earlier day of anyone else is an error.
     The answers are those of :class:`Occasions` of the whole log.
     """
 
-    def __init__(self, engine, index: pd.Index, today: int, horizon_days: int, period_days: int):
+    def __init__(self, engine, index: pd.Index, today: int, horizon_days: int, period_days: int,
+                 among: np.ndarray | None = None):
         self.today, self.horizon, self.period = today, horizon_days, period_days
         self.n = len(index)
         check = engine.check()
@@ -354,38 +357,52 @@ class LogOccasions:
         self.has_amount = "amount" in engine.columns and check.amount_given > 0
         self.has_channel = "channel" in engine.columns
         self.now = engine.customers(index, today, horizon_days, period_days)
-        self.all = StoreOccasions(engine.occasions(index), self.n, self.first_day, self.last_day, self.has_amount,
-                                  self.has_channel)
+        self.among = None if among is None else np.asarray(among, dtype=np.int64)
+        store = engine.occasions(index) if among is None else engine.occasions(index, self.among)
+        self.all = StoreOccasions(store, self.n if among is None else len(self.among), self.first_day, self.last_day,
+                                  self.has_amount, self.has_channel)
 
-    def _of(self, pos, day) -> Occasions | None:
-        """None when every pair is today (read from the aggregates), else every customer's occasions."""
+    def _of(self, pos, day) -> tuple[Occasions | None, np.ndarray]:
+        """(None, pos) when every pair is today (read from the aggregates), else the store and the
+        customers' places in it."""
         day = np.asarray(day)
         if day.size and (day == self.today).all():
-            return None
-        return self.all
+            return None, pos
+        return self.all, self.local(pos)
+
+    def local(self, pos) -> np.ndarray:
+        """The places in the store of the customers at ``pos`` (their positions when it holds everyone's)."""
+        if self.among is None:
+            return pos
+        pos = np.asarray(pos, dtype=np.int64)
+        at = np.searchsorted(self.among, pos)
+        if len(pos) and ((at >= len(self.among)).any() or (self.among[np.minimum(at, len(self.among) - 1)] != pos).any()):
+            raise ValueError("an earlier day's occasions were asked of customers outside the sample whose "
+                             "occasions were fetched (draw the samples with Context.draw)")
+        return at
 
     def span(self, pos, day):
-        occ = self._of(pos, day)
+        occ, at = self._of(pos, day)
         if occ is not None:
-            return occ.span(pos, day)
+            return occ.span(at, day)
         a, pos = self.now, np.asarray(pos, dtype=np.int64)
         return a["n_occ"][pos].astype(np.int64), a["occ_first"][pos].astype(np.int64), \
             a["occ_last"][pos].astype(np.int64)
 
     def came_back(self, pos, day, horizon_days: int) -> np.ndarray:
-        occ = self._of(pos, day)
-        return occ.came_back(pos, day, horizon_days) if occ is not None else np.zeros(len(pos), dtype=bool)
+        occ, at = self._of(pos, day)
+        return occ.came_back(at, day, horizon_days) if occ is not None else np.zeros(len(pos), dtype=bool)
 
     def recency(self, pos, day) -> np.ndarray:
         n, _, last = self.span(pos, day)
         return np.where(n > 0, np.asarray(day, dtype=np.int64) - last, np.nan)
 
     def rfm(self, pos, day, unit_days: float = 7.0, period_days: int = 1):
-        occ = self._of(pos, day)
+        occ, at = self._of(pos, day)
         if occ is None and period_days not in (1, self.period):
-            occ = self.all
+            occ, at = self.all, self.local(pos)
         if occ is not None:
-            return occ.rfm(pos, day, unit_days, period_days)
+            return occ.rfm(at, day, unit_days, period_days)
         n, first, last = self.span(pos, day)
         seen = n > 0
         if period_days > 1:
@@ -396,9 +413,11 @@ class LogOccasions:
         return x, t_x, T, seen
 
     def features(self, pos, day, horizon_days: int) -> pd.DataFrame:
-        occ = self._of(pos, day)
-        if occ is not None or horizon_days != self.horizon:
-            return self.all.features(pos, day, horizon_days)
+        occ, at = self._of(pos, day)
+        if occ is None and horizon_days != self.horizon:
+            occ, at = self.all, self.local(pos)
+        if occ is not None:
+            return occ.features(at, day, horizon_days)
         return self._features_today(np.asarray(pos, dtype=np.int64))
 
     def _features_today(self, pos: np.ndarray) -> pd.DataFrame:

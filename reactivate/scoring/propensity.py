@@ -108,7 +108,7 @@ def held_out_slice(ctx: Context) -> Slice | None:
     if ctx.occ is None:
         return None
     d1 = ctx.today - ctx.horizon
-    pool = ctx.sample(ctx.customers.shape[0], MAX_EVAL * 2, 5)
+    pool = ctx.draw(MAX_EVAL * 2, 5)
     rec = ctx.recency(pool, np.full(len(pool), d1))
     pos = pool[rec >= ctx.dormant_days]
     pos = pos[ctx.sample(len(pos), MAX_EVAL, 6)]

@@ -61,6 +61,11 @@ MAX_POOL = 10_000  # customers drawn per backtest snapshot, at least (more when 
 MAX_BGNBD = 30_000  # customers BG/NBD is fitted on
 MIN_POSITIVES = 20
 MIN_CONTACTS = 200
+#: customers whose occasions the models may look back on, when the log's engine does not hold everyone's
+#: (Spark, :attr:`reactivate.data.engine.Engine.keeps_history`): every sample above is drawn from these
+#: (with the campaign's seed), and only their customer-days come to the driver; plus those contacted with a
+#: known outcome (the campaigns source learns from them), as many again at most
+HISTORY_CUSTOMERS = 1_000_000
 #: the learner of the backtest and campaigns sources (:mod:`reactivate.scoring.learners`)
 LEARNER = "linear"
 #: the learned sources learn corrections to this column (the documented prior's log-odds)
@@ -115,17 +120,22 @@ class Context:
         self.long_dormant_days = spec.dormancy.long_dormant_days
         self.seed = spec.campaign.seed
         log = book.log
+        self.contacts = _contact_examples(book.contacts, customers.index)
+        #: sorted positions of the customers whose history the models read (None: every customer's)
+        self.history: np.ndarray | None = None
         if occasions is None and log is not None and log.check().rows:
             if log.bound() is None:
                 log.bind(pa.array(customers.index.to_numpy(dtype=object), type=pa.string()))
-            occasions = LogOccasions(log, customers.index, self.today, self.horizon, spec.dormancy.occasion_days)
+            if not getattr(log, "keeps_history", True) and len(customers) > HISTORY_CUSTOMERS:
+                self.history, self.contacts = self._history(len(customers), self.contacts)
+            occasions = LogOccasions(log, customers.index, self.today, self.horizon, spec.dormancy.occasion_days,
+                                     self.history)
         self.occ = occasions
         la = customers["last_activity"]
         self.last_activity = np.where(la.isna().to_numpy(), np.iinfo(np.int64).max,
                                       la.to_numpy().astype("datetime64[D]").astype(np.int64))
         self.static, self.dropped = _static_features(customers)
         self.prior_fn = prior_scorer(customers, book.contacts, self.horizon, targets_index, targets_pos)
-        self.contacts = _contact_examples(book.contacts, customers.index)
         self.notes: list[str] = []
         if self.dropped:
             self.notes.append("scoring: " + ", ".join(STATIC[c] for c in self.dropped)
@@ -139,6 +149,25 @@ class Context:
             return np.arange(n)
         rng = np.random.default_rng([self.seed, salt])
         return np.sort(rng.choice(n, size=most, replace=False))
+
+    def draw(self, most: int, salt: int) -> np.ndarray:
+        """Sorted positions of at most ``most`` customers whose history the models may read (every customer,
+        or those of :attr:`history`), drawn with the campaign seed."""
+        if self.history is None:
+            return self.sample(self.customers.shape[0], most, salt)
+        return self.history[self.sample(len(self.history), most, salt)]
+
+    def _history(self, n: int, contacts: pd.DataFrame | None) -> tuple[np.ndarray, pd.DataFrame | None]:
+        """The customers whose occasions are fetched (:data:`HISTORY_CUSTOMERS` of the ``n`` drawn with the
+        campaign seed, and those of the contacts with an outcome, as many again at most) and the contacts'
+        examples of those customers."""
+        drawn = self.sample(n, HISTORY_CUSTOMERS, 7)
+        if contacts is None:
+            return drawn, None
+        asked = np.unique(contacts["pos"].to_numpy(dtype=np.int64))
+        asked = asked[self.sample(len(asked), HISTORY_CUSTOMERS, 8)]
+        contacts = contacts[np.isin(contacts["pos"].to_numpy(dtype=np.int64), asked)].reset_index(drop=True)
+        return np.union1d(drawn, asked), contacts
 
     def recency(self, pos, day) -> np.ndarray:
         """Days dormant at the end of ``day`` as known then: from the accounts' last activity when it is
@@ -218,7 +247,7 @@ class Context:
         days = snapshot_days(self.occ.first_day, self.today, self.horizon, self.dormant_days,
                              SNAPSHOT_STEP or (self.horizon + 1) // 2)
         most = max(MAX_POOL, 4 * MAX_TRAIN // max(1, len(days)))
-        return days, [self.sample(self.occ.n, most, 1000 + k) for k in range(len(days))]
+        return days, [self.draw(most, 1000 + k) for k in range(len(days))]
 
 
 def _static_features(customers: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -274,7 +303,7 @@ def fit_bgnbd(ctx: Context, until: int) -> Fitted | str:
     if ctx.occ is None:
         return "no transaction log"
     period = ctx.spec.dormancy.occasion_days
-    pool = ctx.sample(ctx.occ.n, 3 * MAX_BGNBD, 3)
+    pool = ctx.draw(3 * MAX_BGNBD, 3)
     n, _, _ = ctx.occ.span(pool, np.full(len(pool), until))
     seen = pool[n > 0]
     if len(seen) < 50:
