@@ -1,9 +1,9 @@
 """When the log's engine does not hold every customer's occasions (Spark), the models look back on a sample.
 
 The scoring's sources draw every sample of customers they read at earlier days (backtest snapshots, the
-held-out slice, BG/NBD's fit) from ``Context.history``: :data:`reactivate.scoring.sources.HISTORY_CUSTOMERS`
+held-out slice, BG/NBD's fit) from ``Context.history``: :data:`reactivate.data.engine.HISTORY_CUSTOMERS`
 customers drawn with the campaign's seed plus those contacted with a known outcome. Here the default engine is
-made to behave so on a small book (``keeps_history = False``, a small ``HISTORY_CUSTOMERS``): the whole plan
+made to behave so on a small book (``samples_history``, a small ``HISTORY_CUSTOMERS``): the whole plan
 runs, and a question about anyone else at an earlier day would raise (``LogOccasions.local``), so the run
 finishing is the proof that no sample escapes the history.
 """
@@ -15,6 +15,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from reactivate.data import engine as log_engine
 from reactivate.data.engine import DuckEngine
 from reactivate.scoring import sources
 from tests.conftest import ROOT
@@ -27,8 +28,8 @@ def sampled_run(demo_book):
     from reactivate.jobs.pipeline import run_plan
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(DuckEngine, "keeps_history", False)
-    mp.setattr(sources, "HISTORY_CUSTOMERS", 1500)
+    mp.setattr(log_engine, "HISTORY_CUSTOMERS", 1500)
+    mp.setattr(DuckEngine, "samples_history", lambda self, n: n > log_engine.HISTORY_CUSTOMERS)
     made = []
     real = sources.Context.__init__
 

@@ -12,8 +12,8 @@ only what they add up to, so every stage asks the :class:`Engine` for aggregates
 - :meth:`Engine.occasions` — the purchase occasions (one compact row per customer-day with activity) of
   every customer or of a sample of them (``among``), from which
   :class:`reactivate.scoring.occasions.LogOccasions` cuts the **samples** of customers the models look back
-  on at earlier days (:attr:`Engine.keeps_history`: whether the engine holds everyone's anyway, so that the
-  samples may be drawn from every customer);
+  on at earlier days (:meth:`Engine.samples_history`: on one machine every customer's are at hand, on Spark
+  a large book's stay on the executors but for a sample);
 - :meth:`Engine.credits` — the standing credits (salary or pension days);
 - :meth:`Engine.release` / :meth:`Engine.forget` — what the later stages no longer need goes.
 
@@ -75,11 +75,6 @@ class Engine(Protocol):
     """
 
     columns: tuple[str, ...]
-    #: whether every customer's occasions are at hand once :meth:`customers` is answered (one machine: the
-    #: fold is kept), so that the models' samples may come from any customer; else (Spark) they come from a
-    #: sample of the customers whose occasions are fetched (:data:`reactivate.scoring.sources.HISTORY_CUSTOMERS`)
-    keeps_history: bool
-
     def check(self) -> LogCheck: ...
 
     def distinct_ids(self) -> pa.Array: ...
@@ -95,6 +90,11 @@ class Engine(Protocol):
 
     def occasions(self, index: pd.Index, among: np.ndarray | None = None) -> dict[str, np.ndarray]: ...
 
+    def samples_history(self, n: int) -> bool:
+        """Whether, for a book of ``n`` customers, the models look back on a history sample
+        (:data:`HISTORY_CUSTOMERS` customers) rather than on every customer's occasions."""
+        ...
+
     def credits(self, index: pd.Index) -> dict[str, np.ndarray]: ...
 
     def active_within(self, index: pd.Index, start: np.ndarray, days: int) -> np.ndarray: ...
@@ -106,6 +106,11 @@ class Engine(Protocol):
 
 #: the keys of :meth:`DuckEngine.customers` that only the dormancy stage reads
 ACTIVITY_KEYS = ("txn_last", "txn_first", "n_txn", "n_txn_24m", "n_digital", "abs_amount", "net_12m")
+#: customers whose occasions the models may look back on when the engine does not fetch everyone's
+#: (:meth:`Engine.samples_history`: Spark, beyond this many): every sample the scoring's sources draw comes from
+#: these (with the campaign's seed), and those contacted with a known outcome, as many again at most
+#: (:meth:`reactivate.scoring.sources.Context.draw`)
+HISTORY_CUSTOMERS = 1_000_000
 #: rows of a log in memory read as codes at once, at least (:func:`_table_parts`)
 PART_ROWS = 1 << 20
 #: customers whose rows are folded at once (the copies made are those of a chunk of the log)
@@ -124,8 +129,6 @@ class DuckEngine:
     channel, initiated_by) to a SQL expression over the source's own columns; the timestamp's
     expression must give ``TIMESTAMP`` (or ``DATE``).
     """
-
-    keeps_history = True
 
     def __init__(self, source: str | pa.Table, select: dict[str, str], parquet: bool = False):
         self._lock = threading.Lock()
@@ -394,6 +397,10 @@ class DuckEngine:
         self._store = [(index, out)]
         give_back_memory()  # the folded parts (heap-sized chunks, a gigabyte at 10M) before the next temporaries
         return out
+
+    def samples_history(self, n: int) -> bool:
+        """Never: every customer's occasions are folded and kept on this machine anyway."""
+        return False
 
     def _ordered(self, index: pd.Index, where):
         """The rows (``pos`` in ``index``, ``day``, ``amount``, ``flags``) of the log as codes where ``where``

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reactivate.config.campaign import FIRST_DATE, SparkSettings, TableInput
+from reactivate.data import engine as log_engine
 from reactivate.data.engine import LogCheck, fold_rows, occasion_positions, occasion_totals, scatter
 from reactivate.data.log_sql import (
     SPARK,
@@ -246,8 +247,6 @@ class SparkEngine:
     once per binding and kept cached (memory, then disk) on the executors until :meth:`release`.
     """
 
-    keeps_history = False
-
     def __init__(self, df, select: dict[str, str]):
         self.spark = df.sparkSession
         self.columns = tuple(select)
@@ -387,6 +386,10 @@ class SparkEngine:
         n, remap = len(index), self._remap(index)
         r = self._query(activity_sql("{codes}", today, SPARK))
         out = scatter(r, remap[np.asarray(r["pos"], dtype=np.int64)], n)
+        if not self.samples_history(n):  # every customer's days are fetched for the models anyway: folded here
+            out.update(occasion_totals(self.occasions(index), n, today, horizon_days, period_days))
+            self._cache = [(index, key, out)]
+            return out
         t = self.by_customer(day_rows_sql("{codes}", SPARK),
                              functools.partial(fold_totals, today=today, horizon_days=horizon_days,
                                                period_days=period_days), TOTALS_SCHEMA)
@@ -399,6 +402,11 @@ class SparkEngine:
         out.update(none)
         self._cache = [(index, key, out)]
         return out
+
+    def samples_history(self, n: int) -> bool:
+        """Beyond :data:`~reactivate.data.engine.HISTORY_CUSTOMERS` customers: their customer-days stay on the
+        executors (the occasions' figures are folded there) but for the history sample's."""
+        return n > log_engine.HISTORY_CUSTOMERS
 
     def occasions(self, index: pd.Index, among: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """The purchase occasions of every customer of ``index``, or of those ``among`` only (sorted positions),

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from reactivate.data import engine as log_engine
 from reactivate.dormancy.ids import codes_for
 from reactivate.errors import InputDataError
 from reactivate.scoring.backtest import Examples, fit_bgnbd_at, snapshot_days, stacked_examples
@@ -61,11 +62,6 @@ MAX_POOL = 10_000  # customers drawn per backtest snapshot, at least (more when 
 MAX_BGNBD = 30_000  # customers BG/NBD is fitted on
 MIN_POSITIVES = 20
 MIN_CONTACTS = 200
-#: customers whose occasions the models may look back on, when the log's engine does not hold everyone's
-#: (Spark, :attr:`reactivate.data.engine.Engine.keeps_history`): every sample above is drawn from these
-#: (with the campaign's seed), and only their customer-days come to the driver; plus those contacted with a
-#: known outcome (the campaigns source learns from them), as many again at most
-HISTORY_CUSTOMERS = 1_000_000
 #: the learner of the backtest and campaigns sources (:mod:`reactivate.scoring.learners`)
 LEARNER = "linear"
 #: the learned sources learn corrections to this column (the documented prior's log-odds)
@@ -126,7 +122,7 @@ class Context:
         if occasions is None and log is not None and log.check().rows:
             if log.bound() is None:
                 log.bind(pa.array(customers.index.to_numpy(dtype=object), type=pa.string()))
-            if not getattr(log, "keeps_history", True) and len(customers) > HISTORY_CUSTOMERS:
+            if log.samples_history(len(customers)):
                 self.history, self.contacts = self._history(len(customers), self.contacts)
             occasions = LogOccasions(log, customers.index, self.today, self.horizon, spec.dormancy.occasion_days,
                                      self.history)
@@ -158,14 +154,14 @@ class Context:
         return self.history[self.sample(len(self.history), most, salt)]
 
     def _history(self, n: int, contacts: pd.DataFrame | None) -> tuple[np.ndarray, pd.DataFrame | None]:
-        """The customers whose occasions are fetched (:data:`HISTORY_CUSTOMERS` of the ``n`` drawn with the
-        campaign seed, and those of the contacts with an outcome, as many again at most) and the contacts'
-        examples of those customers."""
-        drawn = self.sample(n, HISTORY_CUSTOMERS, 7)
+        """The customers whose occasions are fetched (:data:`~reactivate.data.engine.HISTORY_CUSTOMERS` of the
+        ``n`` drawn with the campaign seed, and those of the contacts with an outcome, as many again at most)
+        and the contacts' examples of those customers."""
+        drawn = self.sample(n, log_engine.HISTORY_CUSTOMERS, 7)
         if contacts is None:
             return drawn, None
         asked = np.unique(contacts["pos"].to_numpy(dtype=np.int64))
-        asked = asked[self.sample(len(asked), HISTORY_CUSTOMERS, 8)]
+        asked = asked[self.sample(len(asked), log_engine.HISTORY_CUSTOMERS, 8)]
         contacts = contacts[np.isin(contacts["pos"].to_numpy(dtype=np.int64), asked)].reset_index(drop=True)
         return np.union1d(drawn, asked), contacts
 
