@@ -456,10 +456,15 @@ class SparkEngine:
         """``rule(pos, day, n)`` (arrays of length n, floats: e.g. the payday of
         :func:`reactivate.dormancy.customers.paydays`) of the standing credits of every customer of ``index``,
         run on the executors a group of customers at a time; only a row per customer with credits comes back.
-        ``names`` name the rule's arrays; customers without credits get the rule's answer for none."""
+        ``names`` name the rule's arrays; customers without credits get the rule's answer for none. A book
+        whose customer-days are fetched anyway (:meth:`samples_history` false) has its credits fetched too and
+        the rule run on the driver: one job fewer, the same answer."""
+        n = len(index)
+        if not self.samples_history(n):
+            cr = self.credits(index)
+            return tuple(rule(cr["pos"], cr["day"], n))
         t = self.by_customer(credits_sql("{codes}"), functools.partial(fold_credits, rule=rule, names=names),
                              dict.fromkeys(names, "double"))
-        n = len(index)
         p = self._remap(index)[np.asarray(t["pos"], dtype=np.int64)]
         keep = p >= 0
         out = rule(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), n)
