@@ -259,6 +259,8 @@ class SparkEngine:
         self._remaps: list[tuple[object, np.ndarray]] = []
         self._cache: list = []
         self._store: list = []
+        #: the occasions' figures were folded on the executors: the history sample's days are yet to be read
+        self._history_due = False
         #: a pandas frame materialised from this log (never, on Spark: the log stays where it lies)
         self.frame = None
 
@@ -297,6 +299,7 @@ class SparkEngine:
             if self._days_df is not None:
                 self._days_df.unpersist()
             self._bound, self._days_df, self._remaps, self._cache, self._store = ids, None, [], [], []
+            self._history_due = False
             t = pa.table({"id": ids, "pos": pa.array(np.arange(len(ids), dtype=np.int32))})
             bound = self.spark.createDataFrame(t)
             if len(ids) <= BROADCAST_IDS:
@@ -393,6 +396,7 @@ class SparkEngine:
         t = self.by_customer(day_rows_sql("{codes}", SPARK),
                              functools.partial(fold_totals, today=today, horizon_days=horizon_days,
                                                period_days=period_days), TOTALS_SCHEMA)
+        self._history_due = True
         p = remap[np.asarray(t.pop("pos"), dtype=np.int64)]
         keep = p >= 0
         # customers of no occasion: the figures of none (days -1, counts and sums 0)
@@ -424,8 +428,10 @@ class SparkEngine:
             local = np.full(len(index), -1, dtype=np.int64)
             local[among] = np.arange(len(among))
             local = np.where(remap >= 0, local[np.maximum(remap, 0)], -1)  # bound position -> place in among
-            r, n = self._query(f"SELECT d.* FROM ({day_rows_sql('{codes}', SPARK)}) d LEFT SEMI JOIN {{among}} a "
-                               "ON d.pos = a.pos", among=self._positions(np.flatnonzero(local >= 0))), len(among)
+            # the sample's rows first (a semi-join with their positions, broadcast), then their days folded
+            sampled = "(SELECT c.* FROM {codes} c LEFT SEMI JOIN {among} a ON c.pos = a.pos) AS sampled"
+            r, n = self._query(day_rows_sql(sampled, SPARK), among=self._positions(np.flatnonzero(local >= 0))), \
+                len(among)
         p = local[np.asarray(r["pos"], dtype=np.int64)]
         day = np.asarray(r["day"], dtype=np.int64)
         keep = np.flatnonzero(p >= 0)
@@ -436,6 +442,9 @@ class SparkEngine:
         out["rows"] = np.asarray(r["rows"])[order].astype(out["rows"].dtype)
         out["abs_amount"] = np.bincount(occasion_positions(out["start"]), weights=out["amount"], minlength=n)
         self._store = [(index, among, out)]
+        if among is not None and self._history_due:  # read: the log as codes is no longer needed
+            self._history_due = False
+            self.release()
         return out
 
     def _positions(self, pos: np.ndarray):
@@ -493,15 +502,23 @@ class SparkEngine:
 
     def release(self) -> None:
         """Free the log as codes cached on the executors (the aggregates and occasions already computed are
-        kept): after the dormancy stage nothing scans the log again."""
+        kept): after the dormancy stage nothing scans the log again, but for the history sample's customer-days
+        when the occasions' figures were folded on the executors (:meth:`samples_history`): the codes are kept
+        until :meth:`occasions` has read them (or :meth:`forget`), rather than built again from the log."""
+        if self._history_due:
+            return
         with self._lock:
             if self._days_df is not None:
                 self._days_df.unpersist()
                 self._days_df = None
 
     def forget(self) -> None:
-        """Drop the aggregates and occasions kept for the later stages (once scoring is done with them)."""
+        """Drop the aggregates and occasions kept for the later stages (once scoring is done with them), and the
+        log as codes if it was kept for the history sample."""
         self._cache, self._store = [], []
+        if self._history_due:
+            self._history_due = False
+            self.release()
 
     def close(self) -> None:
         """Free what the engine cached (the session is left to the run: it may be spark-submit's)."""
