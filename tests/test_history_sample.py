@@ -60,6 +60,9 @@ def test_the_models_read_only_the_history_sample_and_the_plan_still_holds(sample
         drawn = ctx.draw(most, salt)
         assert len(drawn) == min(most, len(h)) and np.isin(drawn, h).all()
         assert np.array_equal(drawn, ctx.draw(most, salt))  # the campaign's seed: the same draw
+    # the run says so, with counts only (no customer's id)
+    said = [n for n in run.book.notes if "looked back on the history of" in n]
+    assert len(said) == 1 and f"{len(h):,} of the {n:,} customers" in said[0]
     # today everyone is scored, as without the sample; the hard rules hold
     full, _ = demo_run
     assert sorted(run.scores.index) == sorted(full.scores.index)

@@ -259,8 +259,9 @@ class SparkEngine:
         self._remaps: list[tuple[object, np.ndarray]] = []
         self._cache: list = []
         self._store: list = []
-        #: the occasions' figures were folded on the executors: the history sample's days are yet to be read
-        self._history_due = False
+        #: the customer-days, kept on the executors when their figures were folded there, until the history
+        #: sample's are read (:meth:`occasions` with ``among``)
+        self._day_rows = None
         #: a pandas frame materialised from this log (never, on Spark: the log stays where it lies)
         self.frame = None
 
@@ -299,7 +300,7 @@ class SparkEngine:
             if self._days_df is not None:
                 self._days_df.unpersist()
             self._bound, self._days_df, self._remaps, self._cache, self._store = ids, None, [], [], []
-            self._history_due = False
+            self._drop_day_rows()
             t = pa.table({"id": ids, "pos": pa.array(np.arange(len(ids), dtype=np.int32))})
             bound = self.spark.createDataFrame(t)
             if len(ids) <= BROADCAST_IDS:
@@ -364,17 +365,18 @@ class SparkEngine:
                 raise
         return {name: _numpy(t.column(name)) for name in t.column_names}
 
-    def by_customer(self, q: str, fold, schema: dict[str, str]) -> dict[str, np.ndarray]:
-        """``fold`` run on the executors over the rows of the query ``q`` (which has ``pos``), a group of
+    def by_customer(self, q, fold, schema: dict[str, str]) -> dict[str, np.ndarray]:
+        """``fold`` run on the executors over the rows of the query ``q`` (or DataFrame; with ``pos``), a group of
         customers at a time (every row of a customer in one group): ``fold(frame)`` gives one row per customer
         of the group, ``pos`` and the columns of ``schema``. Only those rows come back."""
         from pyspark.sql import functions as F
 
-        self._days()
+        if isinstance(q, str):
+            self._days()
         groups = max(8, -(-len(self._bound) // GROUP_CUSTOMERS))
         types = ", ".join(f"{k} {v}" for k, v in {"pos": "int", **schema}.items())
         with self._lock:
-            df = self._sql(q).groupBy(F.pmod(F.col("pos"), F.lit(groups)).alias("_group")).applyInPandas(fold, types)
+            df = (self._sql(q) if isinstance(q, str) else q).groupBy(F.pmod(F.col("pos"), F.lit(groups)).alias("_group")).applyInPandas(fold, types)
         return self._fetch(df)
 
     def customers(self, index: pd.Index, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
@@ -393,10 +395,15 @@ class SparkEngine:
             out.update(occasion_totals(self.occasions(index), n, today, horizon_days, period_days))
             self._cache = [(index, key, out)]
             return out
-        t = self.by_customer(day_rows_sql("{codes}", SPARK),
+        from pyspark import StorageLevel
+
+        self._days()
+        with self._lock:  # kept (the history sample's are read from them), freed by occasions() or forget()
+            self._drop_day_rows()
+            self._day_rows = self._sql(day_rows_sql("{codes}", SPARK)).persist(StorageLevel.MEMORY_AND_DISK)
+        t = self.by_customer(self._day_rows,
                              functools.partial(fold_totals, today=today, horizon_days=horizon_days,
                                                period_days=period_days), TOTALS_SCHEMA)
-        self._history_due = True
         p = remap[np.asarray(t.pop("pos"), dtype=np.int64)]
         keep = p >= 0
         # customers of no occasion: the figures of none (days -1, counts and sums 0)
@@ -428,10 +435,7 @@ class SparkEngine:
             local = np.full(len(index), -1, dtype=np.int64)
             local[among] = np.arange(len(among))
             local = np.where(remap >= 0, local[np.maximum(remap, 0)], -1)  # bound position -> place in among
-            # the sample's rows first (a semi-join with their positions, broadcast), then their days folded
-            sampled = "(SELECT c.* FROM {codes} c LEFT SEMI JOIN {among} a ON c.pos = a.pos) AS sampled"
-            r, n = self._query(day_rows_sql(sampled, SPARK), among=self._positions(np.flatnonzero(local >= 0))), \
-                len(among)
+            r, n = self._days_of(self._positions(np.flatnonzero(local >= 0))), len(among)
         p = local[np.asarray(r["pos"], dtype=np.int64)]
         day = np.asarray(r["day"], dtype=np.int64)
         keep = np.flatnonzero(p >= 0)
@@ -442,10 +446,23 @@ class SparkEngine:
         out["rows"] = np.asarray(r["rows"])[order].astype(out["rows"].dtype)
         out["abs_amount"] = np.bincount(occasion_positions(out["start"]), weights=out["amount"], minlength=n)
         self._store = [(index, among, out)]
-        if among is not None and self._history_due:  # read: the log as codes is no longer needed
-            self._history_due = False
-            self.release()
+        if among is not None:  # read: the customer-days kept for it are no longer needed
+            self._drop_day_rows()
         return out
+
+    def _days_of(self, positions) -> dict[str, np.ndarray]:
+        """The customer-days of the customers at bound ``positions`` (a DataFrame): a semi-join with the days
+        kept when the figures were folded (:meth:`customers`), else with the log as codes before folding them."""
+        if self._day_rows is not None:
+            return self._fetch(self._sql("SELECT d.* FROM {days} d LEFT SEMI JOIN {among} a ON d.pos = a.pos",
+                                         days=self._day_rows, among=positions))
+        sampled = "(SELECT c.* FROM {codes} c LEFT SEMI JOIN {among} a ON c.pos = a.pos) AS sampled"
+        return self._query(day_rows_sql(sampled, SPARK), among=positions)
+
+    def _drop_day_rows(self) -> None:
+        if self._day_rows is not None:
+            self._day_rows.unpersist()
+            self._day_rows = None
 
     def _positions(self, pos: np.ndarray):
         """A DataFrame of bound positions ``pos`` (column ``pos``), broadcast when small enough."""
@@ -502,11 +519,8 @@ class SparkEngine:
 
     def release(self) -> None:
         """Free the log as codes cached on the executors (the aggregates and occasions already computed are
-        kept): after the dormancy stage nothing scans the log again, but for the history sample's customer-days
-        when the occasions' figures were folded on the executors (:meth:`samples_history`): the codes are kept
-        until :meth:`occasions` has read them (or :meth:`forget`), rather than built again from the log."""
-        if self._history_due:
-            return
+        kept): after the dormancy stage nothing scans the log again (the history sample's customer-days are
+        read from the customer-days kept when their figures were folded: :meth:`occasions`)."""
         with self._lock:
             if self._days_df is not None:
                 self._days_df.unpersist()
@@ -514,11 +528,9 @@ class SparkEngine:
 
     def forget(self) -> None:
         """Drop the aggregates and occasions kept for the later stages (once scoring is done with them), and the
-        log as codes if it was kept for the history sample."""
+        customer-days if they were kept for the history sample."""
         self._cache, self._store = [], []
-        if self._history_due:
-            self._history_due = False
-            self.release()
+        self._drop_day_rows()
 
     def close(self) -> None:
         """Free what the engine cached (the session is left to the run: it may be spark-submit's)."""

@@ -133,6 +133,11 @@ class Context:
         self.static, self.dropped = _static_features(customers)
         self.prior_fn = prior_scorer(customers, book.contacts, self.horizon, targets_index, targets_pos)
         self.notes: list[str] = []
+        if self.history is not None:
+            self.notes.append(f"scoring: the models looked back on the history of {len(self.history):,} of the "
+                              f"{len(customers):,} customers (drawn with the campaign's seed, and every one "
+                              "contacted with a known outcome): the log's engine keeps the others' days where "
+                              "they lie")
         if self.dropped:
             self.notes.append("scoring: " + ", ".join(STATIC[c] for c in self.dropped)
                               + " missing or the same for every customer in this book: no model reads them")
