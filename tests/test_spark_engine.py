@@ -16,6 +16,7 @@ import pytest
 
 from reactivate.config.campaign import TableInput
 from reactivate.data import load as load_module
+from reactivate.data import spark_engine as spark_engine_module
 from reactivate.data.io import open_log
 from reactivate.data.spark_engine import open_spark_log
 from reactivate.dormancy.customers import paydays
@@ -95,12 +96,13 @@ def assert_same_aggregates(duck, spark_engine, index) -> None:
 
 @pytest.mark.parametrize("history", [None, 100], ids=["days fetched", "days folded on the executors"])
 def test_the_spark_engine_gives_the_duck_engines_aggregates(spark, book, monkeypatch, history):
-    """Up to HISTORY_CUSTOMERS customers Spark fetches every customer-day (the models read them all) and folds
+    """Up to FETCH_DAYS_UP_TO customers Spark fetches every customer-day (the models read them all) and folds
     them on the driver; beyond, it folds them on the executors and fetches none: both give the default's."""
     from reactivate.data import engine as log_engine
 
     if history:
         monkeypatch.setattr(log_engine, "HISTORY_CUSTOMERS", history)
+        monkeypatch.setattr(spark_engine_module, "FETCH_DAYS_UP_TO", history)
     duck, absent = open_log(book / "transactions.parquet", TABLES["transactions"], TableInput())
     sp, spark_absent = open_spark_log(book / "transactions.parquet", TableInput(), spark=spark)
     assert spark_absent == absent and set(sp.columns) == set(duck.columns)
@@ -216,7 +218,7 @@ def test_the_plan_on_spark_is_the_plan_on_duckdb(monkeypatch, spark, book):
 
 
 def test_with_a_history_sample_the_plan_on_spark_is_the_plan_on_duckdb(monkeypatch, spark, book):
-    """Beyond ``HISTORY_CUSTOMERS`` customers Spark fetches the occasions of a sample of them only (the models'
+    """Beyond ``FETCH_DAYS_UP_TO`` customers Spark fetches the occasions of a sample of them only (the models'
     samples are drawn from it). Made to hold on this small book for both engines, the two plans agree as
     without the sample, and Spark fetched the occasions of the sample only."""
     from reactivate.data import engine as log_engine
@@ -224,6 +226,7 @@ def test_with_a_history_sample_the_plan_on_spark_is_the_plan_on_duckdb(monkeypat
     from reactivate.data.spark_engine import SparkEngine
 
     monkeypatch.setattr(log_engine, "HISTORY_CUSTOMERS", 800)
+    monkeypatch.setattr(spark_engine_module, "FETCH_DAYS_UP_TO", 800)
     monkeypatch.setattr(DuckEngine, "samples_history", lambda self, n: n > log_engine.HISTORY_CUSTOMERS)
     asked = []
     real = SparkEngine.occasions

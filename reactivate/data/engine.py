@@ -107,7 +107,7 @@ class Engine(Protocol):
 #: the keys of :meth:`DuckEngine.customers` that only the dormancy stage reads
 ACTIVITY_KEYS = ("txn_last", "txn_first", "n_txn", "n_txn_24m", "n_digital", "abs_amount", "net_12m")
 #: customers whose occasions the models may look back on when the engine does not fetch everyone's
-#: (:meth:`Engine.samples_history`: Spark, beyond this many): every sample the scoring's sources draw comes from
+#: (:meth:`Engine.samples_history`: Spark, beyond ``FETCH_DAYS_UP_TO`` customers): every sample the scoring's sources draw comes from
 #: these (with the campaign's seed), and those contacted with a known outcome, as many again at most
 #: (:meth:`reactivate.scoring.sources.Context.draw`)
 HISTORY_CUSTOMERS = 1_000_000
