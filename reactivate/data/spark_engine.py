@@ -4,10 +4,11 @@
 contract's checks, the customers' aggregates, the purchase occasions, the standing credits) with the same SQL
 text (:mod:`reactivate.data.log_sql`), run by Spark SQL over a Parquet file, a folder of (partitioned)
 Parquet files on any filesystem Spark reads (``hdfs://``, ``s3a://``, local), or a catalog table
-(``table:db.transactions``). Only aggregates come back to the driver: one row per customer (the activity,
-the occasions' figures and the payday, each folded on the executors by the function the default engine
-uses), and the customer-days of the sample of customers the models look back on (:meth:`SparkEngine.occasions`
-with ``among``); the log's rows and its customer-days stay where they lie.
+(``table:db.transactions``). Only aggregates come back to the driver, never the log's rows: one row per
+customer (the activity) and, up to :data:`FETCH_DAYS_UP_TO` customers, one per customer and active day (the
+occasions, which the models read) and one per standing credit; beyond, the occasions' figures and the payday
+are folded on the executors by the default engine's functions, so that a row per customer comes back, and only
+the customer-days of the history sample the models look back on (:meth:`SparkEngine.occasions` with ``among``).
 
 pyspark is an optional extra (``pip install 'reactivate[spark]'``, with Java 17 or later): without it,
 :func:`require_spark` raises a :class:`~reactivate.errors.ConfigError` saying what to install.
@@ -382,14 +383,16 @@ class SparkEngine:
         groups = max(8, -(-len(self._bound) // GROUP_CUSTOMERS))
         types = ", ".join(f"{k} {v}" for k, v in {"pos": "int", **schema}.items())
         with self._lock:
-            df = (self._sql(q) if isinstance(q, str) else q).groupBy(F.pmod(F.col("pos"), F.lit(groups)).alias("_group")).applyInPandas(fold, types)
+            rows = self._sql(q) if isinstance(q, str) else q
+            df = rows.groupBy(F.pmod(F.col("pos"), F.lit(groups)).alias("_group")).applyInPandas(fold, types)
         return self._fetch(df)
 
     def customers(self, index: pd.Index, today: int, horizon_days: int, period_days: int) -> dict[str, np.ndarray]:
         """Per customer of ``index``: the aggregates :meth:`reactivate.data.engine.DuckEngine.customers` gives
         (the activity in Spark SQL; the occasions' figures by the same function as there,
-        :func:`~reactivate.data.engine.occasion_totals`, run on the executors over each customer's days, so
-        that only a row per customer comes back); the last answer is kept."""
+        :func:`~reactivate.data.engine.occasion_totals`: on the driver from every customer's days, fetched once
+        for the models too, or, beyond :data:`FETCH_DAYS_UP_TO` customers, on the executors over each customer's
+        days, so that only a row per customer comes back); the last answer is kept."""
         key = (today, horizon_days, period_days)
         for obj, k, value in self._cache:
             if k == key and (obj is index or (len(obj) == len(index) and obj.equals(index))):
