@@ -550,11 +550,8 @@ def fold_totals(frame: pd.DataFrame, today: int, horizon_days: int, period_days:
     """On an executor: the customer-days (:func:`~reactivate.data.log_sql.day_rows_sql`) of a group of customers
     folded by :func:`~reactivate.data.engine.fold_rows` and summed up by
     :func:`~reactivate.data.engine.occasion_totals` (the default engine's functions), one row per customer."""
-    pos = frame["pos"].to_numpy(dtype=np.int64)
-    day = frame["day"].to_numpy(dtype=np.int64)
-    order = np.lexsort((day, pos))
-    who, local = np.unique(pos[order], return_inverse=True)
-    occ = fold_rows(local, day[order], frame["amount"].to_numpy(dtype=float)[order],
+    order, who, local, day = _by_customer_and_day(frame)
+    occ = fold_rows(local, day, frame["amount"].to_numpy(dtype=float)[order],
                     frame["digital"].to_numpy()[order] > 0, len(who))
     occ["rows"] = frame["rows"].to_numpy()[order].astype(occ["rows"].dtype)
     out = occasion_totals(occ, len(who), today, horizon_days, period_days)
@@ -563,12 +560,19 @@ def fold_totals(frame: pd.DataFrame, today: int, horizon_days: int, period_days:
 
 def fold_credits(frame: pd.DataFrame, rule, names: tuple[str, ...]) -> pd.DataFrame:
     """On an executor: ``rule(pos, day, n)`` of the standing credits of a group of customers, a row per customer."""
+    _, who, local, day = _by_customer_and_day(frame)
+    out = rule(local, day, len(who))
+    return pd.DataFrame({"pos": who.astype(np.int32), **dict(zip(names, out, strict=True))})
+
+
+def _by_customer_and_day(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A group's rows ordered by customer and day: the order, the group's customers (bound positions), each
+    row's customer among them (0..k-1) and its day, in that order."""
     pos = frame["pos"].to_numpy(dtype=np.int64)
     day = frame["day"].to_numpy(dtype=np.int64)
     order = np.lexsort((day, pos))
     who, local = np.unique(pos[order], return_inverse=True)
-    out = rule(local, day[order], len(who))
-    return pd.DataFrame({"pos": who.astype(np.int32), **dict(zip(names, out, strict=True))})
+    return order, who, local, day[order]
 
 
 def empty_store(n: int) -> dict[str, np.ndarray]:
