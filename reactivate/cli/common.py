@@ -17,9 +17,10 @@ T = TypeVar("T")
 # the options the commands share, declared once
 AsOf = Annotated[str, typer.Option("--as-of", help="The day the book was extracted (YYYY-MM-DD).")]
 Out = Annotated[Path, typer.Option("--out", help="Output directory (replaced whole on success).")]
-Accounts = Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet).")]
-Transactions = Annotated[Path | None, typer.Option(help="Transactions table (optional).")]
-Contacts = Annotated[Path | None, typer.Option(help="Contact history (optional).")]
+Accounts = Annotated[Path | None, typer.Option(help="Accounts table (.csv, .csv.gz, .parquet; on the Spark engine "
+                                                    "also a folder of Parquet, a URI or table:db.name).")]
+Transactions = Annotated[Path | None, typer.Option(help="Transactions table (optional; as --accounts).")]
+Contacts = Annotated[Path | None, typer.Option(help="Contact history (optional; as --accounts).")]
 Campaign = Annotated[Path | None, typer.Option(help="Campaign spec (TOML); defaults built in.")]
 Spec = Annotated[Path | None, typer.Option("--segments", help="Segmentation spec (TOML); defaults built in.")]
 SegmentsModel = Annotated[

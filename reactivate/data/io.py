@@ -83,19 +83,21 @@ class Problem:
     message: str
     rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     example: str | None = None
+    #: False for a table read by Spark (a folder of files, a catalog table): ``rows`` count, and have no numbers
+    numbered: bool = True
 
     def render(self) -> str:
         where = f"{self.file}: column '{self.column}'" if self.column else self.file
         n = len(self.rows)
         text = f"{where}: {self.message}"
         if n:
-            first = ", ".join(str(int(r)) for r in self.rows[:5])
-            more = ", ..." if n > 5 else ""
             s = "s" if n > 1 else ""
-            text += f" in {n:,} row{s} (row{s} {first}{more}"
+            shown = []
+            if self.numbered:
+                shown.append(f"row{s} " + ", ".join(str(int(r)) for r in self.rows[:5]) + (", ..." if n > 5 else ""))
             if self.example is not None:
-                text += f"; first value {quoted(self.example)}"
-            text += ")"
+                shown.append(f"first value {quoted(self.example)}")
+            text += f" in {n:,} row{s}" + (f" ({'; '.join(shown)})" if shown else "")
         return text
 
 
@@ -111,6 +113,8 @@ class RawTable:
     fingerprint: str
     #: file row number (1 = first row under the header) of each frame row, when rows were skipped
     row_numbers: np.ndarray | None = None
+    #: False when the rows have no numbers a user could find (a table Spark read: a folder of files, a catalog table)
+    numbered: bool = True
 
     def file_rows(self, frame_rows: np.ndarray) -> np.ndarray:
         """Map 1-based frame row numbers to 1-based file row numbers."""
@@ -288,24 +292,17 @@ def _encoding_hint(enc: str, tname: str, spec: TableInput) -> str:
 def _read(path: Path, fmt: str, enc: str, table: Table, spec: TableInput, timezone: str) -> RawTable:
     label = path.name
     if fmt == "parquet":
-        names = pq.read_schema(path).names
-        header = None
-    else:
-        header = _csv_header(path, fmt, enc, table)
-        names = _header_names(header.line, spec.sep)
+        return read_named(path, label, pq.read_schema(path).names, _parquet_reader(path), table, spec, timezone)
+    header = _csv_header(path, fmt, enc, table)
+    names = _header_names(header.line, spec.sep)
     rename, problems, absent = _match_columns(names, table, spec, label)
-    if header is not None and any(p.message.startswith("missing required column") for p in problems):
+    if any(p.message.startswith("missing required column") for p in problems):
         problems = _separator_hint(header.line, problems, table, spec, label)
     # columns the contract accepts but the pipeline does not use are not read at all
     used = {i: dst for i, dst in rename.items() if table.column(dst).used}
     if not used:  # none of the contract's columns (the required ones are reported missing): nothing to read
         return RawTable(table.name, path, pd.DataFrame(), problems, absent, "")
-    if fmt == "parquet":
-        # a name the file has twice is a problem already: it is not read (Parquet reads by name)
-        once = {i: dst for i, dst in used.items() if names.count(names[i]) == 1}
-        frame, conv = _read_parquet(path, {names[i]: dst for i, dst in once.items()}, table, spec, timezone, label)
-    else:
-        frame, conv = _read_csv(path, header, len(names), enc, spec, used, table, timezone, label)
+    frame, conv = _read_csv(path, header, len(names), enc, spec, used, table, timezone, label)
     problems.extend(conv)
     row_numbers = frame.attrs.pop("row_numbers", None)
     return RawTable(table.name, path, frame, problems, absent, "", row_numbers)
@@ -512,12 +509,29 @@ def _read_blocks(source, read_opts: pacsv.ReadOptions, parse_opts, convert_opts)
 # --------------------------------------------------------------------------- Parquet
 
 
-def _read_parquet(path: Path, rename: dict[str, str], table: Table, spec: TableInput, timezone: str, label: str):
+def read_named(path: Path, label: str, names: list[str], reader, table: Table, spec: TableInput,
+               timezone: str = "") -> RawTable:
+    """A table from a source whose columns are named and typed (a Parquet file; a Spark DataFrame, see
+    :mod:`reactivate.data.spark_tables`): its columns matched to the contract by name, as a CSV file's header
+    is; the ones used read as Arrow by ``reader(columns, keyed)`` (``keyed``: the few-valued text columns,
+    which may come dictionary-encoded) and converted to the contract's types; ``label`` names the source in
+    problems."""
+    rename, problems, absent = _match_columns(names, table, spec, label)
+    used = {i: dst for i, dst in rename.items() if table.column(dst).used}
+    # a name the source has twice is a problem already: it is not read (Parquet and Spark read by name)
+    once = {names[i]: dst for i, dst in used.items() if names.count(names[i]) == 1}
+    if not once:  # none of the contract's columns (the required ones are reported missing): nothing to read
+        return RawTable(table.name, path, pd.DataFrame(), problems, absent, "")
     # enums have few values: Arrow's per-row-group dictionaries are cheap to unify for them
-    keyed = [src for src, dst in rename.items()
+    keyed = [src for src, dst in once.items()
              if table.column(dst).kind == "enum" or (table.column(dst).kind == "id" and not table.column(dst).many)]
-    at = pq.read_table(path, columns=list(rename), read_dictionary=keyed)
-    return _from_arrow(at, rename, table, spec.date_format, label, timezone)
+    frame, conv = _from_arrow(reader(list(once), keyed), once, table, spec.date_format, label, timezone)
+    row_numbers = frame.attrs.pop("row_numbers", None)
+    return RawTable(table.name, path, frame, problems + conv, absent, "", row_numbers)
+
+
+def _parquet_reader(path: Path):
+    return lambda columns, keyed: pq.read_table(path, columns=columns, read_dictionary=keyed)
 
 
 def _from_arrow(at: pa.Table, rename, table: Table, date_format: str, label: str, timezone: str = ""):

@@ -32,7 +32,8 @@ from reactivate.data.engine import (
     sorted_ids,
 )
 from reactivate.data.io import READ_ERRORS, Problem, RawTable, clean_text, fingerprint, open_log, read_table
-from reactivate.data.spark_engine import log_problems, open_spark_log
+from reactivate.data.spark_engine import log_problems, open_spark_log, source_uri, spark_reads
+from reactivate.data.spark_tables import read_spark_table
 from reactivate.data.validate import check_day, check_table, render
 from reactivate.errors import InputDataError
 from reactivate.schema import TABLES
@@ -130,7 +131,12 @@ def load_book(
     raws: dict[str, RawTable] = {}
     given = {name: Path(path) for name, path in paths.items() if path is not None}
 
+    _check_sources(given, spec)
+
     def read(name: str) -> RawTable:
+        if spec.engine.name == "spark" and spark_reads(given[name]):  # a folder, a URI or a catalog table
+            return read_spark_table(given[name], TABLES[name], getattr(spec.data, name), spec.engine.spark,
+                                    spec.data.timezone)
         return read_table(given[name], TABLES[name], getattr(spec.data, name), spec.data.encoding,
                           spec.data.timezone)
 
@@ -169,6 +175,19 @@ def load_book(
     book.notes.extend(_unused_notes(book, raws, as_of))
     give_back_memory()  # what reading took and freed (the parts of the log, Arrow's tables) goes back
     return book
+
+
+def _check_sources(given: dict[str, Path], spec: CampaignSpec) -> None:
+    """Refuse a source only Spark reads (a URI, a catalog table, a folder) when the engine is this machine's."""
+    if spec.engine.name == "spark":
+        return
+    for name, path in given.items():
+        if spark_reads(path):
+            what = "a folder, not a file" if Path(path).is_dir() else (
+                "a catalog table" if str(path).startswith("table:") else "a URI, not a file on this machine")
+            raise InputDataError(f"{source_uri(path)}: {what}: give the {name} as a file (.csv, .csv.gz or "
+                                 ".parquet), or run with --engine spark, which reads folders of Parquet, URIs "
+                                 "and catalog tables (pip install 'reactivate[spark]')")
 
 
 def _read_all(given: dict[str, Path], spec: CampaignSpec, as_of: dt.date, read, raws: dict[str, RawTable]):
@@ -341,7 +360,8 @@ def _unknown_ids(ids: pd.Series, known: pa.Array) -> np.ndarray:
 
 
 def _first_rows(raw: RawTable, mask: np.ndarray) -> str:
-    return _rows_text(raw.file_rows(np.flatnonzero(mask) + 1), int(mask.sum()))
+    rows = raw.file_rows(np.flatnonzero(mask) + 1) if raw.numbered else np.empty(0, dtype=np.int64)
+    return _rows_text(rows, int(mask.sum()))
 
 
 def _rows_text(rows: np.ndarray, n: int) -> str:

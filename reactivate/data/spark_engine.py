@@ -126,11 +126,11 @@ def spark_session(settings: SparkSettings | None = None):
     return spark
 
 
-def read_source(spark, source: str | Path):
+def read_source(spark, source: str | Path, what: str = "transactions"):
     """A Spark DataFrame of a Parquet file or folder (any filesystem Spark reads) or of a catalog table
     (``table:db.name``). A file named as text (CSV, JSON) is refused before Spark is asked; any other source
     Spark cannot read is an :class:`InputDataError` giving Spark's reason (its innermost error's message)."""
-    text = check_source(source)
+    text = check_source(source, what)
     try:
         if text.startswith(TABLE_PREFIX):
             return spark.table(text[len(TABLE_PREFIX):])
@@ -139,15 +139,17 @@ def read_source(spark, source: str | Path):
         raise InputDataError(f"{text}: cannot be read by Spark ({spark_reason(exc)[:300]})") from None
 
 
-def check_source(source: str | Path) -> str:
+def check_source(source: str | Path, what: str = "transactions") -> str:
     """``source`` as the URI Spark is given; a file named as text (CSV, JSON) is refused with an
-    :class:`InputDataError` saying what the Spark engine reads (before any Spark session is started)."""
-    text = _uri(str(source))
+    :class:`InputDataError` saying what the Spark engine reads (before any Spark session is started).
+    ``what`` is the table (``transactions``, ``accounts``, ``contacts``)."""
+    text = source_uri(source)
     suffix = next((s for s in TEXT_SUFFIXES if text.lower().endswith(s)), None)
     if suffix and not text.startswith(TABLE_PREFIX):
-        raise InputDataError(f"{text}: the Spark engine reads the transactions from Parquet (a file, or a folder "
-                             f"of them) or a catalog table (table:db.name), not {suffix}: write the log as "
-                             "Parquet, or run on this machine with --engine duckdb")
+        raise InputDataError(f"{text}: the Spark engine reads the {what} from Parquet (a file, or a folder "
+                             f"of them) or a catalog table (table:db.name), not {suffix}: write the {what} as "
+                             "Parquet" + (", or give a file on this machine" if what != "transactions" else
+                                          ", or run on this machine with --engine duckdb"))
     return text
 
 
@@ -167,17 +169,27 @@ def spark_reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _uri(text: str) -> str:
-    """A URI that went through :class:`pathlib.Path` (``hdfs:/nn/x``, ``s3a:/bucket/x``) given back its ``//``."""
+def source_uri(source: str | Path) -> str:
+    """A source as Spark is given it: a URI that went through :class:`pathlib.Path` (``hdfs:/nn/x``,
+    ``s3a:/bucket/x``) given back its ``//``; a local path or ``table:db.name`` as it is."""
+    text = str(source)
     m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)", text)
     return f"{m.group(1)}://{text[m.end():]}" if m and m.group(1).lower() != "file" else text
+
+
+def spark_reads(source: str | Path) -> bool:
+    """Whether only Spark reads ``source``: a URI (``hdfs://``, ``s3a://``...), a catalog table
+    (``table:db.name``) or a folder (of Parquet files, partitioned or not), not a file on this machine."""
+    text = source_uri(source)
+    return text.startswith(TABLE_PREFIX) or bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", text)) \
+        or Path(text).is_dir()
 
 
 def log_problems(engine: SparkEngine, source: str | Path, as_of: dt.date) -> list[str]:
     """What breaks the data contract in a log on Spark, from its checks' counts (a log that does not fit one
     machine is not read as a frame to list its rows): missing ids and timestamps, timestamps out of range,
     infinite amounts, values outside an enum column's. Empty when the log is clean."""
-    c, label = engine.check(), Path(_uri(str(source))).name or str(source)
+    c, label = engine.check(), Path(source_uri(source)).name or str(source)
     day = 86400
     first_ok = (FIRST_DATE - dt.date(1970, 1, 1)).days * day
     end = ((as_of - dt.date(1970, 1, 1)).days + 1) * day
@@ -240,7 +252,7 @@ def open_spark_log(source: str | Path, spec: TableInput, settings: SparkSettings
         if col not in present:
             problems.append(f"column {col}: missing required column")
     if problems:
-        raise InputDataError(f"{_uri(str(source))}: " + "; ".join(problems))
+        raise InputDataError(f"{source_uri(source)}: " + "; ".join(problems))
     absent = [c.name for c in table.columns if not c.required and c.name not in present]
     return SparkEngine(df, select), absent
 

@@ -110,6 +110,7 @@ def check_table(raw: RawTable, table: Table, as_of: dt.date) -> list[Problem]:
             )
     for p in problems[own_from:]:  # rows found here are frame rows: give the file's row numbers
         p.rows = raw.file_rows(p.rows)
+        p.numbered = raw.numbered
     return problems
 
 
