@@ -17,14 +17,13 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from reactivate.config.campaign import TableInput
+from reactivate.data.io import read_table
+from reactivate.data.spark_tables import read_spark_table
+from reactivate.data.validate import check_table
+from reactivate.errors import InputDataError
+from reactivate.schema import TABLES
 from tests.spark_local import SPARK_MARKS  # skips the module without pyspark or Java
-
-from reactivate.config.campaign import TableInput  # noqa: E402  (after the skip)
-from reactivate.data.io import read_table  # noqa: E402
-from reactivate.data.spark_tables import read_spark_table  # noqa: E402
-from reactivate.data.validate import check_table  # noqa: E402
-from reactivate.errors import InputDataError  # noqa: E402
-from reactivate.schema import TABLES  # noqa: E402
 
 pytestmark = SPARK_MARKS
 AS_OF = dt.date(2026, 11, 30)
