@@ -5,6 +5,7 @@
     python benchmarks/bench_plan.py --customers 100000 --format csv
     python benchmarks/bench_plan.py --table --no-report   # 1M, 3M and 10M: time and memory per customer
     python benchmarks/bench_plan.py --customers 10000000 --engine spark   # the log on Spark, local[2]
+    python benchmarks/bench_plan.py --customers 1000000 --engine spark --warehouse   # all three inputs via Spark
 
 A book of more than a million customers is generated a million customers at a time (each chunk its own
 seed, its ids prefixed with the chunk's number so that they stay distinct: a bank of many branches) and
@@ -120,7 +121,22 @@ def spark_campaign(memory: str):
     return dataclasses.replace(spec, engine=EngineSpec("spark", SparkSettings(master="local[2]", conf=conf)))
 
 
-def run_one(book: Path, fmt: str, out: Path, report: bool = True, spark_memory: str | None = None) -> None:
+def warehouse_folders(book: Path) -> dict[str, Path]:
+    """The book's Parquet files as folders of Parquet files (each holding its file, hard-linked: no copy), as a
+    warehouse keeps its tables: with ``--warehouse`` Spark reads all three inputs, the accounts and contacts too."""
+    folders = {}
+    for name in ("accounts", "transactions", "contacts"):
+        folder = book / f"{name}.folder"
+        folder.mkdir(exist_ok=True)
+        part = folder / "part-00000.parquet"
+        if not part.exists():
+            os.link(book / f"{name}.parquet", part)
+        folders[name] = folder
+    return folders
+
+
+def run_one(book: Path, fmt: str, out: Path, report: bool = True, spark_memory: str | None = None,
+            warehouse: bool = False) -> None:
     """Child process: run the plan as `reactivate plan` does (:func:`~reactivate.jobs.commands.plan_to`), print
     timings as JSON."""
     from reactivate.jobs.commands import plan_to
@@ -131,9 +147,11 @@ def run_one(book: Path, fmt: str, out: Path, report: bool = True, spark_memory: 
     def progress(step: str) -> None:  # "write" comes once the outputs are staged, before the report ends
         marks.setdefault(step, time.perf_counter())
 
+    inputs = warehouse_folders(book) if warehouse else \
+        {name: book / f"{name}.{ext}" for name in ("accounts", "transactions", "contacts")}
     t0 = time.perf_counter()
-    run = plan_to(out, as_of=AS_OF, accounts=book / f"accounts.{ext}", transactions=book / f"transactions.{ext}",
-                  contacts=book / f"contacts.{ext}",
+    run = plan_to(out, as_of=AS_OF, accounts=inputs["accounts"], transactions=inputs["transactions"],
+                  contacts=inputs["contacts"],
                   campaign=spark_campaign(spark_memory) if spark_memory else HERE.parent / "campaigns" / "default.toml",
                   report_lang="en" if report else None, progress=progress)
     end = time.perf_counter()
@@ -236,19 +254,24 @@ def main() -> None:
     ap.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"],
                     help="the log's engine; spark runs in local mode (needs the spark extra and Java)")
     ap.add_argument("--spark-memory", default="8g", help="the Spark driver's memory (--engine spark)")
+    ap.add_argument("--warehouse", action="store_true", help="with --engine spark: every input (the accounts and "
+                    "contacts too) given as a folder of Parquet files, so that Spark reads all three")
     ap.add_argument("--run-one", nargs=3, metavar=("BOOK", "FORMAT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run_one:
         run_one(Path(args.run_one[0]), args.run_one[1], Path(args.run_one[2]), report=not args.no_report,
-                spark_memory=args.spark_memory if args.engine == "spark" else None)
+                spark_memory=args.spark_memory if args.engine == "spark" else None, warehouse=args.warehouse)
         return
+    if args.warehouse and (args.engine != "spark" or args.format != "parquet"):
+        ap.error("--warehouse needs --engine spark (and Parquet, the default --format)")
     if args.table and "--customers" not in sys.argv:
         args.customers = [1_000_000, 3_000_000, 10_000_000]
     print(f"`reactivate --help`: {help_time():.3f} s (best of 5)")
     print(f"machine check: {machine_check():.2f} s (a fixed numpy workload; {QUIET_REFERENCE_S} s on a quiet machine)")
     print()
     results = []
-    print(f"engine: {args.engine}" + (f" (local[2], driver {args.spark_memory})" if args.engine == "spark" else ""))
+    print(f"engine: {args.engine}" + (f" (local[2], driver {args.spark_memory})" if args.engine == "spark" else "")
+          + (": every input a folder of Parquet, read by Spark" if args.warehouse else ""))
     print("| customers | transactions | format | load | dormancy | features | segment | score | plan | write "
           "| report | **total** | process wall | peak RSS |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -260,7 +283,8 @@ def main() -> None:
         t_proc = time.perf_counter()
         cmd = [sys.executable, __file__, "--run-one", str(book), args.format, str(out)] \
             + (["--no-report"] if args.no_report else []) \
-            + (["--engine", "spark", "--spark-memory", args.spark_memory] if args.engine == "spark" else [])
+            + (["--engine", "spark", "--spark-memory", args.spark_memory] if args.engine == "spark" else []) \
+            + (["--warehouse"] if args.warehouse else [])
         r, tree_mib = run_sampled(cmd)
         if r.returncode:
             sys.stderr.write(r.stderr)
