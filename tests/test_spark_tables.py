@@ -187,3 +187,32 @@ def test_backtest_on_the_spark_engine_reads_the_log_through_spark(spark, book, t
         r = CliRunner().invoke(app, [*common, *args, "--out", str(tmp_path / kind)])
         assert r.exit_code == 0, r.output
     assert (tmp_path / "files" / "backtest.csv").read_bytes() == (tmp_path / "spark" / "backtest.csv").read_bytes()
+
+
+def test_the_weekly_run_on_spark_reads_its_inputs_from_the_warehouse(spark, book, tmp_path):
+    """``reactivate run`` with ``[engine] name = "spark"`` and ``[inputs]`` naming a catalog table and folders of
+    Parquet: the week's scores and plan are those of the same campaign on the default engine from the files."""
+    from reactivate.jobs.weekly import run_week
+
+    (tmp_path / "txn").mkdir()
+    pq.write_table(pq.read_table(book / "transactions.parquet"), tmp_path / "txn" / "part-0.parquet")
+    spark.read.parquet(str(book / "accounts_parts")).createOrReplaceTempView("weekly_accounts")
+    sources = {
+        "files": {"accounts": book / "accounts.parquet", "transactions": book / "transactions.parquet",
+                  "contacts": book / "contacts.parquet"},
+        "warehouse": {"accounts": "table:weekly_accounts", "transactions": tmp_path / "txn",
+                      "contacts": book / "contacts_parts"},
+    }
+    weeks = {}
+    for kind, inputs in sources.items():
+        engine = '[engine]\nname = "spark"\n\n' if kind == "warehouse" else ""
+        (tmp_path / f"{kind}.toml").write_text(
+            f'{engine}[campaign]\nid = "wk"\n\n[inputs]\n' + "".join(f'{k} = "{v}"\n' for k, v in inputs.items())
+            + f'out = "{tmp_path / kind}"\n')
+        weeks[kind] = run_week(tmp_path / f"{kind}.toml", "2026-W50")
+    run = json.loads((weeks["warehouse"].out / "run.json").read_text())
+    assert run["campaign"]["engine"]["name"] == "spark" and run["inputs"]["accounts"]["path"] == "table:weekly_accounts"
+    assert weeks["warehouse"].summary["plan"] == weeks["files"].summary["plan"]
+    assert weeks["files"].summary["plan"]["touches"] > 0
+    for fname in ("scores.csv", "plan.csv", "holdout.csv", "suppressed.csv"):
+        assert (weeks["files"].out / fname).read_bytes() == (weeks["warehouse"].out / fname).read_bytes(), fname
