@@ -32,7 +32,7 @@ from reactivate.data.engine import (
     sorted_ids,
 )
 from reactivate.data.io import READ_ERRORS, Problem, RawTable, clean_text, fingerprint, open_log, read_table
-from reactivate.data.spark_engine import log_problems, open_spark_log, source_uri, spark_reads
+from reactivate.data.spark_engine import TABLE_PREFIX, log_problems, open_spark_log, source_uri, spark_reads
 from reactivate.data.spark_tables import read_spark_table
 from reactivate.data.validate import check_day, check_table, render
 from reactivate.errors import InputDataError
@@ -184,7 +184,7 @@ def _check_sources(given: dict[str, Path], spec: CampaignSpec) -> None:
     for name, path in given.items():
         if spark_reads(path):
             what = "a folder, not a file" if Path(path).is_dir() else (
-                "a catalog table" if str(path).startswith("table:") else "a URI, not a file on this machine")
+                "a catalog table" if str(path).startswith(TABLE_PREFIX) else "a URI, not a file on this machine")
             raise InputDataError(f"{source_uri(path)}: {what}: give the {name} as a file (.csv, .csv.gz or "
                                  ".parquet), or run with --engine spark, which reads folders of Parquet, URIs "
                                  "and catalog tables (pip install 'reactivate[spark]')")

@@ -169,20 +169,25 @@ def spark_reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+#: a URI's scheme (two letters at least: not a Windows drive) and its first slash
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/")
+
+
 def source_uri(source: str | Path) -> str:
     """A source as Spark is given it: a URI that went through :class:`pathlib.Path` (``hdfs:/nn/x``,
     ``s3a:/bucket/x``) given back its ``//``; a local path or ``table:db.name`` as it is."""
     text = str(source)
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)", text)
-    return f"{m.group(1)}://{text[m.end():]}" if m and m.group(1).lower() != "file" else text
+    m = _SCHEME.match(text)
+    if m is None or m.group(1).lower() == "file" or text[m.end():].startswith("/"):
+        return text
+    return f"{m.group(1)}://{text[m.end():]}"
 
 
 def spark_reads(source: str | Path) -> bool:
     """Whether only Spark reads ``source``: a URI (``hdfs://``, ``s3a://``...), a catalog table
     (``table:db.name``) or a folder (of Parquet files, partitioned or not), not a file on this machine."""
     text = source_uri(source)
-    return text.startswith(TABLE_PREFIX) or bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", text)) \
-        or Path(text).is_dir()
+    return text.startswith(TABLE_PREFIX) or _SCHEME.match(text) is not None or Path(text).is_dir()
 
 
 def log_problems(engine: SparkEngine, source: str | Path, as_of: dt.date) -> list[str]:
