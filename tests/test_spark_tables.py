@@ -216,3 +216,30 @@ def test_the_weekly_run_on_spark_reads_its_inputs_from_the_warehouse(spark, book
     assert weeks["files"].summary["plan"]["touches"] > 0
     for fname in ("scores.csv", "plan.csv", "holdout.csv", "suppressed.csv"):
         assert (weeks["files"].out / fname).read_bytes() == (weeks["warehouse"].out / fname).read_bytes(), fname
+
+
+def test_the_drivers_result_cap_is_one_line_naming_the_setting(monkeypatch, spark, book):
+    """A cluster's ``spark.driver.maxResultSize`` smaller than the accounts: the setting to raise, not Spark's
+    stack (the cap is a session's setting, so a stand-in DataFrame fails as Spark's collect does)."""
+    from reactivate.data import spark_tables
+    from reactivate.errors import ConfigError
+
+    real = spark.read.parquet(str(book / "accounts_parts"))
+
+    class Capped:
+        columns = real.columns
+
+        def __getitem__(self, name):
+            return real[name]
+
+        def select(self, *cols):
+            return self
+
+        def toArrow(self):  # pyspark's name
+            raise RuntimeError("Job aborted: Total size of serialized results of 3 tasks (1100.0 MiB) is bigger "
+                               "than spark.driver.maxResultSize (1024.0 MiB)")
+
+    monkeypatch.setattr(spark_tables, "read_source", lambda *a: Capped())
+    with pytest.raises(ConfigError, match=r"^table:bank\.accounts: the accounts are larger than Spark lets the "
+                                          r"driver receive: raise spark\.driver\.maxResultSize"):
+        read_spark_table("table:bank.accounts", TABLES["accounts"], TableInput(), spark=spark)

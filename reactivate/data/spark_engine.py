@@ -51,10 +51,10 @@ from reactivate.schema import TABLES
 SPARK_MISSING = ("the Spark engine needs pyspark: install it with pip install 'reactivate[spark]' "
                  "(and Java 17 or later, e.g. apt-get install openjdk-17-jre-headless)")
 #: what stops a run whose aggregates are larger than the driver may receive
+RAISE_RESULT_SIZE = ("raise spark.driver.maxResultSize (e.g. \"8g\", or \"0\" for no limit, with spark.driver.memory "
+                     "to match) in the campaign's [engine.spark] conf or spark-submit's --conf")
 RESULT_TOO_LARGE = ("the log's aggregates (a row per customer, one per customer and active day) are larger than "
-                    "Spark lets the driver receive: raise spark.driver.maxResultSize (e.g. \"8g\", or \"0\" for no "
-                    "limit, with spark.driver.memory to match) in the campaign's [engine.spark] conf or spark-submit's "
-                    "--conf")
+                    "Spark lets the driver receive: " + RAISE_RESULT_SIZE)
 #: a source read as a catalog (Hive) table rather than Parquet files
 TABLE_PREFIX = "table:"
 #: names of files the Spark engine does not read as the log (text: convert to Parquet, or use the default engine)

@@ -19,8 +19,14 @@ import pyarrow as pa
 
 from reactivate.config.campaign import SparkSettings, TableInput
 from reactivate.data.io import RawTable, read_named
-from reactivate.data.spark_engine import check_source, read_source, spark_reason, spark_session
-from reactivate.errors import InputDataError
+from reactivate.data.spark_engine import (
+    RAISE_RESULT_SIZE,
+    check_source,
+    read_source,
+    spark_reason,
+    spark_session,
+)
+from reactivate.errors import ConfigError, InputDataError
 from reactivate.schema import Table
 
 
@@ -42,6 +48,9 @@ def read_spark_table(source: str | Path, table: Table, spec: TableInput, setting
         try:
             return df.select(*[df[_quoted(c)] for c in columns]).toArrow()
         except Exception as exc:  # a file of the folder damaged, a table's storage gone: Spark's reason
+            if "maxResultSize" in str(exc):  # the driver's result cap (a cluster's setting): what to raise
+                raise ConfigError(f"{text}: the {table.name} are larger than Spark lets the driver receive: "
+                                  + RAISE_RESULT_SIZE) from None
             raise InputDataError(f"{text}: cannot be read by Spark ({spark_reason(exc)[:300]})") from None
 
     raw = read_named(Path(text), Path(text).name or text, df.columns, reader, table, spec, timezone)
